@@ -1,0 +1,144 @@
+//! The action registry: every named thing a key can do.
+//!
+//! Keymap files name these actions; the help overlay and the command palette
+//! are generated from this table. Adding an action means adding a variant and
+//! one row in `ACTIONS`.
+
+/// How careful the cockpit must be before running an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Danger {
+    /// Reads or moves around; never touches a cluster.
+    Safe,
+    /// Changes a cluster; confirmed, refused in read-only mode, audited.
+    Mutating,
+}
+
+/// Where a binding applies. Keys go to the open modal first, then to the
+/// focused text input, then to the focused pane (`Table`), then `Global`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyContext {
+    Global,
+    Table,
+    Modal,
+    Input,
+}
+
+impl KeyContext {
+    pub const ALL: [KeyContext; 4] = [
+        KeyContext::Global,
+        KeyContext::Table,
+        KeyContext::Modal,
+        KeyContext::Input,
+    ];
+
+    /// The section name used in keymap files.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyContext::Global => "global",
+            KeyContext::Table => "table",
+            KeyContext::Modal => "modal",
+            KeyContext::Input => "input",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<KeyContext> {
+        KeyContext::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+macro_rules! actions {
+    ($( $variant:ident = $name:literal, $danger:ident, $help:literal; )*) => {
+        /// A named action. `Action::from_name` parses keymap files.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Action { $( $variant, )* }
+
+        /// One row of the registry.
+        #[derive(Debug, Clone, Copy)]
+        pub struct ActionSpec {
+            pub action: Action,
+            pub name: &'static str,
+            pub help: &'static str,
+            pub danger: Danger,
+        }
+
+        /// Every action, in help order.
+        pub const ACTIONS: &[ActionSpec] = &[
+            $( ActionSpec { action: Action::$variant, name: $name, help: $help, danger: Danger::$danger }, )*
+        ];
+    };
+}
+
+actions! {
+    Quit = "quit", Safe, "Quit pitwall";
+    Help = "help", Safe, "Show the key bindings of the active keymap";
+    Palette = "palette", Safe, "Open the command palette";
+    FocusNext = "focus_next", Safe, "Focus the next pane";
+    FocusPrev = "focus_prev", Safe, "Focus the previous pane";
+    Up = "up", Safe, "Move the selection up";
+    Down = "down", Safe, "Move the selection down";
+    PageUp = "page_up", Safe, "Move the selection up one page";
+    PageDown = "page_down", Safe, "Move the selection down one page";
+    Top = "top", Safe, "Jump to the first row";
+    Bottom = "bottom", Safe, "Jump to the last row";
+    Filter = "filter", Safe, "Fuzzy-filter rows (name, namespace, node, owner)";
+    ClearFilter = "clear_filter", Safe, "Clear the filter and scopes";
+    SortNext = "sort_next", Safe, "Sort by the next column";
+    SortPrev = "sort_prev", Safe, "Sort by the previous column";
+    SortReverse = "sort_reverse", Safe, "Reverse the sort order";
+    ScopeRegion = "scope_region", Safe, "Cycle the region scope (all, then each region)";
+    ScopeNamespace = "scope_namespace", Safe, "Cycle the namespace scope";
+    ProblemsOnly = "problems_only", Safe, "Show only pods that are not healthy";
+    NextProblem = "next_problem", Safe, "Jump to the next problem pod";
+    Describe = "describe", Safe, "Show the full object of the selected row (read-only)";
+    Select = "select", Safe, "Open the selected item";
+    Back = "back", Safe, "Close the overlay or go back";
+    Confirm = "confirm", Safe, "Confirm the open dialog";
+    Cancel = "cancel", Safe, "Cancel the open dialog or input";
+    Submit = "submit", Safe, "Submit the text input";
+    Complete = "complete", Safe, "Complete the text input";
+    Refresh = "refresh", Safe, "Redraw the whole screen";
+    ShowTriage = "show_triage", Safe, "Show the triage pane";
+    ShowPods = "show_pods", Safe, "Show the pods pane";
+    ShowProbes = "show_probes", Safe, "Show the probe failures pane";
+}
+
+impl Action {
+    pub fn spec(self) -> &'static ActionSpec {
+        // ACTIONS is generated in variant order, so the discriminant indexes it.
+        &ACTIONS[self as usize]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    pub fn help(self) -> &'static str {
+        self.spec().help
+    }
+
+    pub fn danger(self) -> Danger {
+        self.spec().danger
+    }
+
+    pub fn from_name(name: &str) -> Option<Action> {
+        ACTIONS.iter().find(|a| a.name == name).map(|a| a.action)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_indexed_by_variant_and_names_are_unique() {
+        for (i, spec) in ACTIONS.iter().enumerate() {
+            assert_eq!(spec.action as usize, i);
+            assert_eq!(Action::from_name(spec.name), Some(spec.action));
+            assert!(!spec.help.is_empty());
+        }
+        let mut names: Vec<_> = ACTIONS.iter().map(|a| a.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ACTIONS.len());
+    }
+}

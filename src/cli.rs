@@ -1,0 +1,80 @@
+//! Command-line arguments. `main.rs` parses them and hands each subcommand to
+//! the module that owns it.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pitwall",
+    version,
+    about = "A keyboard-driven terminal cockpit for Kubernetes fleets"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub cockpit: CockpitArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options of the cockpit itself (also used by `demo`).
+#[derive(Debug, Clone, Args, Default)]
+pub struct CockpitArgs {
+    /// Config file (default: the platform config dir's pitwall/config.toml).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Only these kube contexts, comma-separated (when no regions are configured).
+    #[arg(long, value_delimiter = ',', global = true)]
+    pub context: Vec<String>,
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, global = true)]
+    pub kubeconfig: Option<PathBuf>,
+    /// Theme name (default, light, high-contrast, mono) or a theme file.
+    #[arg(long, global = true)]
+    pub theme: Option<String>,
+    /// Keymap name (default, vim, emacs) or a keymap file.
+    #[arg(long, global = true)]
+    pub keymap: Option<String>,
+    /// Refuse every action that changes a cluster.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the cockpit on the embedded simulated fleet.
+    Demo(DemoArgs),
+    /// Run the simulated fleet standalone, for kubectl or any other client.
+    Sim(SimArgs),
+    /// Validate config, keymap and theme files; exit non-zero on any problem.
+    CheckConfig,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Scenario file (default: the embedded assets/scenarios/demo.toml).
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Speed the scenario's clock up (2.0 = twice as fast).
+    #[arg(long)]
+    pub time_scale: Option<f64>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SimArgs {
+    /// Scenario file (default: the embedded assets/scenarios/demo.toml).
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Where to write the kubeconfig (one context per region).
+    #[arg(long)]
+    pub kubeconfig_out: Option<PathBuf>,
+    /// First port; region i listens on port+i (default: ephemeral ports).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Speed the scenario's clock up (overrides the scenario's time_scale).
+    #[arg(long)]
+    pub time_scale: Option<f64>,
+    /// Override every region's pod count (benchmarks).
+    #[arg(long)]
+    pub pods_per_region: Option<usize>,
+}

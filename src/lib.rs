@@ -1,0 +1,16 @@
+//! pitwall: a keyboard-driven terminal cockpit for Kubernetes fleets.
+//!
+//! The binary (`src/main.rs`) is a thin CLI over this library; tests reach
+//! every module through here. See `docs/ARCHITECTURE.md` for the map.
+
+pub mod action;
+pub mod app;
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod diagnostic;
+pub mod keymap;
+pub mod model;
+pub mod sanitize;
+pub mod sim;
+pub mod theme;

@@ -1,0 +1,31 @@
+use clap::Parser;
+use pitwall::cli::{Cli, Command};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pitwall: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Some(Command::Sim(args)) => runtime.block_on(pitwall::sim::run_standalone(args)),
+        Some(Command::Demo(args)) => runtime.block_on(pitwall::app::run_demo(cli.cockpit, args)),
+        Some(Command::CheckConfig) => pitwall::check::run(&cli.cockpit),
+        None => runtime.block_on(pitwall::app::run(cli.cockpit)),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("pitwall: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
