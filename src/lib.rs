@@ -9,6 +9,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
+pub mod incident;
 pub mod keymap;
 pub mod model;
 pub mod sanitize;
