@@ -287,7 +287,7 @@ pub(crate) mod tests {
             namespace: "shop".into(),
             name: name.into(),
             phase: "Running".into(),
-            status: if ready { "Running" } else { "Running" }.into(),
+            status: "Running".into(),
             ready: ready as u16,
             total: 1,
             created: 1_000,

@@ -381,7 +381,7 @@ impl ProbeBook {
         };
         let key = ProbeKey { workload, kind };
         if !self.rows.contains_key(&key) && self.rows.len() >= MAX_ROWS {
-            self.evict_oldest_row();
+            self.evict_oldest_rows();
         }
         let row = self.rows.entry(key).or_insert_with(|| ProbeAgg::new(from));
         let pod = row
@@ -424,7 +424,11 @@ impl ProbeBook {
             if let Some(oldest) = row
                 .pods
                 .values()
-                .min_by_key(|p| (p.last_seen, p.uid.clone()))
+                .min_by(|a, b| {
+                    a.last_seen
+                        .cmp(&b.last_seen)
+                        .then_with(|| a.uid.cmp(&b.uid))
+                })
                 .map(|p| p.uid.clone())
             {
                 row.pods.remove(&oldest);
@@ -506,13 +510,16 @@ impl ProbeBook {
         }
     }
 
-    fn evict_oldest_row(&mut self) {
-        if let Some(k) = self
+    /// Drops the least recently failing tenth of the rows at once, so a
+    /// storm of new workloads costs one scan per many insertions.
+    fn evict_oldest_rows(&mut self) {
+        let mut by_age: Vec<(Timestamp, ProbeKey)> = self
             .rows
             .iter()
-            .min_by_key(|(k, r)| (r.last_seen, *k))
-            .map(|(k, _)| k.clone())
-        {
+            .map(|(k, r)| (r.last_seen, k.clone()))
+            .collect();
+        by_age.sort_unstable();
+        for (_, k) in by_age.into_iter().take((MAX_ROWS / 10).max(1)) {
             self.rows.remove(&k);
         }
     }
@@ -705,3 +712,6 @@ impl ProbeBook {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -140,11 +140,7 @@ pub struct TriageInput<'a> {
 }
 
 fn share(n: u32, of: u32) -> u32 {
-    if of == 0 {
-        0
-    } else {
-        (40 * n.min(of)) / of
-    }
+    (40 * n.min(of)).checked_div(of).unwrap_or(0)
 }
 
 fn level(score: u32) -> Level {
@@ -191,6 +187,13 @@ fn workload_item(
             owner: (key.kind != "Pod").then(|| (key.kind.clone(), key.name.clone())),
         },
     }
+}
+
+fn explained_unready(p: &PodFacts, now: Timestamp) -> Option<Timestamp> {
+    if p.crash_since.is_some() || p.failing_reason.is_some() {
+        return None;
+    }
+    p.unready_at(now)
 }
 
 /// Items from the pods of each workload.
@@ -245,7 +248,12 @@ fn pod_items(input: &TriageInput, now: Timestamp, out: &mut Vec<TriageItem>) {
                 min_since(&|p| p.failing_since),
             ));
         }
-        let unready: u32 = live.iter().filter(|p| p.unready_at(now).is_some()).count() as u32;
+        // pods already named by a crash-loop or cannot-start item are not
+        // repeated here
+        let unready: u32 = live
+            .iter()
+            .filter(|p| explained_unready(p, now).is_some())
+            .count() as u32;
         if unready > 0 {
             let score = Problem::Unready.base() + share(unready, total);
             out.push(workload_item(
@@ -254,7 +262,7 @@ fn pod_items(input: &TriageInput, now: Timestamp, out: &mut Vec<TriageItem>) {
                 score,
                 format!("{unready}/{total} pods unready"),
                 String::new(),
-                min_since(&|p| p.unready_at(now)),
+                min_since(&|p| explained_unready(p, now)),
             ));
         }
     }
@@ -421,3 +429,6 @@ pub fn reselect(
         .and_then(|id| items.iter().position(|i| &i.id == id))
         .or(Some(old_index.min(items.len() - 1)))
 }
+
+#[cfg(test)]
+mod tests;
