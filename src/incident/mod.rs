@@ -6,8 +6,10 @@
 pub mod events;
 mod lean;
 pub mod pods;
+pub mod present;
 pub mod probes;
 pub mod triage;
+pub mod view;
 pub mod workloads;
 
 use crate::model::{EventRow, PodRow, RegionId, Timestamp, WorkloadKind};
