@@ -1,0 +1,1 @@
+//! IO that acts on a cluster; each answers with a Msg.

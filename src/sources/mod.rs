@@ -1,0 +1,1 @@
+//! IO that produces Msgs.
