@@ -36,12 +36,14 @@ pub enum Msg {
 /// A step of one region's pod stream.
 #[derive(Debug, Clone)]
 pub enum PodUpdate {
-    /// A (re)list begins; rows already held stay until `ListDone`.
-    ListStart,
+    /// A (re)list of one namespace (or all) begins; rows already held stay
+    /// until `ListDone`.
+    ListStart { namespace: Option<String> },
     /// One page of the list.
     ListPage(Vec<PodRow>),
-    /// The list is complete: rows not seen since `ListStart` are gone.
-    ListDone,
+    /// The list is complete: rows in its scope not seen since `ListStart`
+    /// are gone.
+    ListDone { namespace: Option<String> },
     /// Watch events, in order.
     Changes(Vec<PodChange>),
 }

@@ -94,13 +94,15 @@ impl Default for ViewSpec {
 #[derive(Debug, Default)]
 pub struct PodStore {
     slots: Vec<Option<PodRow>>,
-    /// The list generation each slot was last seen in (relist bookkeeping).
+    /// When each slot was last written (a counter bumped by every list start).
     seen: Vec<u64>,
+    clock: u64,
     free: Vec<u32>,
     /// Per region: uid -> slot.
     index: Vec<HashMap<String, u32>>,
-    /// Per region: the current list generation.
-    generation: Vec<u64>,
+    /// Per region and list scope (a namespace, or all): when its current
+    /// list started.
+    generation: Vec<HashMap<Option<String>, u64>>,
     /// Per region: rows received since the current list started.
     listed: Vec<usize>,
     view: Vec<u32>,
@@ -112,7 +114,7 @@ impl PodStore {
     pub fn new(regions: usize) -> PodStore {
         PodStore {
             index: vec![HashMap::new(); regions],
-            generation: vec![0; regions],
+            generation: vec![HashMap::new(); regions],
             listed: vec![0; regions],
             view_dirty: true,
             ..PodStore::default()
@@ -155,7 +157,7 @@ impl PodStore {
         if region >= self.index.len() {
             return;
         }
-        let generation = self.generation[region];
+        let generation = self.clock;
         if let Some(&slot) = self.index[region].get(&row.uid) {
             self.slots[slot as usize] = Some(row);
             self.seen[slot as usize] = generation;
@@ -187,10 +189,12 @@ impl PodStore {
         self.view_dirty = true;
     }
 
-    /// A (re)list begins: rows stay until `list_done` decides what is gone.
-    pub fn list_start(&mut self, region: RegionId) {
+    /// A (re)list of `namespace` (or all) begins: rows stay until
+    /// `list_done` decides what is gone.
+    pub fn list_start(&mut self, region: RegionId, namespace: Option<&str>) {
+        self.clock += 1;
         if let Some(g) = self.generation.get_mut(region) {
-            *g += 1;
+            g.insert(namespace.map(String::from), self.clock);
             self.listed[region] = 0;
         }
     }
@@ -204,14 +208,24 @@ impl PodStore {
         }
     }
 
-    /// Drops the region's rows that the finished list did not contain.
-    pub fn list_done(&mut self, region: RegionId) {
-        let Some(&generation) = self.generation.get(region) else {
+    /// Drops the rows in the list's scope that were not written since it
+    /// started: gone while we were not watching.
+    pub fn list_done(&mut self, region: RegionId, namespace: Option<&str>) {
+        let key = namespace.map(String::from);
+        let Some(&started) = self.generation.get(region).and_then(|g| g.get(&key)) else {
             return;
         };
+        let slots = &self.slots;
         let gone: Vec<String> = self.index[region]
             .iter()
-            .filter(|(_, &slot)| self.seen[slot as usize] != generation)
+            .filter(|(_, &slot)| {
+                self.seen[slot as usize] < started
+                    && namespace.is_none_or(|ns| {
+                        slots[slot as usize]
+                            .as_ref()
+                            .is_some_and(|r| r.namespace == ns)
+                    })
+            })
             .map(|(uid, _)| uid.clone())
             .collect();
         for uid in gone {
@@ -367,16 +381,16 @@ mod tests {
     #[test]
     fn relist_keeps_listed_rows_and_drops_the_rest_without_duplicates() {
         let mut s = PodStore::new(2);
-        s.list_start(0);
+        s.list_start(0, None);
         s.list_page(0, vec![pod(0, "a", "one"), pod(0, "a", "two")]);
-        s.list_done(0);
+        s.list_done(0, None);
         s.upsert(pod(1, "a", "other"));
         assert_eq!(s.len(), 3);
-        s.list_start(0);
+        s.list_start(0, None);
         // during the relist the old rows stay
         assert_eq!(s.region_len(0), 2);
         s.list_page(0, vec![pod(0, "a", "two"), pod(0, "a", "three")]);
-        s.list_done(0);
+        s.list_done(0, None);
         let mut got: Vec<_> = s
             .rows()
             .filter(|r| r.region == 0)

@@ -68,9 +68,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 fn on_pods(state: &mut State, region: RegionId, update: PodUpdate) {
     let pods = &mut state.pods;
     match update {
-        PodUpdate::ListStart => pods.list_start(region),
+        PodUpdate::ListStart { namespace } => pods.list_start(region, namespace.as_deref()),
         PodUpdate::ListPage(rows) => pods.list_page(region, rows),
-        PodUpdate::ListDone => pods.list_done(region),
+        PodUpdate::ListDone { namespace } => pods.list_done(region, namespace.as_deref()),
         PodUpdate::Changes(changes) => {
             for change in changes {
                 match change {

@@ -3,7 +3,7 @@
 use super::centered;
 use crate::sanitize::sanitize;
 use crate::state::ui::PaletteItem;
-use crate::state::{PaletteState, State};
+use crate::state::PaletteState;
 use crate::theme::Styles;
 use crate::update::palette::label;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
-pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, p: &PaletteState) {
+pub fn draw(styles: &Styles, frame: &mut Frame, area: Rect, p: &PaletteState) {
     let rect = centered(area, 72, 16);
     frame.render_widget(Clear, rect);
     let block = Block::default()
