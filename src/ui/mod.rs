@@ -98,3 +98,6 @@ fn draw_tabs(state: &State, styles: &Styles, frame: &mut Frame, body: Rect) {
     };
     frame.render_widget(Paragraph::new(Line::from(spans)), rect);
 }
+
+#[cfg(test)]
+mod tests;

@@ -28,14 +28,17 @@ pub fn columns_for(width: u16) -> Vec<Column> {
         .collect()
 }
 
-fn width_of(c: Column) -> Constraint {
+/// Narrower than this, RESTARTS drops the "(5m)" and widths tighten.
+const NARROW: u16 = 100;
+
+fn width_of(c: Column, narrow: bool) -> Constraint {
     match c {
-        Column::Region => Constraint::Length(10),
-        Column::Namespace => Constraint::Length(12),
+        Column::Region => Constraint::Length(if narrow { 9 } else { 10 }),
+        Column::Namespace => Constraint::Length(if narrow { 11 } else { 14 }),
         Column::Name => Constraint::Fill(3),
         Column::Ready => Constraint::Length(5),
-        Column::Status => Constraint::Length(17),
-        Column::Restarts => Constraint::Length(12),
+        Column::Status => Constraint::Length(if narrow { 16 } else { 17 }),
+        Column::Restarts => Constraint::Length(if narrow { 8 } else { 12 }),
         Column::Age => Constraint::Length(4),
         Column::Node => Constraint::Length(14),
         Column::Ip => Constraint::Length(15),
@@ -61,7 +64,7 @@ pub fn status_scope(row: &PodRow) -> &'static str {
     }
 }
 
-fn cell_text(state: &State, row: &PodRow, c: Column) -> String {
+fn cell_text(state: &State, row: &PodRow, c: Column, narrow: bool) -> String {
     match c {
         Column::Region => sanitize(state.region_name(row.region)).into_owned(),
         Column::Namespace => sanitize(&row.namespace).into_owned(),
@@ -69,7 +72,9 @@ fn cell_text(state: &State, row: &PodRow, c: Column) -> String {
         Column::Ready => format!("{}/{}", row.ready, row.total),
         Column::Status => sanitize(&row.status).into_owned(),
         Column::Restarts => match row.last_restart {
-            Some(t) if row.restarts > 0 => format!("{} ({})", row.restarts, age(state.now, t)),
+            Some(t) if row.restarts > 0 && !narrow => {
+                format!("{} ({})", row.restarts, age(state.now, t))
+            }
             _ => row.restarts.to_string(),
         },
         Column::Age => age(state.now, row.created),
@@ -124,6 +129,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
     }
 
     let cols = columns_for(inner.width);
+    let narrow = inner.width < NARROW;
     let spec = state.pods.view_spec();
     let header = Row::new(cols.iter().map(|c| {
         let mut name = c.title().to_string();
@@ -168,7 +174,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
                 .is_some_and(|r| r.health.is_live());
             let base = if live { row_style } else { dim };
             let cells = cols.iter().map(|c| {
-                let text = cell_text(state, row, *c);
+                let text = cell_text(state, row, *c, narrow);
                 let style = match c {
                     Column::Status => styles.get(status_scope(row)),
                     Column::Restarts
@@ -189,7 +195,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
             };
             Some(Row::new(cells).style(style))
         });
-    let table = Table::new(rows, cols.iter().map(|c| width_of(*c)))
+    let table = Table::new(rows, cols.iter().map(|c| width_of(*c, narrow)))
         .header(header)
         .column_spacing(1);
     frame.render_widget(table, inner);
