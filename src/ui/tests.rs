@@ -147,8 +147,8 @@ fn filter_and_which_key_hint_80x24() {
     key(&mut c, KeyCode::Char('g'));
     let hint = screen(&mut c, 80, 24);
     assert!(
-        hint.contains("scope_region"),
-        "which-key hint lists what g completes to"
+        hint.contains("gg top"),
+        "which-key hint lists what g completes to:\n{hint}"
     );
 }
 

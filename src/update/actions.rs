@@ -88,7 +88,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
 fn apply_modal(state: &mut State, action: Action) -> Vec<Effect> {
     let page = state.ui.size.1.saturating_sub(6).max(1) as isize;
     let delta = match action {
-        Action::Back | Action::Cancel | Action::Quit => {
+        Action::Back | Action::Cancel | Action::Quit | Action::ClearFilter => {
             state.ui.modal = None;
             return Vec::new();
         }

@@ -6,6 +6,8 @@ use crate::action::{Action, KeyContext};
 use crate::keymap::{Hint, Key, Keymap, Lookup};
 use crossterm::event::{KeyCode, KeyModifiers};
 
+/// Mirrors the shipped `keymaps/default.toml`, so the cockpit behaves the
+/// same whether or not the keymap loaded.
 const BUILTIN: &[(KeyContext, &str, Action)] = &[
     (KeyContext::Global, "q", Action::Quit),
     (KeyContext::Global, "<C-c>", Action::Quit),
@@ -13,15 +15,20 @@ const BUILTIN: &[(KeyContext, &str, Action)] = &[
     (KeyContext::Global, ":", Action::Palette),
     (KeyContext::Global, "<Tab>", Action::FocusNext),
     (KeyContext::Global, "<S-Tab>", Action::FocusPrev),
+    (KeyContext::Global, "<Esc>", Action::Back),
+    (KeyContext::Global, "R", Action::ScopeRegion),
+    (KeyContext::Global, "N", Action::ScopeNamespace),
+    (KeyContext::Global, "t", Action::ShowTriage),
+    (KeyContext::Global, "o", Action::ShowPods),
+    (KeyContext::Global, "b", Action::ShowProbes),
     (KeyContext::Global, "<C-l>", Action::Refresh),
-    (KeyContext::Global, "1", Action::ShowPods),
     (KeyContext::Table, "j", Action::Down),
-    (KeyContext::Table, "<Down>", Action::Down),
     (KeyContext::Table, "k", Action::Up),
+    (KeyContext::Table, "<Down>", Action::Down),
     (KeyContext::Table, "<Up>", Action::Up),
     (KeyContext::Table, "<PageDown>", Action::PageDown),
-    (KeyContext::Table, "<C-d>", Action::PageDown),
     (KeyContext::Table, "<PageUp>", Action::PageUp),
+    (KeyContext::Table, "<C-d>", Action::PageDown),
     (KeyContext::Table, "<C-u>", Action::PageUp),
     (KeyContext::Table, "gg", Action::Top),
     (KeyContext::Table, "<Home>", Action::Top),
@@ -29,27 +36,19 @@ const BUILTIN: &[(KeyContext, &str, Action)] = &[
     (KeyContext::Table, "<End>", Action::Bottom),
     (KeyContext::Table, "/", Action::Filter),
     (KeyContext::Table, "<Esc>", Action::ClearFilter),
-    (KeyContext::Table, ">", Action::SortNext),
-    (KeyContext::Table, "<", Action::SortPrev),
-    (KeyContext::Table, "R", Action::SortReverse),
-    (KeyContext::Table, "gr", Action::ScopeRegion),
-    (KeyContext::Table, "gn", Action::ScopeNamespace),
+    (KeyContext::Table, "s", Action::SortNext),
+    (KeyContext::Table, "S", Action::SortPrev),
+    (KeyContext::Table, "r", Action::SortReverse),
     (KeyContext::Table, "p", Action::ProblemsOnly),
-    (KeyContext::Table, "n", Action::NextProblem),
+    (KeyContext::Table, "]", Action::NextProblem),
     (KeyContext::Table, "d", Action::Describe),
-    (KeyContext::Table, "<Enter>", Action::Describe),
-    (KeyContext::Modal, "<Esc>", Action::Back),
-    (KeyContext::Modal, "q", Action::Back),
-    (KeyContext::Modal, "j", Action::Down),
-    (KeyContext::Modal, "<Down>", Action::Down),
-    (KeyContext::Modal, "k", Action::Up),
-    (KeyContext::Modal, "<Up>", Action::Up),
-    (KeyContext::Modal, "<PageDown>", Action::PageDown),
-    (KeyContext::Modal, "<PageUp>", Action::PageUp),
-    (KeyContext::Modal, "g", Action::Top),
-    (KeyContext::Modal, "G", Action::Bottom),
-    (KeyContext::Input, "<Esc>", Action::Cancel),
+    (KeyContext::Table, "<Enter>", Action::Select),
+    (KeyContext::Modal, "y", Action::Confirm),
+    (KeyContext::Modal, "<Enter>", Action::Confirm),
+    (KeyContext::Modal, "n", Action::Cancel),
+    (KeyContext::Modal, "<Esc>", Action::Cancel),
     (KeyContext::Input, "<Enter>", Action::Submit),
+    (KeyContext::Input, "<Esc>", Action::Cancel),
     (KeyContext::Input, "<Tab>", Action::Complete),
 ];
 
@@ -190,7 +189,7 @@ mod tests {
             Lookup::Action(Action::Top)
         );
         match lookup(&km, &ctx, &[key('g')]) {
-            Lookup::Pending(h) => assert!(h.iter().any(|h| h.action == Action::ScopeRegion)),
+            Lookup::Pending(h) => assert!(h.iter().any(|h| h.action == Action::Top)),
             other => panic!("expected pending, got {other:?}"),
         }
         assert_eq!(lookup(&km, &ctx, &[key('Z')]), Lookup::Unbound);

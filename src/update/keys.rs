@@ -20,18 +20,17 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
     if let Some(Modal::Palette(_)) = state.ui.modal {
         return palette::on_key(state, ev, key);
     }
-    if state.ui.modal.is_some() {
-        return match lookup(&state.keymap, &[KeyContext::Modal], &[key]) {
-            Lookup::Action(a) => apply(state, a),
-            _ => Vec::new(),
-        };
-    }
-    if state.ui.filter_input.is_some() {
+    if state.ui.modal.is_none() && state.ui.filter_input.is_some() {
         return on_filter_key(state, ev, key);
     }
     state.ui.pending_keys.push(key);
-    let contexts = [KeyContext::Table, KeyContext::Global];
-    match lookup(&state.keymap, &contexts, &state.ui.pending_keys) {
+    // overlays scroll with the table's movement keys
+    let contexts: &[KeyContext] = if state.ui.modal.is_some() {
+        &[KeyContext::Modal, KeyContext::Table, KeyContext::Global]
+    } else {
+        &[KeyContext::Table, KeyContext::Global]
+    };
+    match lookup(&state.keymap, contexts, &state.ui.pending_keys) {
         Lookup::Action(action) => {
             state.ui.pending_keys.clear();
             apply(state, action)

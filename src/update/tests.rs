@@ -146,7 +146,7 @@ fn selection_moves_and_follows_its_pod_across_resorts() {
     update(&mut s, key('j'));
     update(&mut s, key('j'));
     assert_eq!(selected_name(&mut s), "checkout-1");
-    update(&mut s, key('R')); // reverse
+    update(&mut s, key('r')); // reverse
     assert_eq!(
         selected_name(&mut s),
         "checkout-1",
@@ -189,23 +189,20 @@ fn filter_narrows_live_and_escape_clears_it() {
 fn scopes_problems_and_next_problem() {
     let mut s = state(&["eu", "us"]);
     shop(&mut s);
-    update(&mut s, key('n'));
+    update(&mut s, key(']'));
     assert_eq!(selected_name(&mut s), "checkout-1");
-    update(&mut s, key('n'));
+    update(&mut s, key(']'));
     assert_eq!(selected_name(&mut s), "pay-1");
     update(&mut s, key('p'));
     s.refresh_view();
     assert_eq!(s.pods.view().len(), 2);
     update(&mut s, key('p'));
-    update(&mut s, key('g'));
-    update(&mut s, key('r'));
+    update(&mut s, key('R'));
     s.refresh_view();
     assert_eq!(s.pods.view_spec().region, Some(0));
     assert_eq!(s.pods.view().len(), 3);
-    update(&mut s, key('g'));
-    update(&mut s, key('r'));
-    update(&mut s, key('g'));
-    update(&mut s, key('n'));
+    update(&mut s, key('R'));
+    update(&mut s, key('N'));
     s.refresh_view();
     assert_eq!(s.pods.view_spec().namespace.as_deref(), Some("infra"));
     assert_eq!(s.pods.view().len(), 1);
