@@ -1,30 +1,113 @@
 //! The embedded fleet simulator: a multi-region fleet that speaks the real
-//! Kubernetes API over HTTPS on 127.0.0.1 (see `docs/ARCHITECTURE.md`).
+//! Kubernetes API over HTTPS on 127.0.0.1 (see `docs/SIMULATOR.md`).
 //!
 //! The cockpit never imports this module except in the `demo` / `sim`
 //! wiring, tests and benchmarks.
-//!
-//! INTERFACE (fixed; the implementation behind it is being written):
+
+mod admin;
+mod api;
+mod clock;
+mod discovery;
+pub mod faults;
+mod http;
+mod logs;
+mod objects;
+mod patch;
+mod rbac;
+mod region;
+pub mod scenario;
+mod select;
+mod server;
+mod store;
+mod tls;
+mod watch;
+
+pub use faults::Fault;
 
 use crate::cli::SimArgs;
+use region::Region;
+use scenario::ScenarioFile;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// The default scenario, embedded in the binary.
+pub const DEMO_TOML: &str = include_str!("../../assets/scenarios/demo.toml");
 
 /// A parsed and validated scenario (`assets/scenarios/*.toml`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Scenario {
-    _private: (),
+    file: ScenarioFile,
+}
+
+impl Default for Scenario {
+    fn default() -> Scenario {
+        Scenario::demo()
+    }
 }
 
 impl Scenario {
     /// The embedded `assets/scenarios/demo.toml`.
     pub fn demo() -> Scenario {
-        Scenario::default()
+        match ScenarioFile::parse(DEMO_TOML, "assets/scenarios/demo.toml") {
+            Ok(file) => Scenario { file },
+            // The embedded file is checked by a unit test; this cannot be
+            // reached from outside input.
+            Err(e) => panic!("embedded demo scenario is invalid: {e}"),
+        }
     }
 
     /// Parse and validate; errors name the file and the field.
-    pub fn load(_path: &Path) -> Result<Scenario, String> {
-        Ok(Scenario::default())
+    pub fn load(path: &Path) -> Result<Scenario, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read the scenario: {e}", path.display()))?;
+        Scenario::from_toml(&text, &path.display().to_string())
+    }
+
+    /// Parse scenario text; `file` names it in errors.
+    pub fn from_toml(text: &str, file: &str) -> Result<Scenario, String> {
+        Ok(Scenario {
+            file: ScenarioFile::parse(text, file)?,
+        })
+    }
+
+    /// Simulated seconds per real second.
+    pub fn with_time_scale(mut self, scale: f64) -> Scenario {
+        if scale.is_finite() && scale > 0.0 {
+            self.file.time_scale = scale.min(10_000.0);
+        }
+        self
+    }
+
+    /// Fill every region up to `pods` pods (benchmarks).
+    pub fn with_pods_per_region(mut self, pods: usize) -> Scenario {
+        for r in &mut self.file.regions {
+            r.pods = Some(pods.min(200_000));
+        }
+        self
+    }
+
+    /// Pod updates per second in every region (event storms).
+    pub fn with_churn(mut self, per_second: f64) -> Scenario {
+        for r in &mut self.file.regions {
+            r.churn_per_second = per_second.clamp(0.0, 100_000.0);
+        }
+        self
+    }
+
+    /// Watch events kept per region (a watch from further back gets 410).
+    pub fn with_watch_history(mut self, events: usize) -> Scenario {
+        self.file.watch_history = events.max(10);
+        self
+    }
+
+    pub fn region_names(&self) -> Vec<String> {
+        self.file.regions.iter().map(|r| r.name.clone()).collect()
+    }
+
+    pub fn time_scale(&self) -> f64 {
+        self.file.time_scale
     }
 }
 
@@ -42,27 +125,225 @@ pub struct RegionEndpoint {
 
 /// A running fleet: one HTTPS listener per region. Dropping it stops it.
 pub struct Fleet {
-    _private: (),
+    endpoints: Vec<RegionEndpoint>,
+    regions: Vec<Arc<Region>>,
+    ca_pem: String,
+    admin_token: String,
+    stop: CancellationToken,
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+fn random_token(rng: &mut fastrand::Rng) -> String {
+    format!("{:016x}{:016x}", rng.u64(..), rng.u64(..))
 }
 
 impl Fleet {
     /// Start every region of `scenario` on 127.0.0.1 (ephemeral ports unless
     /// `base_port` is given).
-    pub async fn start(_scenario: Scenario, _base_port: Option<u16>) -> Result<Fleet, String> {
-        Err("the simulator is not built yet".into())
+    pub async fn start(scenario: Scenario, base_port: Option<u16>) -> Result<Fleet, String> {
+        let tls = tls::generate()?;
+        let stop = CancellationToken::new();
+        let mut rng = fastrand::Rng::new();
+        let admin_token = random_token(&mut rng);
+        let mut endpoints = Vec::new();
+        let mut regions = Vec::new();
+        let file = scenario.file;
+        for (i, spec) in file.regions.iter().enumerate() {
+            let port = match base_port {
+                Some(p) => p
+                    .checked_add(i as u16)
+                    .ok_or_else(|| format!("port {p}+{i} is out of range"))?,
+                None => 0,
+            };
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+                .await
+                .map_err(|e| {
+                    format!(
+                        "cannot listen on 127.0.0.1:{port} for region {}: {e}",
+                        spec.name
+                    )
+                })?;
+            let port = listener
+                .local_addr()
+                .map_err(|e| format!("cannot read the listening address: {e}"))?
+                .port();
+            let token = random_token(&mut rng);
+            let clock = clock::Clock::new(file.time_scale);
+            let mut region = region::build(&file, i, spec, clock, token.clone());
+            region.admin_token = admin_token.clone();
+            let region = Arc::new(region);
+            let timeline: Vec<(f64, Fault)> = file
+                .faults
+                .iter()
+                .filter(|f| f.region == spec.name)
+                .filter_map(|f| Fault::from_timed(f).map(|x| (f.at, x)))
+                .collect();
+            server::spawn(region.clone(), listener, tls.config.clone(), stop.clone());
+            server::spawn_ticker(
+                region.clone(),
+                timeline,
+                spec.churn_per_second,
+                stop.clone(),
+            );
+            endpoints.push(RegionEndpoint {
+                name: spec.name.clone(),
+                context: spec.name.clone(),
+                url: format!("https://127.0.0.1:{port}"),
+                port,
+                token,
+            });
+            regions.push(region);
+        }
+        Ok(Fleet {
+            endpoints,
+            regions,
+            ca_pem: tls.ca_pem,
+            admin_token,
+            stop,
+        })
     }
 
     pub fn regions(&self) -> &[RegionEndpoint] {
-        &[]
+        &self.endpoints
+    }
+
+    /// The CA certificate (PEM) that signed every region's server cert.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// Bearer token of the `/_sim/...` admin endpoints (all regions).
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
     }
 
     /// A kubeconfig (YAML) with one context per region, CA data embedded.
     pub fn kubeconfig_yaml(&self) -> String {
-        String::new()
+        use base64::Engine;
+        let ca = base64::engine::general_purpose::STANDARD.encode(self.ca_pem.as_bytes());
+        let mut y = String::from("apiVersion: v1\nkind: Config\npreferences: {}\nclusters:\n");
+        for e in &self.endpoints {
+            y.push_str(&format!(
+                "- name: {}\n  cluster:\n    server: {}\n    certificate-authority-data: {ca}\n",
+                e.name, e.url
+            ));
+        }
+        y.push_str("contexts:\n");
+        for e in &self.endpoints {
+            y.push_str(&format!(
+                "- name: {}\n  context:\n    cluster: {}\n    user: {}\n    namespace: default\n",
+                e.context, e.name, e.name
+            ));
+        }
+        if let Some(first) = self.endpoints.first() {
+            y.push_str(&format!("current-context: {}\n", first.context));
+        }
+        y.push_str("users:\n");
+        for e in &self.endpoints {
+            y.push_str(&format!(
+                "- name: {}\n  user:\n    token: {}\n",
+                e.name, e.token
+            ));
+        }
+        y
+    }
+
+    fn region(&self, name: &str) -> Result<&Arc<Region>, String> {
+        self.regions
+            .iter()
+            .find(|r| r.name == name)
+            .ok_or_else(|| format!("no region {name:?}"))
+    }
+
+    /// Put a region into a fault (see `Fault`).
+    pub fn set_fault(&self, region: &str, fault: Fault) -> Result<(), String> {
+        apply_fault(self.region(region)?, &fault)
+    }
+
+    /// Clear every API-level fault of a region (workload faults stay).
+    pub fn clear_faults(&self, region: &str) -> Result<(), String> {
+        clear_faults(self.region(region)?);
+        Ok(())
+    }
+
+    /// Drop a region's watch history: every watch resumed from an older
+    /// version gets 410 Expired.
+    pub fn compact(&self, region: &str) -> Result<u64, String> {
+        let mut st = self.region(region)?.lock();
+        st.store.compact_all();
+        Ok(st.store.rv())
+    }
+
+    /// Simulated seconds since the fleet started.
+    pub fn elapsed(&self) -> f64 {
+        self.regions
+            .first()
+            .map(|r| r.clock.elapsed())
+            .unwrap_or(0.0)
     }
 }
 
+pub(crate) fn apply_fault(region: &Region, fault: &Fault) -> Result<(), String> {
+    if region.faults().apply(fault) {
+        if *fault == Fault::HostileStrings {
+            region.lock().hostile = true;
+        }
+        region.wake.notify_one();
+        return Ok(());
+    }
+    let clock = region.clock.clone();
+    let mut st = region.lock();
+    let r = st.apply_workload_fault(&clock, fault);
+    drop(st);
+    region.wake.notify_one();
+    r
+}
+
+pub(crate) fn clear_faults(region: &Region) {
+    *region.faults() = faults::Faults::default();
+    region.lock().hostile = false;
+    region.wake.notify_one();
+}
+
 /// `pitwall sim`: run until Ctrl-C / SIGTERM.
-pub async fn run_standalone(_args: SimArgs) -> Result<ExitCode, String> {
-    Err("the simulator is not built yet".into())
+pub async fn run_standalone(args: SimArgs) -> Result<ExitCode, String> {
+    let mut scenario = match &args.scenario {
+        Some(p) => Scenario::load(p)?,
+        None => Scenario::demo(),
+    };
+    if let Some(s) = args.time_scale {
+        if !(s.is_finite() && s > 0.0) {
+            return Err(format!("--time-scale must be > 0, got {s}"));
+        }
+        scenario = scenario.with_time_scale(s);
+    }
+    if let Some(n) = args.pods_per_region {
+        scenario = scenario.with_pods_per_region(n);
+    }
+    let fleet = Fleet::start(scenario, args.port).await?;
+    if let Some(path) = &args.kubeconfig_out {
+        std::fs::write(path, fleet.kubeconfig_yaml())
+            .map_err(|e| format!("{}: cannot write the kubeconfig: {e}", path.display()))?;
+        println!("kubeconfig: {}", path.display());
+    }
+    for e in fleet.regions() {
+        println!("region {:<14} context {:<14} {}", e.name, e.context, e.url);
+    }
+    println!("admin token: {}", fleet.admin_token());
+    println!("ready");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| format!("cannot watch for SIGTERM: {e}"))?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    drop(fleet);
+    Ok(ExitCode::SUCCESS)
 }

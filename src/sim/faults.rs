@@ -1,0 +1,143 @@
+//! Faults a region can be put into, from the scenario timeline, the admin
+//! endpoint (`/_sim/...`) or `Fleet::set_fault` in tests.
+
+use serde::Deserialize;
+
+/// One fault. API-level faults change how the region answers; workload
+/// faults change what its pods do.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fault {
+    /// Close the listener: connections are refused until cleared.
+    RefuseConnections,
+    /// Answer list requests with this status (500, 429 with Retry-After, 410).
+    ListError { code: u16 },
+    /// Answer watch requests with this status (500, 429, 410 as a watch ERROR event).
+    WatchError { code: u16 },
+    /// Delay every response by this many milliseconds.
+    Latency { millis: u64 },
+    /// Watches stay open but send nothing, not even bookmarks.
+    StallWatches,
+    /// 403 Forbidden for this resource (plural, e.g. `pods`).
+    ForbidResource { resource: String },
+    /// 403 Forbidden for everything in this namespace.
+    ForbidNamespace { namespace: String },
+    /// The token stops working: 401 from now on.
+    ExpireToken,
+    /// The next chunk of every watch is not valid JSON.
+    MalformedWatch,
+    /// New events, pods, labels, annotations and log lines carry terminal
+    /// escape sequences, OSC 52 and bidi overrides.
+    HostileStrings,
+    /// Readiness probes of `pods` pods of a workload fail (503).
+    ReadinessFailure {
+        namespace: String,
+        workload: String,
+        pods: u32,
+    },
+    /// Liveness probes fail: the containers restart.
+    LivenessFailure {
+        namespace: String,
+        workload: String,
+        pods: u32,
+    },
+    /// Containers are OOMKilled shortly after start.
+    OomKill {
+        namespace: String,
+        workload: String,
+        pods: u32,
+    },
+    /// A new image is rolled out and its containers crash-loop.
+    BadRollout {
+        namespace: String,
+        workload: String,
+        image: String,
+    },
+}
+
+/// API-level fault state of one region.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    pub refuse: bool,
+    pub list_error: Option<u16>,
+    pub watch_error: Option<u16>,
+    pub latency_ms: u64,
+    pub stall_watches: bool,
+    pub forbid_resources: Vec<String>,
+    pub forbid_namespaces: Vec<String>,
+    pub token_expired: bool,
+    pub malformed_watch: bool,
+    pub hostile: bool,
+}
+
+impl Faults {
+    /// Apply an API-level fault; returns false for workload faults.
+    pub fn apply(&mut self, f: &Fault) -> bool {
+        match f {
+            Fault::RefuseConnections => self.refuse = true,
+            Fault::ListError { code } => self.list_error = Some(*code),
+            Fault::WatchError { code } => self.watch_error = Some(*code),
+            Fault::Latency { millis } => self.latency_ms = (*millis).min(60_000),
+            Fault::StallWatches => self.stall_watches = true,
+            Fault::ForbidResource { resource } => self.forbid_resources.push(resource.clone()),
+            Fault::ForbidNamespace { namespace } => self.forbid_namespaces.push(namespace.clone()),
+            Fault::ExpireToken => self.token_expired = true,
+            Fault::MalformedWatch => self.malformed_watch = true,
+            Fault::HostileStrings => self.hostile = true,
+            _ => return false,
+        }
+        true
+    }
+}
+
+impl Fault {
+    /// A scenario timeline entry as a fault.
+    pub fn from_timed(t: &super::scenario::TimedFault) -> Option<Fault> {
+        let ns = t.namespace.clone().unwrap_or_default();
+        let wl = t.workload.clone().unwrap_or_default();
+        let pods = t.pods.unwrap_or(1);
+        Some(match t.kind.as_str() {
+            "readiness_failure" => Fault::ReadinessFailure {
+                namespace: ns,
+                workload: wl,
+                pods,
+            },
+            "liveness_failure" => Fault::LivenessFailure {
+                namespace: ns,
+                workload: wl,
+                pods,
+            },
+            "oom_kill" => Fault::OomKill {
+                namespace: ns,
+                workload: wl,
+                pods,
+            },
+            "bad_rollout" => Fault::BadRollout {
+                namespace: ns,
+                workload: wl,
+                image: t.image.clone()?,
+            },
+            "refuse_connections" => Fault::RefuseConnections,
+            "list_error" => Fault::ListError {
+                code: t.code.unwrap_or(500),
+            },
+            "watch_error" => Fault::WatchError {
+                code: t.code.unwrap_or(500),
+            },
+            "latency" => Fault::Latency {
+                millis: t.millis.unwrap_or(500),
+            },
+            "stall_watches" => Fault::StallWatches,
+            "forbid_resource" => Fault::ForbidResource {
+                resource: t.resource.clone()?,
+            },
+            "forbid_namespace" => Fault::ForbidNamespace {
+                namespace: t.namespace.clone()?,
+            },
+            "expire_token" => Fault::ExpireToken,
+            "malformed_watch" => Fault::MalformedWatch,
+            "hostile_strings" => Fault::HostileStrings,
+            _ => return None,
+        })
+    }
+}

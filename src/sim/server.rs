@@ -1,0 +1,142 @@
+//! The listener of one region (TLS, HTTP/1.1, bounded connections) and its
+//! tick loop (timeline faults, kubelet, controllers, churn).
+
+use super::faults::Fault;
+use super::region::Region;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+/// Open connections per region; more wait in the accept backlog.
+const MAX_CONNECTIONS: usize = 512;
+/// How often the kubelet and controllers run (real time).
+const TICK: Duration = Duration::from_millis(100);
+
+pub fn spawn(
+    region: Arc<Region>,
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    stop: CancellationToken,
+) {
+    tokio::spawn(async move {
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+        let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        let addr = match listener.local_addr() {
+            Ok(a) => a,
+            Err(_) => return,
+        };
+        let mut listener = Some(listener);
+        loop {
+            // Refusing connections means closing the socket, so clients see
+            // ECONNREFUSED as they would from a dead API server.
+            if region.faults().refuse {
+                listener = None;
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(Duration::from_millis(50)) => continue,
+                }
+            }
+            let l = match &listener {
+                Some(l) => l,
+                None => match TcpListener::bind(addr).await {
+                    Ok(l) => listener.insert(l),
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                },
+            };
+            let permit = tokio::select! {
+                _ = stop.cancelled() => return,
+                p = limit.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+            };
+            let accepted = tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_millis(200)) => continue,
+                a = l.accept() => a,
+            };
+            let Ok((tcp, _)) = accepted else { continue };
+            let _ = tcp.set_nodelay(true);
+            let acceptor = acceptor.clone();
+            let region = region.clone();
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let _permit = permit;
+                let Ok(Ok(tls)) =
+                    tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await
+                else {
+                    return;
+                };
+                let svc = service_fn(move |req| {
+                    let region = region.clone();
+                    async move {
+                        Ok::<_, std::convert::Infallible>(super::api::handle(region, req).await)
+                    }
+                });
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .keep_alive(true)
+                    .serve_connection(TokioIo::new(tls), svc);
+                tokio::select! {
+                    _ = conn => {}
+                    _ = stop.cancelled() => {}
+                }
+            });
+        }
+    });
+}
+
+pub fn spawn_ticker(
+    region: Arc<Region>,
+    mut timeline: Vec<(f64, Fault)>,
+    churn: f64,
+    stop: CancellationToken,
+) {
+    timeline.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+    tokio::spawn(async move {
+        let mut churn_debt = 0.0f64;
+        let mut last = std::time::Instant::now();
+        let mut last_endpoints = std::time::Instant::now();
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = region.wake.notified() => {}
+                _ = tokio::time::sleep(TICK) => {}
+            }
+            let now = region.clock.elapsed();
+            while timeline.first().is_some_and(|(at, _)| *at <= now) {
+                let (_, f) = timeline.remove(0);
+                if let Err(e) = super::apply_fault(&region, &f) {
+                    tracing::warn!(region = %region.name, "scenario fault {f:?} not applied: {e}");
+                }
+            }
+            let dt = last.elapsed().as_secs_f64();
+            last = std::time::Instant::now();
+            churn_debt = (churn_debt + churn * dt).min(churn.max(1.0) * 2.0);
+            let clock = region.clock.clone();
+            let mut st = region.lock();
+            st.kubelet_tick(&clock);
+            // Controllers settle within a tick: a scale shows up at once.
+            for _ in 0..4 {
+                let was_dirty = st.dirty;
+                st.reconcile(&clock);
+                st.kubelet_tick(&clock);
+                if !was_dirty {
+                    break;
+                }
+            }
+            if churn_debt >= 1.0 {
+                let n = churn_debt.floor() as usize;
+                churn_debt -= n as f64;
+                st.churn(&clock, n);
+            }
+            if last_endpoints.elapsed() >= Duration::from_secs(1) {
+                st.update_endpoints(&clock);
+                last_endpoints = std::time::Instant::now();
+            }
+        }
+    });
+}

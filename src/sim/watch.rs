@@ -1,0 +1,176 @@
+//! Watches: newline-delimited JSON events over a chunked response, resumed
+//! from the history ring, with periodic BOOKMARKs and 410 Expired once the
+//! requested version has left the ring.
+
+use super::api::Target;
+use super::faults::Faults;
+use super::http::{status, status_json, stream_response, Response};
+use super::region::Region;
+use super::select::Selector;
+use super::store::{watch_line, Kind};
+use bytes::Bytes;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc};
+
+/// Lines buffered per watch between the producer and the connection.
+const WATCH_BUFFER: usize = 256;
+
+fn expired(rv: u64, oldest: u64) -> Bytes {
+    let st = status_json(
+        410,
+        "Expired",
+        &format!("too old resource version: {rv} ({oldest})"),
+        None,
+    );
+    watch_line("ERROR", &serde_json::to_vec(&st).unwrap_or_default())
+}
+
+fn bookmark(kind: Kind, rv: u64) -> Bytes {
+    let obj = json!({
+        "kind": kind.name(),
+        "apiVersion": kind.api_version(),
+        "metadata": {"resourceVersion": rv.to_string(), "creationTimestamp": null,
+                     "annotations": {"k8s.io/initial-events-end": "true"}},
+    });
+    watch_line("BOOKMARK", &serde_json::to_vec(&obj).unwrap_or_default())
+}
+
+pub fn handle(
+    region: Arc<Region>,
+    t: &Target,
+    q: &HashMap<String, String>,
+    faults: &Faults,
+) -> Response {
+    let sel = match Selector::parse(
+        q.get("labelSelector").map(String::as_str),
+        q.get("fieldSelector").map(String::as_str),
+        t.kind,
+    ) {
+        Ok(s) => s,
+        Err(e) => return status(400, "BadRequest", &e),
+    };
+    let rv: Option<u64> = match q.get("resourceVersion").map(String::as_str) {
+        None | Some("") | Some("0") => None,
+        Some(s) => match s.parse() {
+            Ok(v) => Some(v),
+            Err(_) => {
+                return status(
+                    400,
+                    "BadRequest",
+                    &format!("invalid resource version: {s:?}"),
+                )
+            }
+        },
+    };
+    let timeout = q
+        .get("timeoutSeconds")
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(1800)
+        .min(3600);
+    let bookmarks = q
+        .get("allowWatchBookmarks")
+        .is_some_and(|b| b == "true" || b == "1");
+    let kind = t.kind;
+    let ns = t.namespace.clone();
+    let (tx, rx) = mpsc::channel::<Bytes>(WATCH_BUFFER);
+    let resp = stream_response("application/json", rx);
+    if faults.watch_error == Some(410) {
+        let line = expired(rv.unwrap_or(0), region.lock().store.compacted);
+        let _ = tx.try_send(line);
+        return resp;
+    }
+    let selects = {
+        let ns = ns.clone();
+        let sel = sel.clone();
+        move |k: Kind, n: &str, idx: &super::store::Index| {
+            k == kind
+                && ns.as_deref().is_none_or(|x| x == n)
+                && (sel.is_empty() || sel.matches(idx))
+        }
+    };
+    // Subscribe and snapshot under one lock so no change falls in between.
+    let (mut sub, initial, mut last_rv) = {
+        let st = region.lock();
+        let sub = st.store.tx.subscribe();
+        let now_rv = st.store.rv();
+        let initial: Result<Vec<Bytes>, Bytes> = match rv {
+            None => Ok(st
+                .store
+                .iter(kind)
+                .filter(|((n, _), o)| selects(kind, n, &o.index))
+                .map(|(_, o)| watch_line("ADDED", &o.json))
+                .collect()),
+            Some(from) => match st.store.history_since(from) {
+                Some(changes) => Ok(changes
+                    .iter()
+                    .filter(|c| selects(c.kind, &c.namespace, &c.index))
+                    .map(|c| c.line())
+                    .collect()),
+                None => Err(expired(from, st.store.compacted)),
+            },
+        };
+        (sub, initial, now_rv)
+    };
+    let initial = match initial {
+        Ok(lines) => lines,
+        Err(line) => {
+            let _ = tx.try_send(line);
+            return resp;
+        }
+    };
+    let every = region.bookmark_interval;
+    tokio::spawn(async move {
+        let deadline = tokio::time::sleep(Duration::from_secs(timeout));
+        tokio::pin!(deadline);
+        for line in initial {
+            tokio::select! {
+                r = tx.send(line) => if r.is_err() { return },
+                _ = &mut deadline => return,
+            }
+        }
+        let mut tick = tokio::time::interval(every);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = &mut deadline => return,
+                _ = tick.tick() => {
+                    let f = region.faults().clone();
+                    if bookmarks && !f.stall_watches && tx.send(bookmark(kind, last_rv)).await.is_err() {
+                        return;
+                    }
+                }
+                change = sub.recv() => {
+                    let change = match change {
+                        Ok(c) => c,
+                        // Too slow to keep up: end the watch; the client
+                        // resumes from its last version (or relists on 410).
+                        Err(broadcast::error::RecvError::Lagged(_)) => return,
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    };
+                    if change.rv <= last_rv {
+                        continue;
+                    }
+                    last_rv = change.rv;
+                    if !selects(change.kind, &change.namespace, &change.index) {
+                        continue;
+                    }
+                    let f = region.faults().clone();
+                    if f.stall_watches {
+                        continue;
+                    }
+                    if f.malformed_watch {
+                        let _ = tx.send(Bytes::from_static(b"{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\n")).await;
+                        return;
+                    }
+                    if tx.send(change.line()).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    resp
+}
