@@ -40,8 +40,8 @@ impl Node {
 
 /// Parses `source`; a syntax error becomes one positioned diagnostic.
 pub fn parse(file: &str, source: &str) -> Result<Entries, Diagnostic> {
-    match toml::from_str::<Spanned<Node>>(source) {
-        Ok(doc) => match doc.into_inner() {
+    match toml::from_str::<MaybeSpanned>(source) {
+        Ok(doc) => match doc.0 {
             Node::Table(entries) => Ok(entries),
             other => Err(Diagnostic::new(
                 file,
@@ -116,21 +116,152 @@ impl<'de> Visitor<'de> for NodeVisitor {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<Spanned<Node>>()? {
-            items.push(item);
+        while let Some(MaybeSpanned(node, span)) = seq.next_element::<MaybeSpanned>()? {
+            items.push(Spanned::new(span.unwrap_or(0..0), node));
         }
         Ok(Node::Array(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
-        let mut entries = Vec::new();
-        while let Some(key) = map.next_key::<Spanned<String>>()? {
-            let value = map.next_value::<Spanned<Node>>()?;
-            entries.push((key, value));
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Node, A::Error> {
+        table_from(map, None)
+    }
+}
+
+/// The rest of a table, after `first` (its first key, already read).
+fn table_from<'de, A: MapAccess<'de>>(
+    mut map: A,
+    mut first: Option<SpannedKey>,
+) -> Result<Node, A::Error> {
+    let mut entries = Vec::new();
+    loop {
+        let key = match first.take() {
+            Some(k) => k,
+            None => match map.next_key::<SpannedKey>()? {
+                Some(k) => k,
+                None => break,
+            },
+        };
+        let MaybeSpanned(value, value_span) = map.next_value::<MaybeSpanned>()?;
+        // Dotted keys and dotted table headers (`[a.b]`) come without a
+        // span for the implicit tables: borrow the other half's position.
+        let key_span = key.1.clone().or_else(|| value_span.clone()).unwrap_or(0..0);
+        let value_span = value_span.unwrap_or_else(|| key_span.clone());
+        entries.push((
+            Spanned::new(key_span, key.0),
+            Spanned::new(value_span, value),
+        ));
+    }
+    // TOML tables are unordered in serde; keep the file's order.
+    entries.sort_by_key(|(k, _)| k.span().start);
+    Ok(Node::Table(entries))
+}
+
+/// A value with its span when the deserializer has one. toml gives no span
+/// for implicit tables and answers a span request with the table itself, so
+/// `Spanned<Node>` cannot be used directly.
+struct MaybeSpanned(Node, Option<Range<usize>>);
+
+impl<'de> Deserialize<'de> for MaybeSpanned {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<MaybeSpanned, D::Error> {
+        deserializer.deserialize_struct(SPANNED_NAME, SPANNED_FIELDS, MaybeSpannedVisitor)
+    }
+}
+
+struct MaybeSpannedVisitor;
+
+macro_rules! forward_scalar {
+    ($($method:ident: $ty:ty),*) => {
+        $(fn $method<E: de::Error>(self, v: $ty) -> Result<MaybeSpanned, E> {
+            NodeVisitor.$method(v).map(|n| MaybeSpanned(n, None))
+        })*
+    };
+}
+
+impl<'de> Visitor<'de> for MaybeSpannedVisitor {
+    type Value = MaybeSpanned;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a TOML value")
+    }
+
+    forward_scalar!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64, visit_str: &str, visit_string: String);
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<MaybeSpanned, A::Error> {
+        NodeVisitor.visit_seq(seq).map(|n| MaybeSpanned(n, None))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MaybeSpanned, A::Error> {
+        let Some(first) = map.next_key::<SpannedKey>()? else {
+            return Ok(MaybeSpanned(Node::Table(Vec::new()), None));
+        };
+        if first.0 != SPANNED_FIELDS[0] {
+            // Not a span wrapper: an implicit table's own entries.
+            return table_from(map, Some(first)).map(|n| MaybeSpanned(n, None));
         }
-        // TOML tables are unordered in serde; keep the file's order.
-        entries.sort_by_key(|(k, _)| k.span().start);
-        Ok(Node::Table(entries))
+        let start = map.next_value::<usize>()?;
+        let (mut end, mut value) = (None, None);
+        while let Some(field) = map.next_key::<String>()? {
+            if field == SPANNED_FIELDS[1] {
+                end = Some(map.next_value::<usize>()?);
+            } else if field == SPANNED_FIELDS[2] {
+                value = Some(map.next_value::<Node>()?);
+            } else {
+                return Err(de::Error::unknown_field(&field, SPANNED_FIELDS));
+            }
+        }
+        let value = value.ok_or_else(|| de::Error::missing_field("value"))?;
+        let end = end.unwrap_or(start);
+        Ok(MaybeSpanned(value, Some(start..end)))
+    }
+}
+
+/// A table key with its span when the deserializer knows it. `Spanned<String>`
+/// would fail outright on the keys of dotted table headers (`[a.b]`), which
+/// toml hands over as bare strings.
+struct SpannedKey(String, Option<Range<usize>>);
+
+const SPANNED_NAME: &str = "$__serde_spanned_private_Spanned";
+const SPANNED_FIELDS: &[&str] = &[
+    "$__serde_spanned_private_start",
+    "$__serde_spanned_private_end",
+    "$__serde_spanned_private_value",
+];
+
+impl<'de> Deserialize<'de> for SpannedKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<SpannedKey, D::Error> {
+        deserializer.deserialize_struct(SPANNED_NAME, SPANNED_FIELDS, KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = SpannedKey;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a table key")
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<SpannedKey, E> {
+        Ok(SpannedKey(v.to_string(), None))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SpannedKey, A::Error> {
+        let (mut start, mut end, mut value) = (None, None, None);
+        while let Some(field) = map.next_key::<String>()? {
+            if field == SPANNED_FIELDS[0] {
+                start = Some(map.next_value::<usize>()?);
+            } else if field == SPANNED_FIELDS[1] {
+                end = Some(map.next_value::<usize>()?);
+            } else if field == SPANNED_FIELDS[2] {
+                value = Some(map.next_value::<String>()?);
+            } else {
+                return Err(de::Error::unknown_field(&field, SPANNED_FIELDS));
+            }
+        }
+        let value = value.ok_or_else(|| de::Error::missing_field("key"))?;
+        let span = start.zip(end).map(|(s, e)| s..e);
+        Ok(SpannedKey(value, span))
     }
 }
 
@@ -158,6 +289,25 @@ mod tests {
             panic!("expected an array")
         };
         assert_eq!(loc.at(items[1].span(), "m").to_string(), "f.toml:3:15: m");
+    }
+
+    #[test]
+    fn dotted_table_headers_parse() {
+        let src = "[a.b]\nc = 1\n[d]\ne.f = 2\n";
+        let doc = parse("f.toml", src).expect("valid toml");
+        assert_eq!(doc[0].0.get_ref(), "a");
+        let Node::Table(t) = doc[0].1.get_ref() else {
+            panic!("expected a table")
+        };
+        assert_eq!(t[0].0.get_ref(), "b");
+        let Node::Table(d) = doc[1].1.get_ref() else {
+            panic!("expected a table")
+        };
+        let Node::Table(e) = d[0].1.get_ref() else {
+            panic!("expected a table")
+        };
+        assert_eq!(e[0].0.get_ref(), "f");
+        assert_eq!(*e[0].1.get_ref(), Node::Integer(2));
     }
 
     #[test]
