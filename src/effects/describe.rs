@@ -1,0 +1,20 @@
+//! The full object behind a row, fetched only when a person asks for it.
+
+use kube::api::GetParams;
+use kube::core::Request;
+use kube::Client;
+
+/// The pod as pretty JSON, without `managedFields` (as kubectl hides them).
+pub async fn fetch_pod(client: &Client, namespace: &str, name: &str) -> Result<String, String> {
+    let req = Request::new(format!("/api/v1/namespaces/{namespace}/pods"))
+        .get(name, &GetParams::default())
+        .map_err(|e| e.to_string())?;
+    let mut value: serde_json::Value = client.request(req).await.map_err(|e| match e {
+        kube::Error::Api(s) => format!("{} {}", s.code, s.message),
+        other => other.to_string(),
+    })?;
+    if let Some(meta) = value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+        meta.remove("managedFields");
+    }
+    serde_json::to_string_pretty(&value).map_err(|e| e.to_string())
+}

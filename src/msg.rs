@@ -1,0 +1,87 @@
+//! Everything that can change the cockpit's state arrives as one `Msg`:
+//! terminal input from the loop, rows and health from the sources, answers
+//! from effects, and the clock.
+
+use crate::diagnostic::Diagnostic;
+use crate::model::{PodRow, RegionId, Timestamp};
+use crossterm::event::KeyEvent;
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize(u16, u16),
+    /// Pod rows of one region. Sources batch many changes into one message
+    /// under load so the loop is never flooded.
+    Pods {
+        region: RegionId,
+        update: PodUpdate,
+    },
+    RegionHealth {
+        region: RegionId,
+        health: Health,
+    },
+    /// The full object asked for by a describe, as pretty JSON.
+    Described {
+        region: RegionId,
+        namespace: String,
+        name: String,
+        result: Result<String, String>,
+    },
+    /// Problems found loading config, keymap or theme; shown as toasts.
+    Diagnostics(Vec<Diagnostic>),
+    /// The wall clock moved (seconds since the epoch).
+    Tick(Timestamp),
+}
+
+/// A step of one region's pod stream.
+#[derive(Debug, Clone)]
+pub enum PodUpdate {
+    /// A (re)list of one namespace (or all) begins; rows already held stay
+    /// until `ListDone`.
+    ListStart { namespace: Option<String> },
+    /// One page of the list.
+    ListPage(Vec<PodRow>),
+    /// The list is complete: rows in its scope not seen since `ListStart`
+    /// are gone.
+    ListDone { namespace: Option<String> },
+    /// Watch events, in order.
+    Changes(Vec<PodChange>),
+}
+
+#[derive(Debug, Clone)]
+pub enum PodChange {
+    Upsert(PodRow),
+    /// By uid.
+    Delete(String),
+}
+
+/// What a region's header badge says. The screen never shows stale data as
+/// live: anything but `Live` marks the region's rows as stale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health {
+    /// Building the client, first request in flight.
+    Connecting,
+    /// The first list is arriving.
+    Syncing,
+    Live,
+    /// Rows are kept but may be out of date: `since` is when the region
+    /// stopped being live (kept across repeated stale reports).
+    Stale {
+        since: Timestamp,
+        reason: String,
+    },
+    /// 401: the credentials were refused.
+    Unauthorized(String),
+    /// 403: not allowed to list or watch pods.
+    Forbidden(String),
+    /// Could not connect (refused, DNS, TLS, timeout), with the reason.
+    Unreachable(String),
+    /// Misconfigured: bad kubeconfig, unknown context, failed credential plugin.
+    Error(String),
+}
+
+impl Health {
+    pub fn is_live(&self) -> bool {
+        matches!(self, Health::Live)
+    }
+}

@@ -1,0 +1,53 @@
+//! Building a region's kube `Client` from its kubeconfig and context, on the
+//! source task (never the UI task). Exec-credential plugins are forced
+//! non-interactive: they must not read the terminal or write on the screen.
+
+use kube::config::{ExecInteractiveMode, KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where a region's kubeconfig comes from.
+#[derive(Debug, Clone)]
+pub enum KubeconfigSource {
+    /// A file, or the default search (`$KUBECONFIG`, `~/.kube/config`).
+    File(Option<PathBuf>),
+    /// Already parsed (the demo fleet's in-memory kubeconfig).
+    Inline(Box<Kubeconfig>),
+}
+
+/// What a region's supervisor needs to connect.
+#[derive(Debug, Clone)]
+pub struct ClientSpec {
+    pub kubeconfig: KubeconfigSource,
+    pub context: String,
+    /// Namespaces to watch; empty = all.
+    pub namespaces: Vec<String>,
+}
+
+pub async fn build(spec: &ClientSpec) -> Result<Client, String> {
+    let mut kubeconfig = match &spec.kubeconfig {
+        KubeconfigSource::Inline(k) => (**k).clone(),
+        KubeconfigSource::File(Some(path)) => Kubeconfig::read_from(path)
+            .map_err(|e| format!("kubeconfig {}: {e}", path.display()))?,
+        KubeconfigSource::File(None) => {
+            Kubeconfig::read().map_err(|e| format!("kubeconfig: {e}"))?
+        }
+    };
+    for user in &mut kubeconfig.auth_infos {
+        if let Some(exec) = user.auth_info.as_mut().and_then(|a| a.exec.as_mut()) {
+            exec.interactive_mode = Some(ExecInteractiveMode::Never);
+        }
+    }
+    let options = KubeConfigOptions {
+        context: Some(spec.context.clone()),
+        ..KubeConfigOptions::default()
+    };
+    let mut config = Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .map_err(|e| format!("context {}: {e}", spec.context))?;
+    config.connect_timeout = Some(Duration::from_secs(10));
+    // watches are bounded by timeoutSeconds and our own silence detector
+    config.read_timeout = Some(Duration::from_secs(330));
+    Client::try_from(config).map_err(|e| format!("context {}: {e}", spec.context))
+}

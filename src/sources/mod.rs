@@ -1,0 +1,264 @@
+//! IO that produces Msgs. One supervisor per region builds its client, runs
+//! its pod stream(s) and reports health; nothing here touches UI state.
+//! A slow, dead or misconfigured region only ever affects its own badge.
+
+pub mod backoff;
+pub mod client;
+pub mod lean;
+pub mod pod_row;
+pub mod pods;
+
+use crate::model::RegionId;
+use crate::msg::{Health, Msg};
+use backoff::Backoff;
+use client::ClientSpec;
+use pods::{Closed, PodStream, WatchEnd};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc::Sender;
+use tokio::task::JoinHandle;
+
+/// Tunables of every region's stream (tests shorten them).
+#[derive(Debug, Clone)]
+pub struct SourceOptions {
+    /// A watch with no event and no bookmark for this long is dead.
+    pub stall_after: Duration,
+    pub page_size: u32,
+    pub watch_timeout_secs: u32,
+    /// Most watch events carried by one message.
+    pub max_batch: usize,
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+}
+
+impl Default for SourceOptions {
+    fn default() -> Self {
+        SourceOptions {
+            stall_after: Duration::from_secs(15),
+            page_size: 500,
+            watch_timeout_secs: 290,
+            max_batch: 2000,
+            backoff_min: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Each region's client once built, for effects that fetch on demand.
+#[derive(Clone, Default)]
+pub struct Clients(Arc<Mutex<Vec<Option<kube::Client>>>>);
+
+impl Clients {
+    pub fn new(regions: usize) -> Clients {
+        Clients(Arc::new(Mutex::new(vec![None; regions])))
+    }
+
+    pub fn get(&self, region: RegionId) -> Option<kube::Client> {
+        self.0.lock().ok()?.get(region).cloned().flatten()
+    }
+
+    fn set(&self, region: RegionId, client: kube::Client) {
+        if let Ok(mut v) = self.0.lock() {
+            if let Some(slot) = v.get_mut(region) {
+                *slot = Some(client);
+            }
+        }
+    }
+}
+
+/// What kind of failure, for the badge and for what to do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorClass {
+    Unauthorized(String),
+    Forbidden(String),
+    /// 410 Expired, or a stream we could not read whole: relist.
+    Gone,
+    Unreachable(String),
+    Credentials(String),
+    /// Anything else (500, 429, ...): retry with backoff.
+    Transient(String),
+}
+
+/// The innermost cause reads best on a badge ("Connection refused").
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+pub fn classify(e: &kube::Error) -> ErrorClass {
+    match e {
+        kube::Error::Api(s) => {
+            let msg = if s.message.is_empty() {
+                s.reason.clone()
+            } else {
+                s.message.clone()
+            };
+            match s.code {
+                401 => ErrorClass::Unauthorized(msg),
+                403 => ErrorClass::Forbidden(msg),
+                410 => ErrorClass::Gone,
+                code => ErrorClass::Transient(format!("{code} {msg}")),
+            }
+        }
+        kube::Error::Auth(_) => ErrorClass::Credentials(root_cause(e)),
+        kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::ReadEvents(_) => {
+            ErrorClass::Unreachable(root_cause(e))
+        }
+        kube::Error::SerdeError(_) | kube::Error::LinesCodecMaxLineLengthExceeded => {
+            ErrorClass::Gone
+        }
+        other => ErrorClass::Transient(root_cause(other)),
+    }
+}
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+/// Starts one supervisor per region; each runs until the receiver is dropped.
+pub fn spawn_all(
+    specs: Vec<ClientSpec>,
+    tx: Sender<Msg>,
+    clients: Clients,
+    opts: SourceOptions,
+) -> Vec<JoinHandle<()>> {
+    specs
+        .into_iter()
+        .enumerate()
+        .map(|(region, spec)| {
+            let (tx, clients, opts) = (tx.clone(), clients.clone(), opts.clone());
+            tokio::spawn(async move {
+                let _ = run_region(region, spec, tx, clients, opts).await;
+            })
+        })
+        .collect()
+}
+
+async fn run_region(
+    region: RegionId,
+    spec: ClientSpec,
+    tx: Sender<Msg>,
+    clients: Clients,
+    opts: SourceOptions,
+) -> Result<(), Closed> {
+    let send_health = |h: Health| {
+        let tx = tx.clone();
+        async move {
+            tx.send(Msg::RegionHealth { region, health: h })
+                .await
+                .map_err(|_| Closed)
+        }
+    };
+    send_health(Health::Connecting).await?;
+    let mut backoff = Backoff::new(opts.backoff_min, opts.backoff_max);
+    let client = loop {
+        match client::build(&spec).await {
+            Ok(c) => break c,
+            Err(e) => {
+                tracing::warn!(region, "client: {e}");
+                send_health(Health::Error(e)).await?;
+                tokio::time::sleep(backoff.next_delay()).await;
+            }
+        }
+    };
+    clients.set(region, client.clone());
+    let namespaces: Vec<Option<&str>> = if spec.namespaces.is_empty() {
+        vec![None]
+    } else {
+        spec.namespaces.iter().map(|n| Some(n.as_str())).collect()
+    };
+    let streams = namespaces.into_iter().map(|namespace| {
+        let stream = PodStream {
+            region,
+            client: &client,
+            namespace,
+            tx: &tx,
+            opts: &opts,
+        };
+        async move { run_stream(stream).await }
+    });
+    futures::future::join_all(streams)
+        .await
+        .into_iter()
+        .collect()
+}
+
+/// List, then watch; on trouble report it and come back with backoff.
+async fn run_stream(s: PodStream<'_>) -> Result<(), Closed> {
+    let mut backoff = Backoff::new(s.opts.backoff_min, s.opts.backoff_max);
+    let mut synced = false;
+    loop {
+        s.health(if synced {
+            Health::Stale {
+                since: now(),
+                reason: "relisting".into(),
+            }
+        } else {
+            Health::Syncing
+        })
+        .await?;
+        let mut rv = match s.list().await? {
+            Ok(rv) => rv,
+            Err(e) => {
+                report(&s, classify(&e), synced).await?;
+                tokio::time::sleep(backoff.next_delay()).await;
+                continue;
+            }
+        };
+        synced = true;
+        s.health(Health::Live).await?;
+        loop {
+            let end = s.watch(&mut rv, &mut backoff).await?;
+            match end {
+                WatchEnd::Closed => continue,
+                WatchEnd::Silent => {
+                    tracing::warn!(region = s.region, "watch silent, reconnecting");
+                    let reason = format!(
+                        "no events or bookmarks for {}s",
+                        s.opts.stall_after.as_secs()
+                    );
+                    s.health(Health::Stale {
+                        since: now(),
+                        reason,
+                    })
+                    .await?;
+                }
+                WatchEnd::Error(_) => {
+                    let class = end.class().unwrap_or(ErrorClass::Gone);
+                    tracing::warn!(region = s.region, "watch: {class:?}");
+                    if class == ErrorClass::Gone {
+                        break;
+                    }
+                    report(&s, class, true).await?;
+                }
+            }
+            tokio::time::sleep(backoff.next_delay()).await;
+        }
+    }
+}
+
+async fn report(s: &PodStream<'_>, class: ErrorClass, synced: bool) -> Result<(), Closed> {
+    let health = match class {
+        ErrorClass::Unauthorized(m) => Health::Unauthorized(m),
+        ErrorClass::Forbidden(m) => Health::Forbidden(m),
+        ErrorClass::Credentials(m) => Health::Error(format!("credentials: {m}")),
+        ErrorClass::Unreachable(m) if !synced => Health::Unreachable(m),
+        ErrorClass::Unreachable(m) => Health::Stale {
+            since: now(),
+            reason: format!("connection lost: {m}"),
+        },
+        ErrorClass::Transient(m) if !synced => Health::Error(m),
+        ErrorClass::Transient(m) => Health::Stale {
+            since: now(),
+            reason: m,
+        },
+        ErrorClass::Gone => Health::Stale {
+            since: now(),
+            reason: "relisting".into(),
+        },
+    };
+    s.health(health).await
+}

@@ -1,0 +1,91 @@
+//! The cockpit's model: plain data, no IO. Sources and effects never touch
+//! it; only the reducers in `update/` change it, and `ui/` reads it.
+
+pub mod pods;
+pub mod ui;
+
+pub use pods::{Column, PodStore, ViewSpec};
+pub use ui::{DescribeView, Modal, PaletteState, Pane, Toast, ToastLevel, UiState};
+
+use crate::config::RegionConfig;
+use crate::keymap::Keymap;
+use crate::model::{RegionId, Timestamp};
+use crate::msg::Health;
+
+/// One region as the header shows it.
+#[derive(Debug, Clone)]
+pub struct RegionState {
+    pub name: String,
+    pub context: String,
+    pub production: bool,
+    pub health: Health,
+}
+
+impl RegionState {
+    pub fn from_config(cfg: &RegionConfig) -> RegionState {
+        RegionState {
+            name: cfg.name.clone(),
+            context: cfg.context.clone(),
+            production: cfg.production,
+            health: Health::Connecting,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct State {
+    pub regions: Vec<RegionState>,
+    /// Region names by id, for sorting and drawing.
+    pub region_names: Vec<String>,
+    pub pods: PodStore,
+    pub ui: UiState,
+    pub keymap: Keymap,
+    /// Seconds since the epoch; ages and "since" times are drawn against it.
+    pub now: Timestamp,
+    pub quit: bool,
+}
+
+impl State {
+    pub fn new(regions: Vec<RegionState>, keymap: Keymap, now: Timestamp) -> State {
+        let region_names = regions.iter().map(|r| r.name.clone()).collect();
+        State {
+            pods: PodStore::new(regions.len()),
+            regions,
+            region_names,
+            ui: UiState::default(),
+            keymap,
+            now,
+            quit: false,
+        }
+    }
+
+    /// Brings the cached table view up to date (rows, sort, filter) and keeps
+    /// the selection on the same pod when it is still shown.
+    pub fn refresh_view(&mut self) {
+        if !self.pods.view_is_dirty() {
+            return;
+        }
+        self.pods.refresh_view(self.now, &self.region_names);
+        let view = self.pods.view();
+        let sel = &mut self.ui.pods;
+        if let Some(pos) = sel
+            .selected
+            .and_then(|slot| view.iter().position(|s| *s == slot))
+        {
+            sel.cursor = pos;
+        } else {
+            sel.cursor = sel.cursor.min(view.len().saturating_sub(1));
+        }
+        sel.selected = view.get(sel.cursor).copied();
+    }
+
+    pub fn region_name(&self, region: RegionId) -> &str {
+        self.region_names.get(region).map_or("?", String::as_str)
+    }
+
+    /// The earliest moment something time-based on screen changes by itself
+    /// (a toast expiring), if any. Ages are refreshed by a once-a-minute tick.
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        self.ui.toasts.iter().map(|t| t.expires).min()
+    }
+}

@@ -1,0 +1,465 @@
+//! Every region's pods in one store, plus the cached sorted/filtered view the
+//! table draws from.
+//!
+//! Rows live in slots (stable ids while the pod lives) indexed per region by
+//! uid. The view is a list of slot ids rebuilt only when rows, sort, scope or
+//! filter change, and at most once per frame (`refresh_view`), never per draw.
+
+use crate::model::{PodRow, RegionId, Timestamp};
+use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+use nucleo_matcher::{Config, Matcher, Utf32Str};
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+/// The table's columns, in display order. Sorting works on every one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Column {
+    Region,
+    Namespace,
+    Name,
+    Ready,
+    Status,
+    Restarts,
+    Age,
+    Node,
+    Ip,
+    Owner,
+}
+
+impl Column {
+    pub const ALL: [Column; 10] = [
+        Column::Region,
+        Column::Namespace,
+        Column::Name,
+        Column::Ready,
+        Column::Status,
+        Column::Restarts,
+        Column::Age,
+        Column::Node,
+        Column::Ip,
+        Column::Owner,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Column::Region => "REGION",
+            Column::Namespace => "NAMESPACE",
+            Column::Name => "NAME",
+            Column::Ready => "READY",
+            Column::Status => "STATUS",
+            Column::Restarts => "RESTARTS",
+            Column::Age => "AGE",
+            Column::Node => "NODE",
+            Column::Ip => "IP",
+            Column::Owner => "OWNER",
+        }
+    }
+
+    pub fn next(self) -> Column {
+        let i = Column::ALL.iter().position(|c| *c == self).unwrap_or(0);
+        Column::ALL[(i + 1) % Column::ALL.len()]
+    }
+
+    pub fn prev(self) -> Column {
+        let i = Column::ALL.iter().position(|c| *c == self).unwrap_or(0);
+        Column::ALL[(i + Column::ALL.len() - 1) % Column::ALL.len()]
+    }
+}
+
+/// What narrows and orders the view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewSpec {
+    pub sort: Column,
+    pub reverse: bool,
+    /// Fuzzy pattern on name, namespace, node and owner; empty = everything.
+    pub filter: String,
+    pub region: Option<RegionId>,
+    pub namespace: Option<String>,
+    pub problems_only: bool,
+}
+
+impl Default for ViewSpec {
+    fn default() -> Self {
+        ViewSpec {
+            sort: Column::Namespace,
+            reverse: false,
+            filter: String::new(),
+            region: None,
+            namespace: None,
+            problems_only: false,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct PodStore {
+    slots: Vec<Option<PodRow>>,
+    /// When each slot was last written (a counter bumped by every list start).
+    seen: Vec<u64>,
+    clock: u64,
+    free: Vec<u32>,
+    /// Per region: uid -> slot.
+    index: Vec<HashMap<String, u32>>,
+    /// Per region and list scope (a namespace, or all): when its current
+    /// list started.
+    generation: Vec<HashMap<Option<String>, u64>>,
+    /// Per region: rows received since the current list started.
+    listed: Vec<usize>,
+    view: Vec<u32>,
+    view_spec: ViewSpec,
+    view_dirty: bool,
+}
+
+impl PodStore {
+    pub fn new(regions: usize) -> PodStore {
+        PodStore {
+            index: vec![HashMap::new(); regions],
+            generation: vec![HashMap::new(); regions],
+            listed: vec![0; regions],
+            view_dirty: true,
+            ..PodStore::default()
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn region_len(&self, region: RegionId) -> usize {
+        self.index.get(region).map_or(0, HashMap::len)
+    }
+
+    /// Rows received since the region's current list began.
+    pub fn listed_so_far(&self, region: RegionId) -> usize {
+        self.listed.get(region).copied().unwrap_or(0)
+    }
+
+    pub fn get(&self, slot: u32) -> Option<&PodRow> {
+        self.slots.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    pub fn find(&self, region: RegionId, uid: &str) -> Option<&PodRow> {
+        let slot = *self.index.get(region)?.get(uid)?;
+        self.get(slot)
+    }
+
+    /// Every row, in no particular order.
+    pub fn rows(&self) -> impl Iterator<Item = &PodRow> {
+        self.slots.iter().flatten()
+    }
+
+    pub fn upsert(&mut self, row: PodRow) {
+        let region = row.region;
+        if region >= self.index.len() {
+            return;
+        }
+        let generation = self.clock;
+        if let Some(&slot) = self.index[region].get(&row.uid) {
+            self.slots[slot as usize] = Some(row);
+            self.seen[slot as usize] = generation;
+        } else {
+            let uid = row.uid.clone();
+            let slot = match self.free.pop() {
+                Some(slot) => {
+                    self.slots[slot as usize] = Some(row);
+                    self.seen[slot as usize] = generation;
+                    slot
+                }
+                None => {
+                    self.slots.push(Some(row));
+                    self.seen.push(generation);
+                    (self.slots.len() - 1) as u32
+                }
+            };
+            self.index[region].insert(uid, slot);
+        }
+        self.view_dirty = true;
+    }
+
+    pub fn delete(&mut self, region: RegionId, uid: &str) {
+        let Some(slot) = self.index.get_mut(region).and_then(|m| m.remove(uid)) else {
+            return;
+        };
+        self.slots[slot as usize] = None;
+        self.free.push(slot);
+        self.view_dirty = true;
+    }
+
+    /// A (re)list of `namespace` (or all) begins: rows stay until
+    /// `list_done` decides what is gone.
+    pub fn list_start(&mut self, region: RegionId, namespace: Option<&str>) {
+        self.clock += 1;
+        if let Some(g) = self.generation.get_mut(region) {
+            g.insert(namespace.map(String::from), self.clock);
+            self.listed[region] = 0;
+        }
+    }
+
+    pub fn list_page(&mut self, region: RegionId, rows: Vec<PodRow>) {
+        if let Some(n) = self.listed.get_mut(region) {
+            *n += rows.len();
+        }
+        for row in rows {
+            self.upsert(row);
+        }
+    }
+
+    /// Drops the rows in the list's scope that were not written since it
+    /// started: gone while we were not watching.
+    pub fn list_done(&mut self, region: RegionId, namespace: Option<&str>) {
+        let key = namespace.map(String::from);
+        let Some(&started) = self.generation.get(region).and_then(|g| g.get(&key)) else {
+            return;
+        };
+        let slots = &self.slots;
+        let gone: Vec<String> = self.index[region]
+            .iter()
+            .filter(|(_, &slot)| {
+                self.seen[slot as usize] < started
+                    && namespace.is_none_or(|ns| {
+                        slots[slot as usize]
+                            .as_ref()
+                            .is_some_and(|r| r.namespace == ns)
+                    })
+            })
+            .map(|(uid, _)| uid.clone())
+            .collect();
+        for uid in gone {
+            self.delete(region, &uid);
+        }
+    }
+
+    /// Namespaces present (for scope cycling), sorted.
+    pub fn namespaces(&self, region: Option<RegionId>) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .rows()
+            .filter(|r| region.is_none_or(|g| g == r.region))
+            .map(|r| r.namespace.clone())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    pub fn view_spec(&self) -> &ViewSpec {
+        &self.view_spec
+    }
+
+    pub fn set_view_spec(&mut self, spec: ViewSpec) {
+        if spec != self.view_spec {
+            self.view_spec = spec;
+            self.view_dirty = true;
+        }
+    }
+
+    pub fn view_is_dirty(&self) -> bool {
+        self.view_dirty
+    }
+
+    /// Slot ids in display order. Call `refresh_view` first.
+    pub fn view(&self) -> &[u32] {
+        &self.view
+    }
+
+    /// Rebuilds the view when rows or the spec changed; cheap otherwise.
+    pub fn refresh_view(&mut self, now: Timestamp, region_names: &[String]) {
+        if !self.view_dirty {
+            return;
+        }
+        self.view_dirty = false;
+        let spec = &self.view_spec;
+        let pattern = (!spec.filter.trim().is_empty())
+            .then(|| Pattern::parse(&spec.filter, CaseMatching::Smart, Normalization::Smart));
+        let mut matcher = Matcher::new(Config::DEFAULT);
+        let mut buf = Vec::new();
+        let mut view = std::mem::take(&mut self.view);
+        view.clear();
+        for (slot, row) in self.slots.iter().enumerate() {
+            let Some(row) = row else { continue };
+            if spec.region.is_some_and(|r| r != row.region)
+                || spec
+                    .namespace
+                    .as_ref()
+                    .is_some_and(|ns| *ns != row.namespace)
+                || (spec.problems_only && row.is_healthy())
+            {
+                continue;
+            }
+            if let Some(p) = &pattern {
+                let hit = [&row.name, &row.namespace, &row.node, &row.owner_name]
+                    .into_iter()
+                    .any(|field| {
+                        p.score(Utf32Str::new(field, &mut buf), &mut matcher)
+                            .is_some()
+                    });
+                if !hit {
+                    continue;
+                }
+            }
+            view.push(slot as u32);
+        }
+        let slots = &self.slots;
+        let key = |slot: &u32| slots[*slot as usize].as_ref();
+        view.sort_unstable_by(|a, b| {
+            let (Some(a), Some(b)) = (key(a), key(b)) else {
+                return Ordering::Equal;
+            };
+            let ord = compare(spec.sort, a, b, now, region_names).then_with(|| tie_break(a, b));
+            if spec.reverse {
+                ord.reverse()
+            } else {
+                ord
+            }
+        });
+        self.view = view;
+    }
+}
+
+fn region_name(names: &[String], r: RegionId) -> &str {
+    names.get(r).map_or("", String::as_str)
+}
+
+fn compare(col: Column, a: &PodRow, b: &PodRow, _now: Timestamp, names: &[String]) -> Ordering {
+    match col {
+        Column::Region => region_name(names, a.region).cmp(region_name(names, b.region)),
+        Column::Namespace => a.namespace.cmp(&b.namespace),
+        Column::Name => a.name.cmp(&b.name),
+        Column::Ready => (a.ready, a.total).cmp(&(b.ready, b.total)),
+        Column::Status => a.status.cmp(&b.status),
+        // most restarts first reads best; reverse flips it
+        Column::Restarts => b.restarts.cmp(&a.restarts),
+        // youngest first
+        Column::Age => b.created.cmp(&a.created),
+        Column::Node => a.node.cmp(&b.node),
+        Column::Ip => ip_key(&a.ip).cmp(&ip_key(&b.ip)),
+        Column::Owner => (&a.owner_kind, &a.owner_name).cmp(&(&b.owner_kind, &b.owner_name)),
+    }
+}
+
+fn tie_break(a: &PodRow, b: &PodRow) -> Ordering {
+    (&a.namespace, &a.name, a.region, &a.uid).cmp(&(&b.namespace, &b.name, b.region, &b.uid))
+}
+
+/// IPv4 sorts numerically; anything else after, as text.
+fn ip_key(ip: &str) -> (u8, u32, &str) {
+    match ip.parse::<std::net::Ipv4Addr>() {
+        Ok(v4) => (0, u32::from(v4), ""),
+        Err(_) => (1, 0, ip),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(region: RegionId, ns: &str, name: &str) -> PodRow {
+        PodRow {
+            region,
+            uid: format!("{region}-{ns}-{name}"),
+            namespace: ns.into(),
+            name: name.into(),
+            phase: "Running".into(),
+            status: "Running".into(),
+            ready: 1,
+            total: 1,
+            ..PodRow::default()
+        }
+    }
+
+    fn names(store: &PodStore) -> Vec<String> {
+        store
+            .view()
+            .iter()
+            .map(|s| store.get(*s).map(|r| r.name.clone()).unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn relist_keeps_listed_rows_and_drops_the_rest_without_duplicates() {
+        let mut s = PodStore::new(2);
+        s.list_start(0, None);
+        s.list_page(0, vec![pod(0, "a", "one"), pod(0, "a", "two")]);
+        s.list_done(0, None);
+        s.upsert(pod(1, "a", "other"));
+        assert_eq!(s.len(), 3);
+        s.list_start(0, None);
+        // during the relist the old rows stay
+        assert_eq!(s.region_len(0), 2);
+        s.list_page(0, vec![pod(0, "a", "two"), pod(0, "a", "three")]);
+        s.list_done(0, None);
+        let mut got: Vec<_> = s
+            .rows()
+            .filter(|r| r.region == 0)
+            .map(|r| r.name.clone())
+            .collect();
+        got.sort();
+        assert_eq!(got, vec!["three", "two"]);
+        assert_eq!(s.region_len(1), 1, "other regions untouched");
+    }
+
+    #[test]
+    fn view_filters_scopes_and_sorts() {
+        let mut s = PodStore::new(2);
+        s.upsert(pod(0, "shop", "checkout-1"));
+        s.upsert(pod(0, "shop", "cart-1"));
+        s.upsert(pod(1, "infra", "checkout-2"));
+        let mut bad = pod(1, "shop", "payments-1");
+        bad.status = "CrashLoopBackOff".into();
+        bad.ready = 0;
+        s.upsert(bad);
+        let regions = vec!["eu".to_string(), "us".to_string()];
+        s.refresh_view(0, &regions);
+        assert_eq!(
+            names(&s),
+            vec!["checkout-2", "cart-1", "checkout-1", "payments-1"]
+        );
+
+        s.set_view_spec(ViewSpec {
+            filter: "chk".into(),
+            ..ViewSpec::default()
+        });
+        s.refresh_view(0, &regions);
+        assert_eq!(names(&s), vec!["checkout-2", "checkout-1"]);
+
+        s.set_view_spec(ViewSpec {
+            region: Some(1),
+            ..ViewSpec::default()
+        });
+        s.refresh_view(0, &regions);
+        assert_eq!(names(&s), vec!["checkout-2", "payments-1"]);
+
+        s.set_view_spec(ViewSpec {
+            problems_only: true,
+            ..ViewSpec::default()
+        });
+        s.refresh_view(0, &regions);
+        assert_eq!(names(&s), vec!["payments-1"]);
+
+        s.set_view_spec(ViewSpec {
+            sort: Column::Name,
+            reverse: true,
+            ..ViewSpec::default()
+        });
+        s.refresh_view(0, &regions);
+        assert_eq!(
+            names(&s),
+            vec!["payments-1", "checkout-2", "checkout-1", "cart-1"]
+        );
+    }
+
+    #[test]
+    fn deleted_slots_are_reused_and_view_skips_them() {
+        let mut s = PodStore::new(1);
+        s.upsert(pod(0, "a", "x"));
+        s.upsert(pod(0, "a", "y"));
+        s.delete(0, "0-a-x");
+        s.upsert(pod(0, "a", "z"));
+        assert_eq!(s.len(), 2);
+        s.refresh_view(0, &["r".into()]);
+        assert_eq!(names(&s), vec!["y", "z"]);
+    }
+}

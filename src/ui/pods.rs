@@ -1,0 +1,220 @@
+//! The pod table. Only the rows that fit are turned into cells, so a 50k-row
+//! view costs the same to draw as a 40-row one.
+
+use super::format::age;
+use crate::model::PodRow;
+use crate::sanitize::sanitize;
+use crate::state::{Column, State};
+use crate::theme::Styles;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Row, Table};
+use ratatui::Frame;
+
+/// Restarts within this window are highlighted.
+const RECENT_RESTART_SECS: i64 = 3600;
+
+/// Which columns fit: the least useful go first on narrow terminals.
+pub fn columns_for(width: u16) -> Vec<Column> {
+    Column::ALL
+        .into_iter()
+        .filter(|c| match c {
+            Column::Ip => width >= 150,
+            Column::Node => width >= 125,
+            Column::Owner => width >= 100,
+            _ => true,
+        })
+        .collect()
+}
+
+/// Narrower than this, RESTARTS drops the "(5m)" and widths tighten.
+const NARROW: u16 = 100;
+
+fn width_of(c: Column, narrow: bool) -> Constraint {
+    match c {
+        Column::Region => Constraint::Length(if narrow { 9 } else { 10 }),
+        Column::Namespace => Constraint::Length(if narrow { 11 } else { 14 }),
+        Column::Name => Constraint::Fill(3),
+        Column::Ready => Constraint::Length(5),
+        Column::Status => Constraint::Length(if narrow { 16 } else { 17 }),
+        Column::Restarts => Constraint::Length(if narrow { 8 } else { 12 }),
+        Column::Age => Constraint::Length(4),
+        Column::Node => Constraint::Length(14),
+        Column::Ip => Constraint::Length(15),
+        Column::Owner => Constraint::Fill(2),
+    }
+}
+
+pub fn status_scope(row: &PodRow) -> &'static str {
+    if row.deleting || row.status == "Terminating" {
+        return "pod.status.terminating";
+    }
+    match row.status.as_str() {
+        "Running" if row.ready == row.total => "pod.status.running",
+        "Running" | "Pending" | "ContainerCreating" | "PodInitializing" | "NotReady" => {
+            "pod.status.pending"
+        }
+        "Completed" | "Succeeded" => "pod.status.succeeded",
+        s if s.starts_with("Init:") && !s.contains("Err") && !s.contains("BackOff") => {
+            "pod.status.pending"
+        }
+        "Unknown" => "pod.status.unknown",
+        _ => "pod.status.failed",
+    }
+}
+
+fn cell_text(state: &State, row: &PodRow, c: Column, narrow: bool) -> String {
+    match c {
+        Column::Region => sanitize(state.region_name(row.region)).into_owned(),
+        Column::Namespace => sanitize(&row.namespace).into_owned(),
+        Column::Name => sanitize(&row.name).into_owned(),
+        Column::Ready => format!("{}/{}", row.ready, row.total),
+        Column::Status => sanitize(&row.status).into_owned(),
+        Column::Restarts => match row.last_restart {
+            Some(t) if row.restarts > 0 && !narrow => {
+                format!("{} ({})", row.restarts, age(state.now, t))
+            }
+            _ => row.restarts.to_string(),
+        },
+        Column::Age => age(state.now, row.created),
+        Column::Node => sanitize(&row.node).into_owned(),
+        Column::Ip => sanitize(&row.ip).into_owned(),
+        Column::Owner => {
+            if row.owner_name.is_empty() {
+                String::new()
+            } else {
+                sanitize(&format!("{}/{}", row.owner_kind, row.owner_name)).into_owned()
+            }
+        }
+    }
+}
+
+fn title(state: &State, focused: bool, tabs: bool) -> Line<'static> {
+    let spec = state.pods.view_spec();
+    let mut t = format!(" Pods {}/{} ", state.pods.view().len(), state.pods.len());
+    if let Some(r) = spec.region {
+        t.push_str(&format!("region:{} ", sanitize(state.region_name(r))));
+    }
+    if let Some(ns) = &spec.namespace {
+        t.push_str(&format!("ns:{} ", sanitize(ns)));
+    }
+    if spec.problems_only {
+        t.push_str("problems ");
+    }
+    if !spec.filter.is_empty() {
+        t.push_str(&format!("/{} ", sanitize(&spec.filter)));
+    }
+    let _ = (focused, tabs);
+    Line::from(t)
+}
+
+pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focused: bool) {
+    let border = if focused {
+        styles.get("ui.border.focused")
+    } else {
+        styles.get("ui.border")
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(border)
+        .title(Span::styled(
+            title(state, focused, false).to_string(),
+            styles.get("ui.title"),
+        ));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height < 2 || inner.width < 10 {
+        return;
+    }
+
+    let cols = columns_for(inner.width);
+    let narrow = inner.width < NARROW;
+    let spec = state.pods.view_spec();
+    let header = Row::new(cols.iter().map(|c| {
+        let mut name = c.title().to_string();
+        if *c == spec.sort {
+            name.push(if spec.reverse { '↑' } else { '↓' });
+        }
+        Cell::from(name)
+    }))
+    .style(styles.get("table.header"));
+
+    let body_rows = (inner.height - 1) as usize;
+    let view = state.pods.view();
+    let sel = &state.ui.pods;
+    let cursor = sel.cursor.min(view.len().saturating_sub(1));
+    // keep the offset stable while the cursor stays on screen
+    let mut offset = sel.offset.get().min(view.len().saturating_sub(body_rows));
+    if cursor < offset {
+        offset = cursor;
+    } else if cursor >= offset + body_rows {
+        offset = cursor + 1 - body_rows;
+    }
+    sel.offset.set(offset);
+    sel.page.set(body_rows);
+
+    let row_style = styles.get("table.row");
+    let dim = styles.get("ui.dim");
+    let recent = styles.get("pod.restarts.recent");
+    // a theme without a selection colour (mono) still shows the cursor
+    let selection = match styles.get("ui.selection") {
+        s if s.bg.is_none() => s.add_modifier(Modifier::REVERSED),
+        s => s,
+    };
+    let end = (offset + body_rows).min(view.len());
+    let rows = view[offset..end]
+        .iter()
+        .enumerate()
+        .filter_map(|(i, slot)| {
+            let row = state.pods.get(*slot)?;
+            let live = state
+                .regions
+                .get(row.region)
+                .is_some_and(|r| r.health.is_live());
+            let base = if live { row_style } else { dim };
+            let cells = cols.iter().map(|c| {
+                let text = cell_text(state, row, *c, narrow);
+                let style = match c {
+                    Column::Status => styles.get(status_scope(row)),
+                    Column::Restarts
+                        if row
+                            .last_restart
+                            .is_some_and(|t| state.now - t < RECENT_RESTART_SECS) =>
+                    {
+                        recent
+                    }
+                    _ => Style::default(),
+                };
+                Cell::from(text).style(style)
+            });
+            let style = if offset + i == cursor {
+                selection
+            } else {
+                base
+            };
+            Some(Row::new(cells).style(style))
+        });
+    let table = Table::new(rows, cols.iter().map(|c| width_of(*c, narrow)))
+        .header(header)
+        .column_spacing(1);
+    frame.render_widget(table, inner);
+
+    if view.is_empty() {
+        let msg = if state.pods.is_empty() {
+            "waiting for pods…"
+        } else {
+            "no pods match"
+        };
+        let y = inner.y + 1;
+        if y < inner.y + inner.height {
+            let r = Rect {
+                x: inner.x + 1,
+                y,
+                width: inner.width - 1,
+                height: 1,
+            };
+            frame.render_widget(Span::styled(msg, styles.get("ui.hint")), r);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Where a key goes: the open modal first, then the focused text input, then
+//! the keymap (focused pane, then global). Ctrl-Z always suspends.
+
+use super::actions::apply;
+use super::bindings::lookup;
+use super::{palette, Effect};
+use crate::action::{Action, KeyContext};
+use crate::keymap::{Key, Lookup};
+use crate::state::{Modal, State};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
+    if ev.kind == KeyEventKind::Release {
+        return Vec::new();
+    }
+    if ev.code == KeyCode::Char('z') && ev.modifiers.contains(KeyModifiers::CONTROL) {
+        return vec![Effect::Suspend];
+    }
+    let key = Key::from_event(&ev);
+    if let Some(Modal::Palette(_)) = state.ui.modal {
+        return palette::on_key(state, ev, key);
+    }
+    if state.ui.modal.is_none() && state.ui.filter_input.is_some() {
+        return on_filter_key(state, ev, key);
+    }
+    state.ui.pending_keys.push(key);
+    // overlays scroll with the table's movement keys
+    let contexts: &[KeyContext] = if state.ui.modal.is_some() {
+        &[KeyContext::Modal, KeyContext::Table, KeyContext::Global]
+    } else {
+        &[KeyContext::Table, KeyContext::Global]
+    };
+    match lookup(&state.keymap, contexts, &state.ui.pending_keys) {
+        Lookup::Action(action) => {
+            state.ui.pending_keys.clear();
+            apply(state, action)
+        }
+        Lookup::Pending(_) => Vec::new(),
+        Lookup::Unbound => {
+            // A wrong second key of a sequence starts over with that key.
+            let retry = state.ui.pending_keys.len() > 1;
+            state.ui.pending_keys.clear();
+            if retry {
+                on_key(state, ev)
+            } else {
+                Vec::new()
+            }
+        }
+    }
+}
+
+fn on_filter_key(state: &mut State, ev: KeyEvent, key: Key) -> Vec<Effect> {
+    let action = match lookup(&state.keymap, &[KeyContext::Input], &[key]) {
+        Lookup::Action(a) => Some(a),
+        // a one-line input never takes a newline, whatever the keymap says
+        _ if ev.code == KeyCode::Enter => Some(Action::Submit),
+        _ if ev.code == KeyCode::Esc => Some(Action::Cancel),
+        _ => None,
+    };
+    match action {
+        Some(Action::Cancel) => {
+            state.ui.filter_input = None;
+            set_filter(state, String::new());
+        }
+        Some(Action::Submit) => {
+            state.ui.filter_input = None;
+        }
+        _ => {
+            if let Some(input) = &mut state.ui.filter_input {
+                if input.input(ev) {
+                    let text = input.lines().first().cloned().unwrap_or_default();
+                    set_filter(state, text);
+                }
+            }
+        }
+    }
+    Vec::new()
+}
+
+pub fn set_filter(state: &mut State, filter: String) {
+    let mut spec = state.pods.view_spec().clone();
+    spec.filter = filter;
+    state.pods.set_view_spec(spec);
+    state.refresh_view();
+}

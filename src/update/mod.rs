@@ -1,0 +1,106 @@
+//! Pure reducers: `update(&mut State, Msg) -> Vec<Effect>`. No IO here; what
+//! must touch the outside world comes back as an `Effect` for the loop.
+
+pub mod actions;
+pub mod bindings;
+pub mod keys;
+pub mod palette;
+
+use crate::model::{RegionId, Timestamp};
+use crate::msg::{Health, Msg, PodChange, PodUpdate};
+use crate::state::{State, ToastLevel};
+
+/// Work for the loop to do outside the reducer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Quit,
+    /// Ctrl-Z: restore the terminal, stop, and redraw fully on `fg`.
+    Suspend,
+    /// Fetch the full object for the describe view.
+    Describe {
+        region: RegionId,
+        namespace: String,
+        name: String,
+    },
+}
+
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(ev) => keys::on_key(state, ev),
+        Msg::Resize(w, h) => {
+            state.ui.size = (w, h);
+            Vec::new()
+        }
+        Msg::Pods { region, update } => {
+            on_pods(state, region, update);
+            Vec::new()
+        }
+        Msg::RegionHealth { region, health } => {
+            on_health(state, region, health);
+            Vec::new()
+        }
+        Msg::Described {
+            region,
+            namespace,
+            name,
+            result,
+        } => {
+            if let Some(crate::state::Modal::Describe(view)) = &mut state.ui.modal {
+                if view.region == region && view.namespace == namespace && view.name == name {
+                    view.lines = Some(result.map(|text| text.lines().map(String::from).collect()));
+                }
+            }
+            Vec::new()
+        }
+        Msg::Diagnostics(diags) => {
+            for d in diags {
+                state.ui.toast(ToastLevel::Error, d.to_string(), state.now);
+            }
+            Vec::new()
+        }
+        Msg::Tick(now) => {
+            on_tick(state, now);
+            Vec::new()
+        }
+    }
+}
+
+fn on_pods(state: &mut State, region: RegionId, update: PodUpdate) {
+    let pods = &mut state.pods;
+    match update {
+        PodUpdate::ListStart { namespace } => pods.list_start(region, namespace.as_deref()),
+        PodUpdate::ListPage(rows) => pods.list_page(region, rows),
+        PodUpdate::ListDone { namespace } => pods.list_done(region, namespace.as_deref()),
+        PodUpdate::Changes(changes) => {
+            for change in changes {
+                match change {
+                    PodChange::Upsert(row) => pods.upsert(row),
+                    PodChange::Delete(uid) => pods.delete(region, &uid),
+                }
+            }
+        }
+    }
+}
+
+fn on_health(state: &mut State, region: RegionId, health: Health) {
+    let Some(r) = state.regions.get_mut(region) else {
+        return;
+    };
+    // A region that stays stale keeps the moment it first stopped being live.
+    let health = match (&r.health, health) {
+        (Health::Stale { since, .. }, Health::Stale { reason, .. }) => Health::Stale {
+            since: *since,
+            reason,
+        },
+        (_, h) => h,
+    };
+    r.health = health;
+}
+
+fn on_tick(state: &mut State, now: Timestamp) {
+    state.now = now;
+    state.ui.toasts.retain(|t| t.expires > now);
+}
+
+#[cfg(test)]
+mod tests;

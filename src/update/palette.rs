@@ -1,0 +1,122 @@
+//! The command palette (`:`): a one-line tui-textarea input, candidates
+//! ranked by fuzzy match over action names and the pods in view.
+
+use super::actions::{apply, select_index};
+use super::bindings::lookup;
+use super::Effect;
+use crate::action::{Action, KeyContext, ACTIONS};
+use crate::keymap::{Key, Lookup};
+use crate::state::ui::PaletteItem;
+use crate::state::{Modal, PaletteState, State};
+use crossterm::event::{KeyCode, KeyEvent};
+use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+use nucleo_matcher::{Config, Matcher, Utf32Str};
+
+/// At most this many candidates are kept and drawn.
+pub const MAX_CANDIDATES: usize = 50;
+
+pub fn open(state: &mut State) {
+    let mut palette = PaletteState::default();
+    rank(state, &mut palette);
+    state.ui.modal = Some(Modal::Palette(Box::new(palette)));
+}
+
+pub fn label(item: &PaletteItem) -> String {
+    match item {
+        PaletteItem::Action(a) => a.name().to_string(),
+        PaletteItem::Pod { label, .. } => label.clone(),
+    }
+}
+
+fn rank(state: &State, palette: &mut PaletteState) {
+    let query = palette.input.lines().first().cloned().unwrap_or_default();
+    let mut out: Vec<(u32, PaletteItem)> = Vec::new();
+    if query.trim().is_empty() {
+        out.extend(ACTIONS.iter().map(|a| (0, PaletteItem::Action(a.action))));
+    } else {
+        let pattern = Pattern::parse(&query, CaseMatching::Smart, Normalization::Smart);
+        let mut matcher = Matcher::new(Config::DEFAULT);
+        let mut buf = Vec::new();
+        for a in ACTIONS {
+            if let Some(score) = pattern.score(Utf32Str::new(a.name, &mut buf), &mut matcher) {
+                // actions first among equals: they are what `:` is mostly for
+                out.push((score.saturating_add(1), PaletteItem::Action(a.action)));
+            }
+        }
+        for &slot in state.pods.view() {
+            let Some(row) = state.pods.get(slot) else {
+                continue;
+            };
+            if let Some(score) = pattern.score(Utf32Str::new(&row.name, &mut buf), &mut matcher) {
+                let label = format!(
+                    "{}/{}/{}",
+                    state.region_name(row.region),
+                    row.namespace,
+                    row.name
+                );
+                out.push((score, PaletteItem::Pod { slot, label }));
+            }
+        }
+        out.sort_by(|a, b| b.0.cmp(&a.0));
+    }
+    out.truncate(MAX_CANDIDATES);
+    palette.candidates = out.into_iter().map(|(_, item)| item).collect();
+    palette.chosen = palette
+        .chosen
+        .min(palette.candidates.len().saturating_sub(1));
+}
+
+pub fn on_key(state: &mut State, ev: KeyEvent, key: Key) -> Vec<Effect> {
+    let action = match lookup(&state.keymap, &[KeyContext::Input], &[key]) {
+        Lookup::Action(a) => Some(a),
+        _ => match ev.code {
+            KeyCode::Enter => Some(Action::Submit),
+            KeyCode::Esc => Some(Action::Cancel),
+            KeyCode::Tab => Some(Action::Complete),
+            KeyCode::Up => Some(Action::Up),
+            KeyCode::Down => Some(Action::Down),
+            _ => None,
+        },
+    };
+    let Some(Modal::Palette(mut palette)) = state.ui.modal.take() else {
+        return Vec::new();
+    };
+    match action {
+        Some(Action::Cancel) => return Vec::new(),
+        Some(Action::Submit) => {
+            let chosen = palette.candidates.get(palette.chosen).cloned();
+            return match chosen {
+                Some(PaletteItem::Action(a)) => apply(state, a),
+                Some(PaletteItem::Pod { slot, .. }) => {
+                    state.refresh_view();
+                    if let Some(i) = state.pods.view().iter().position(|s| *s == slot) {
+                        select_index(state, i);
+                    }
+                    Vec::new()
+                }
+                None => Vec::new(),
+            };
+        }
+        Some(Action::Complete) => {
+            if let Some(item) = palette.candidates.get(palette.chosen) {
+                let text = label(item);
+                palette.input = tui_textarea::TextArea::new(vec![text]);
+                palette.input.move_cursor(tui_textarea::CursorMove::End);
+                palette.chosen = 0;
+                rank(state, &mut palette);
+            }
+        }
+        Some(Action::Up) => palette.chosen = palette.chosen.saturating_sub(1),
+        Some(Action::Down) => {
+            palette.chosen = (palette.chosen + 1).min(palette.candidates.len().saturating_sub(1))
+        }
+        _ => {
+            if palette.input.input(ev) {
+                palette.chosen = 0;
+                rank(state, &mut palette);
+            }
+        }
+    }
+    state.ui.modal = Some(Modal::Palette(palette));
+    Vec::new()
+}

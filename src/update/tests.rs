@@ -1,0 +1,337 @@
+//! Reducer tests: messages in, state and effects out.
+
+use super::*;
+use crate::action::Action;
+use crate::model::PodRow;
+use crate::state::{Modal, RegionState};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+pub fn pod(region: usize, ns: &str, name: &str, status: &str) -> PodRow {
+    let ok = status == "Running";
+    PodRow {
+        region,
+        uid: format!("uid-{region}-{ns}-{name}"),
+        namespace: ns.into(),
+        name: name.into(),
+        phase: if ok {
+            "Running".into()
+        } else {
+            "Pending".into()
+        },
+        status: status.into(),
+        ready: u16::from(ok),
+        total: 1,
+        node: "node-a".into(),
+        owner_kind: "Deployment".into(),
+        owner_name: name.split('-').next().unwrap_or_default().into(),
+        ..PodRow::default()
+    }
+}
+
+fn state(regions: &[&str]) -> State {
+    let regions = regions
+        .iter()
+        .map(|n| RegionState {
+            name: n.to_string(),
+            context: n.to_string(),
+            production: false,
+            health: Health::Connecting,
+        })
+        .collect();
+    State::new(regions, crate::keymap::Keymap::default(), 1_000_000)
+}
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn code(c: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+fn list(state: &mut State, region: usize, rows: Vec<PodRow>) {
+    update(
+        state,
+        Msg::Pods {
+            region,
+            update: PodUpdate::ListStart { namespace: None },
+        },
+    );
+    update(
+        state,
+        Msg::Pods {
+            region,
+            update: PodUpdate::ListPage(rows),
+        },
+    );
+    update(
+        state,
+        Msg::Pods {
+            region,
+            update: PodUpdate::ListDone { namespace: None },
+        },
+    );
+    update(
+        state,
+        Msg::RegionHealth {
+            region,
+            health: Health::Live,
+        },
+    );
+}
+
+fn selected_name(state: &mut State) -> String {
+    state.refresh_view();
+    state
+        .ui
+        .pods
+        .selected
+        .and_then(|s| state.pods.get(s))
+        .map(|r| r.name.clone())
+        .unwrap_or_default()
+}
+
+fn shop(state: &mut State) {
+    list(
+        state,
+        0,
+        vec![
+            pod(0, "shop", "cart-1", "Running"),
+            pod(0, "shop", "checkout-1", "CrashLoopBackOff"),
+            pod(0, "shop", "web-1", "Running"),
+        ],
+    );
+    list(
+        state,
+        1,
+        vec![
+            pod(1, "infra", "dns-1", "Running"),
+            pod(1, "shop", "pay-1", "Pending"),
+        ],
+    );
+}
+
+#[test]
+fn rows_arrive_per_region_and_changes_apply() {
+    let mut s = state(&["eu", "us"]);
+    shop(&mut s);
+    assert_eq!(s.pods.len(), 5);
+    assert!(s.regions.iter().all(|r| r.health == Health::Live));
+    let mut fixed = pod(0, "shop", "checkout-1", "Running");
+    fixed.restarts = 3;
+    update(
+        &mut s,
+        Msg::Pods {
+            region: 0,
+            update: PodUpdate::Changes(vec![
+                PodChange::Upsert(fixed),
+                PodChange::Delete("uid-0-shop-web-1".into()),
+            ]),
+        },
+    );
+    assert_eq!(s.pods.len(), 4);
+    let row = s
+        .pods
+        .find(0, "uid-0-shop-checkout-1")
+        .map(|r| (r.status.clone(), r.restarts));
+    assert_eq!(row, Some(("Running".into(), 3)));
+}
+
+#[test]
+fn selection_moves_and_follows_its_pod_across_resorts() {
+    let mut s = state(&["eu", "us"]);
+    shop(&mut s);
+    // default sort: namespace, then name
+    assert_eq!(selected_name(&mut s), "dns-1");
+    update(&mut s, key('j'));
+    update(&mut s, key('j'));
+    assert_eq!(selected_name(&mut s), "checkout-1");
+    update(&mut s, key('r')); // reverse
+    assert_eq!(
+        selected_name(&mut s),
+        "checkout-1",
+        "selection stays on the pod"
+    );
+    assert_eq!(s.ui.pods.cursor, 2);
+    update(&mut s, key('G'));
+    assert_eq!(selected_name(&mut s), "dns-1");
+    update(&mut s, key('g'));
+    assert!(
+        !s.ui.pending_keys.is_empty(),
+        "g waits for the rest of the sequence"
+    );
+    update(&mut s, key('g'));
+    assert!(s.ui.pending_keys.is_empty());
+    assert_eq!(selected_name(&mut s), "web-1");
+}
+
+#[test]
+fn filter_narrows_live_and_escape_clears_it() {
+    let mut s = state(&["eu", "us"]);
+    shop(&mut s);
+    update(&mut s, key('/'));
+    for c in "chk".chars() {
+        update(&mut s, key(c));
+    }
+    s.refresh_view();
+    assert_eq!(s.pods.view().len(), 1);
+    assert_eq!(selected_name(&mut s), "checkout-1");
+    update(&mut s, code(KeyCode::Enter));
+    assert!(s.ui.filter_input.is_none());
+    assert_eq!(s.pods.view_spec().filter, "chk", "enter keeps the filter");
+    update(&mut s, key('/'));
+    update(&mut s, code(KeyCode::Esc));
+    s.refresh_view();
+    assert_eq!(s.pods.view().len(), 5);
+}
+
+#[test]
+fn scopes_problems_and_next_problem() {
+    let mut s = state(&["eu", "us"]);
+    shop(&mut s);
+    update(&mut s, key(']'));
+    assert_eq!(selected_name(&mut s), "checkout-1");
+    update(&mut s, key(']'));
+    assert_eq!(selected_name(&mut s), "pay-1");
+    update(&mut s, key('p'));
+    s.refresh_view();
+    assert_eq!(s.pods.view().len(), 2);
+    update(&mut s, key('p'));
+    update(&mut s, key('R'));
+    s.refresh_view();
+    assert_eq!(s.pods.view_spec().region, Some(0));
+    assert_eq!(s.pods.view().len(), 3);
+    update(&mut s, key('R'));
+    update(&mut s, key('N'));
+    s.refresh_view();
+    assert_eq!(s.pods.view_spec().namespace.as_deref(), Some("infra"));
+    assert_eq!(s.pods.view().len(), 1);
+}
+
+#[test]
+fn stale_keeps_its_first_moment_and_live_clears_it() {
+    let mut s = state(&["eu"]);
+    let stale = |since, reason: &str| Msg::RegionHealth {
+        region: 0,
+        health: Health::Stale {
+            since,
+            reason: reason.into(),
+        },
+    };
+    update(&mut s, stale(100, "watch silent"));
+    update(&mut s, stale(130, "relisting"));
+    assert_eq!(
+        s.regions[0].health,
+        Health::Stale {
+            since: 100,
+            reason: "relisting".into()
+        }
+    );
+    update(
+        &mut s,
+        Msg::RegionHealth {
+            region: 0,
+            health: Health::Live,
+        },
+    );
+    update(&mut s, stale(200, "x"));
+    assert_eq!(
+        s.regions[0].health,
+        Health::Stale {
+            since: 200,
+            reason: "x".into()
+        }
+    );
+}
+
+#[test]
+fn describe_asks_for_the_selected_pod_and_shows_the_answer() {
+    let mut s = state(&["eu", "us"]);
+    shop(&mut s);
+    update(&mut s, key('j'));
+    let effects = update(&mut s, key('d'));
+    assert_eq!(
+        effects,
+        vec![Effect::Describe {
+            region: 0,
+            namespace: "shop".into(),
+            name: "cart-1".into()
+        }]
+    );
+    update(
+        &mut s,
+        Msg::Described {
+            region: 0,
+            namespace: "shop".into(),
+            name: "cart-1".into(),
+            result: Ok("{\n  \"kind\": \"Pod\"\n}".into()),
+        },
+    );
+    match &s.ui.modal {
+        Some(Modal::Describe(v)) => {
+            assert_eq!(
+                v.lines.as_ref().and_then(|l| l.as_ref().ok()).map(Vec::len),
+                Some(3)
+            )
+        }
+        other => panic!("expected describe, got {other:?}"),
+    }
+    update(&mut s, code(KeyCode::Esc));
+    assert!(s.ui.modal.is_none());
+}
+
+#[test]
+fn quit_suspend_help_and_toasts() {
+    let mut s = state(&["eu"]);
+    assert_eq!(update(&mut s, key('q')), vec![Effect::Quit]);
+    let mut s = state(&["eu"]);
+    let ctrl_z = Msg::Key(KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL));
+    assert_eq!(update(&mut s, ctrl_z), vec![Effect::Suspend]);
+    update(&mut s, key('?'));
+    assert!(matches!(s.ui.modal, Some(Modal::Help { .. })));
+    assert_eq!(
+        update(&mut s, key('q')),
+        vec![],
+        "q closes the overlay, not the app"
+    );
+    assert!(s.ui.modal.is_none());
+
+    let diag = crate::diagnostic::Diagnostic::new("theme.toml", "unknown scope").at(3, 1);
+    update(&mut s, Msg::Diagnostics(vec![diag]));
+    assert_eq!(s.ui.toasts.len(), 1);
+    assert!(s.ui.toasts[0]
+        .text
+        .contains("theme.toml:3:1: unknown scope"));
+    let later = s.now + 60;
+    update(&mut s, Msg::Tick(later));
+    assert!(s.ui.toasts.is_empty());
+}
+
+#[test]
+fn palette_runs_actions_and_jumps_to_pods() {
+    let mut s = state(&["eu", "us"]);
+    shop(&mut s);
+    update(&mut s, key(':'));
+    for c in "problems_only".chars() {
+        update(&mut s, key(c));
+    }
+    match &s.ui.modal {
+        Some(Modal::Palette(p)) => {
+            assert_eq!(
+                p.candidates.first(),
+                Some(&crate::state::ui::PaletteItem::Action(Action::ProblemsOnly))
+            )
+        }
+        other => panic!("expected palette, got {other:?}"),
+    }
+    update(&mut s, code(KeyCode::Enter));
+    assert!(s.pods.view_spec().problems_only);
+    assert!(s.ui.modal.is_none());
+
+    update(&mut s, key(':'));
+    for c in "pay-1".chars() {
+        update(&mut s, key(c));
+    }
+    update(&mut s, code(KeyCode::Enter));
+    assert_eq!(selected_name(&mut s), "pay-1");
+}
