@@ -5,6 +5,8 @@
 use crate::diagnostic::Diagnostic;
 use std::path::{Path, PathBuf};
 
+pub mod spanned;
+
 /// One region = one kube context, streamed on its own.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RegionConfig {
@@ -42,9 +44,14 @@ impl Default for Config {
     }
 }
 
+/// `<platform config dir>/pitwall`: config.toml, keymap.toml, themes/.
+pub fn config_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "pitwall").map(|d| d.config_dir().to_path_buf())
+}
+
 /// `<platform config dir>/pitwall/config.toml`.
 pub fn default_config_path() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", "pitwall").map(|d| d.config_dir().join("config.toml"))
+    config_dir().map(|d| d.join("config.toml"))
 }
 
 /// Reads `path`, or the default path when `None`. A missing default file is
