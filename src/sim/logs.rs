@@ -125,9 +125,32 @@ pub async fn handle(region: Arc<Region>, t: &Target, q: &HashMap<String, String>
                 return bad(format!("container {c} is not valid for pod {name}"));
             }
         }
-        let inst =
-            if previous {
-                match p.previous {
+        let inst = if previous {
+            match p.previous {
+                Some((a, b, _, _)) => Instance {
+                    seed: p.seed,
+                    number: p.restarts.saturating_sub(1),
+                    start: a,
+                    end: b,
+                    running: false,
+                    rate: p.log_rate,
+                },
+                None => {
+                    return bad(format!(
+                        "previous terminated container \"{}\" in pod \"{name}\" not found",
+                        p.container
+                    ))
+                }
+            }
+        } else {
+            match p.stage {
+                Stage::Pulling => {
+                    return bad(format!(
+                        "container \"{}\" in pod \"{name}\" is waiting to start: ContainerCreating",
+                        p.container
+                    ))
+                }
+                Stage::BackOff => match p.previous {
                     Some((a, b, _, _)) => Instance {
                         seed: p.seed,
                         number: p.restarts.saturating_sub(1),
@@ -138,43 +161,21 @@ pub async fn handle(region: Arc<Region>, t: &Target, q: &HashMap<String, String>
                     },
                     None => {
                         return bad(format!(
-                            "previous terminated container \"{}\" in pod \"{name}\" not found",
+                            "container \"{}\" in pod \"{name}\" is waiting to start",
                             p.container
                         ))
                     }
-                }
-            } else {
-                match p.stage {
-                    Stage::Pulling => return bad(format!(
-                        "container \"{}\" in pod \"{name}\" is waiting to start: ContainerCreating",
-                        p.container
-                    )),
-                    Stage::BackOff => match p.previous {
-                        Some((a, b, _, _)) => Instance {
-                            seed: p.seed,
-                            number: p.restarts.saturating_sub(1),
-                            start: a,
-                            end: b,
-                            running: false,
-                            rate: p.log_rate,
-                        },
-                        None => {
-                            return bad(format!(
-                                "container \"{}\" in pod \"{name}\" is waiting to start",
-                                p.container
-                            ))
-                        }
-                    },
-                    _ => Instance {
-                        seed: p.seed,
-                        number: p.restarts,
-                        start: p.started,
-                        end: now,
-                        running: p.stage == Stage::Running,
-                        rate: p.log_rate,
-                    },
-                }
-            };
+                },
+                _ => Instance {
+                    seed: p.seed,
+                    number: p.restarts,
+                    start: p.started,
+                    end: now,
+                    running: p.stage == Stage::Running,
+                    rate: p.log_rate,
+                },
+            }
+        };
         (inst, st.hostile)
     };
     let (i_start, i_rate) = (inst.start, inst.rate);
