@@ -64,7 +64,7 @@ impl Tmux {
             String::from_utf8_lossy(&out.stderr)
         );
         let t = Tmux { socket, home };
-        t.wait_for("the shell prompt", |s| s.contains(PROMPT));
+        t.wait_for("the shell prompt", |s| s.contains(PROMPT.trim_end()));
         t
     }
 
@@ -274,6 +274,7 @@ fn demo_at_80x24_is_usable() {
     t.keys(&["?"]);
     t.wait_for("the help overlay", |s| s.contains("Quit pitwall"));
     t.keys(&["Escape"]);
+    t.wait_for("help closed", |s| !s.contains("Quit pitwall"));
     t.keys(&["q"]);
     t.wait_for_prompt();
     t.assert_terminal_restored();
@@ -323,7 +324,9 @@ fn no_color_writes_no_colour_escapes() {
     });
     t.keys(&["j", "j", "?"]);
     t.wait_for("the help overlay", |s| s.contains("Quit pitwall"));
-    t.keys(&["Escape", "q"]);
+    t.keys(&["Escape"]);
+    t.wait_for("help closed", |s| !s.contains("Quit pitwall"));
+    t.keys(&["q"]);
     t.wait_for_prompt();
     let bytes = std::fs::read(&raw).expect("pipe-pane output");
     assert!(
