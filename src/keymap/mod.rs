@@ -167,7 +167,7 @@ impl Keymap {
             } else {
                 let names: Vec<_> = shipped_names().collect();
                 diagnostics.push(Diagnostic::new(
-                    name,
+                    "keymap",
                     format!(
                         "unknown keymap `{name}` (shipped: {}; or give a file path)",
                         names.join(", ")

@@ -203,7 +203,7 @@ fn unknown_keymap_names_and_missing_files_are_reported() {
     let (km, diags) = Keymap::load("helix", None);
     assert_eq!(
         diags.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
-        ["helix: unknown keymap `helix` (shipped: default, vim, emacs; or give a file path)"]
+        ["keymap: unknown keymap `helix` (shipped: default, vim, emacs; or give a file path)"]
     );
     assert_eq!(pane(&km, "q"), Lookup::Action(Action::Quit));
     let (_, diags) = Keymap::load("default", Some(Path::new("/nonexistent/keymap.toml")));

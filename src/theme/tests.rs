@@ -203,6 +203,7 @@ bad = "#12345"
         errs,
         [
             "t.toml:1:1: unknown scope `ui.txt`",
+            "t.toml:2:13: unknown colour `amber` for `ui.text` (not in the palette, \"#rrggbb\", an ANSI name or 0-255)",
             "t.toml:3:41: unknown modifier `blink` for `ui.error` (expected one of bold, dim, italic, underlined, slow-blink, rapid-blink, reversed, hidden, crossed-out)",
             "t.toml:4:13: colour index 300 for `ui.hint` fg is not 0-255",
             "t.toml:5:12: scope `ui.dim` must be a colour or a table, found an array",
@@ -219,7 +220,7 @@ bad = "#12345"
     let (styles, diags) = Styles::load("/nonexistent/t.toml", None, ColorSupport::TrueColor);
     assert_eq!(
         diags.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
-        ["/nonexistent/t.toml: cannot read theme /nonexistent/t.toml: No such file or directory (os error 2)"]
+        ["theme: cannot read theme /nonexistent/t.toml: No such file or directory (os error 2)"]
     );
     let (default, _) = Styles::load("default", None, ColorSupport::TrueColor);
     assert_eq!(styles.get("ui.error"), default.get("ui.error"));
