@@ -253,3 +253,40 @@ check-config: 1 problem found
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn the_configuration_doc_lists_every_default_binding_and_scope() {
+    let doc = std::fs::read_to_string(repo().join("docs/CONFIGURATION.md"))
+        .unwrap_or_else(|e| panic!("docs/CONFIGURATION.md: {e}"));
+    let keymap = Keymap::defaults();
+    for ctx in pitwall::action::KeyContext::ALL {
+        for hint in keymap.bindings(ctx) {
+            let row_found = doc.lines().any(|line| {
+                line.starts_with(&format!("| {} |", ctx.name()))
+                    && line.contains(&format!("`{}`", hint.keys))
+                    && line.contains(&format!("| `{}` |", hint.action.name()))
+            });
+            assert!(
+                row_found,
+                "{} {} -> {}",
+                ctx.name(),
+                hint.keys,
+                hint.action.name()
+            );
+        }
+    }
+    for spec in pitwall::action::ACTIONS {
+        assert!(
+            doc.contains(&format!("| `{}` | {} |", spec.name, spec.help)),
+            "{}",
+            spec.name
+        );
+    }
+    for scope in pitwall::theme::SCOPES {
+        let last = scope.rsplit('.').next().unwrap_or(scope);
+        assert!(
+            doc.contains(&format!("`{scope}`")) || doc.contains(&format!("`.{last}`")),
+            "{scope}"
+        );
+    }
+}
