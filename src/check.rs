@@ -2,13 +2,14 @@
 //!
 //! Loads exactly what the cockpit would load (honouring --config, --keymap
 //! and --theme), prints every problem as `file:line:col: message` to stderr
-//! and exits 1 if there was any.
+//! and exits 1 if there was any. `config::load_settings` loads the same
+//! files the same way for the cockpit.
 
 use crate::cli::CockpitArgs;
 use crate::config::{self, Config};
 use crate::diagnostic::Diagnostic;
-use crate::keymap::{self, Keymap};
-use crate::theme::{self, ColorSupport, Styles};
+use crate::keymap::Keymap;
+use crate::theme::{ColorSupport, Styles};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -47,8 +48,7 @@ pub fn check(args: &CockpitArgs) -> Report {
     let mut report = Report::default();
     let config = check_config(args.config.as_deref(), &mut report);
 
-    let keymap_name = args.keymap.clone().unwrap_or(config.keymap.clone());
-    let user_keymap = keymap::default_user_keymap_path();
+    let (keymap_name, user_keymap) = config::keymap_choice(args, &config);
     let (_, diags) = Keymap::load(&keymap_name, user_keymap.as_deref());
     let user_part = match &user_keymap {
         Some(p) if p.exists() => format!(" + {}", p.display()),
@@ -61,8 +61,7 @@ pub fn check(args: &CockpitArgs) -> Report {
     }
     report.diagnostics.extend(diags);
 
-    let theme_name = args.theme.clone().unwrap_or(config.theme.clone());
-    let theme_dir = theme::default_user_theme_dir();
+    let (theme_name, theme_dir) = config::theme_choice(args, &config);
     let (_, diags) = Styles::load(&theme_name, theme_dir.as_deref(), ColorSupport::TrueColor);
     if diags.is_empty() {
         report.summary.push(format!("theme OK: {theme_name}"));

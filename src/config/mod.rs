@@ -7,10 +7,12 @@
 mod file;
 mod kubeconfig;
 mod layout;
+mod settings;
 pub mod spanned;
 
 pub use file::parse;
 pub use layout::{Layout, NarrowLayout, Pane};
+pub use settings::{keymap_choice, load_settings, resolve_regions, theme_choice, Settings};
 
 use crate::diagnostic::Diagnostic;
 use std::path::{Path, PathBuf};

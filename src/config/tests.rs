@@ -207,3 +207,62 @@ fn a_missing_kubeconfig_is_a_clear_error() {
         err.message
     );
 }
+
+#[test]
+fn settings_merge_flags_and_fall_back_on_errors() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, "keymap = \"vim\"\ntheme = \"nope\"\n").unwrap_or_else(|e| panic!("{e}"));
+    let args = crate::cli::CockpitArgs {
+        config: Some(path.clone()),
+        read_only: true,
+        ..Default::default()
+    };
+    let s = load_settings(&args, crate::theme::ColorSupport::TrueColor);
+    assert!(s.config.read_only);
+    assert_eq!(s.config.keymap, "vim");
+    use crate::action::{Action, KeyContext};
+    use crate::keymap::{parse_keys, Lookup};
+    let zz = parse_keys("ZZ").unwrap_or_default();
+    assert_eq!(
+        s.keymap.lookup(&[KeyContext::Global], &zz),
+        Lookup::Action(Action::Quit)
+    );
+    assert_eq!(s.diagnostics.len(), 1);
+    assert!(s.diagnostics[0].message.starts_with("unknown theme `nope`"));
+    let (default, _) = crate::theme::Styles::load("default", None, s.colors);
+    assert_eq!(s.styles.get("ui.error"), default.get("ui.error"));
+
+    std::fs::write(&path, "read_only = 1\n").unwrap_or_else(|e| panic!("{e}"));
+    let s = load_settings(&args, crate::theme::ColorSupport::TrueColor);
+    assert_eq!(s.config.keymap, "default");
+    assert_eq!(s.diagnostics.len(), 1);
+    assert_eq!(s.diagnostics[0].line, Some(1));
+}
+
+#[test]
+fn configured_regions_are_narrowed_by_context_and_get_the_flag_kubeconfig() {
+    let config = parse(
+        "c",
+        "[[region]]\nname = \"eu\"\ncontext = \"ctx-eu\"\n\
+         [[region]]\nname = \"us\"\ncontext = \"ctx-us\"\nkubeconfig = \"/k/us\"\n",
+        None,
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let flag = Path::new("/k/flag");
+    let all = resolve_regions(&config, Some(flag), &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].kubeconfig.as_deref(), Some(flag));
+    assert_eq!(all[1].kubeconfig.as_deref(), Some(Path::new("/k/us")));
+    let one =
+        resolve_regions(&config, None, &["ctx-us".to_string()]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        one.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+        ["us"]
+    );
+    let err = resolve_regions(&config, None, &["ap".to_string()]).expect_err("unknown");
+    assert_eq!(
+        err.to_string(),
+        "--context: `ap` is no configured region or context (regions: eu, us)"
+    );
+}
