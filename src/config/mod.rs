@@ -78,7 +78,7 @@ pub fn load(path: Option<&Path>) -> Result<Config, Vec<Diagnostic>> {
         },
     };
     let file = path.display().to_string();
-    let source = std::fs::read_to_string(&path)
+    let source = read_text_file(&path)
         .map_err(|e| vec![Diagnostic::new(&file, format!("cannot read config: {e}"))])?;
     parse(&file, &source, path.parent())
 }
@@ -99,6 +99,27 @@ pub(crate) fn expand_home(path: &str) -> Option<PathBuf> {
         None if path == "~" => directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf()),
         None => Some(PathBuf::from(path)),
     }
+}
+
+/// Files users edit are small; anything bigger is a mistake (a wrong path,
+/// a device) that must not eat memory.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// A config, keymap or theme file as text, refusing anything over
+/// `MAX_FILE_BYTES`.
+pub fn read_text_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {} KiB",
+            MAX_FILE_BYTES / 1024
+        )));
+    }
+    Ok(text)
 }
 
 /// A shipped name or a path, as `theme =`, `keymap =` and the flags take.

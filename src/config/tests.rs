@@ -145,6 +145,12 @@ fn missing_files_the_default_is_fine_a_named_one_is_not() {
     let path = dir.path().join("config.toml");
     std::fs::write(&path, "read_only = true\n").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(load(Some(&path)).map(|c| c.read_only), Ok(true));
+    // A device or a huge file is refused rather than read whole.
+    let err = load(Some(Path::new("/dev/zero"))).expect_err("unbounded file");
+    assert_eq!(
+        err[0].to_string(),
+        "/dev/zero: cannot read config: larger than 1024 KiB"
+    );
 }
 
 const KUBECONFIG: &str = r#"

@@ -197,7 +197,7 @@ impl Keymap {
 
     fn add_file(&mut self, path: &Path, diagnostics: &mut Vec<Diagnostic>) {
         let file = path.display().to_string();
-        match std::fs::read_to_string(path) {
+        match crate::config::read_text_file(path) {
             Ok(source) => self.add_layer(&file, &source, diagnostics),
             Err(e) => diagnostics.push(Diagnostic::new(file, format!("cannot read keymap: {e}"))),
         }
@@ -211,7 +211,11 @@ impl Keymap {
     }
 
     fn apply(&mut self, entries: &[Entry]) {
-        for entry in entries {
+        // A layer is a set, not a script: its unbindings go first so that
+        // `"g" = "none"` never removes the layer's own `"gt" = ...`.
+        let (unbind, bind): (Vec<&Entry>, Vec<&Entry>) =
+            entries.iter().partition(|e| e.action.is_none());
+        for entry in unbind.into_iter().chain(bind) {
             self.contexts[entry.context as usize].apply(&entry.keys, entry.action);
         }
     }

@@ -126,6 +126,16 @@ fn unbinding_a_prefix_and_binding_longer_keys_in_one_file_is_allowed() {
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(pane(&km, "gt"), Lookup::Action(Action::Top));
     assert_eq!(pane(&km, "gg"), Lookup::Unbound);
+    // The order of lines in the file does not matter.
+    let km = Keymap::defaults()
+        .layered("user.toml", "[table]\n\"gt\" = \"top\"\n\"g\" = \"none\"\n")
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(pane(&km, "gt"), Lookup::Action(Action::Top));
+    assert_eq!(pane(&km, "gg"), Lookup::Unbound);
+    assert_eq!(
+        errors("q = \"quit\"\n"),
+        ["user.toml:1:1: `q` is outside any section: put bindings under [global], [table], [modal] or [input]"]
+    );
 }
 
 #[test]

@@ -321,8 +321,8 @@ fn locate(
         if visited.contains(&file.as_str()) {
             return Err(format!("theme `{name}` inherits itself"));
         }
-        let source =
-            std::fs::read_to_string(&path).map_err(|e| format!("cannot read theme {file}: {e}"))?;
+        let source = crate::config::read_text_file(&path)
+            .map_err(|e| format!("cannot read theme {file}: {e}"))?;
         let dir = path.parent().map(Path::to_path_buf);
         return Ok(Found { file, source, dir });
     }
@@ -332,7 +332,7 @@ fn locate(
         let file = path.display().to_string();
         skipped = visited.contains(&file.as_str());
         if path.is_file() && !skipped {
-            let source = std::fs::read_to_string(&path)
+            let source = crate::config::read_text_file(&path)
                 .map_err(|e| format!("cannot read theme {file}: {e}"))?;
             return Ok(Found {
                 file,
