@@ -10,7 +10,8 @@ use crate::config::{self, Config};
 use crate::diagnostic::Diagnostic;
 use crate::keymap::Keymap;
 use crate::theme::{ColorSupport, Styles};
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// At most this many user theme files are checked, so a stray directory
@@ -47,6 +48,7 @@ pub fn run(args: &CockpitArgs) -> Result<ExitCode, String> {
 pub fn check(args: &CockpitArgs) -> Report {
     let mut report = Report::default();
     let config = check_config(args.config.as_deref(), &mut report);
+    check_region_contexts(args, &config, &mut report);
 
     let (keymap_name, user_keymap) = config::keymap_choice(args, &config);
     let (_, diags) = Keymap::load(&keymap_name, user_keymap.as_deref());
@@ -133,4 +135,77 @@ fn check_user_themes(dir: &Path, selected: &str, report: &mut Report) {
         }
         report.diagnostics.extend(diags);
     }
+}
+
+/// Every configured region's context must exist in its kubeconfig: a typo
+/// there would otherwise only show as a red badge at 03:00. Only the files
+/// are read; no cluster is contacted and no credential plugin runs.
+fn check_region_contexts(args: &CockpitArgs, config: &Config, report: &mut Report) {
+    if config.regions.is_empty() {
+        return;
+    }
+    let config_path = args.config.clone().or_else(config::default_config_path);
+    let source = config_path
+        .as_deref()
+        .and_then(|p| config::read_text_file(p).ok())
+        .unwrap_or_default();
+    let file = config_path.map_or_else(String::new, |p| p.display().to_string());
+    let at = |index: usize, field: &str, message: String| {
+        let d = Diagnostic::new(&file, message);
+        match config::region_field_position(&source, index, field) {
+            Some((line, col)) => d.at(line, col),
+            None => d,
+        }
+    };
+    // One read per kubeconfig file, however many regions share it.
+    let mut contexts: HashMap<Option<PathBuf>, Result<Vec<String>, Diagnostic>> = HashMap::new();
+    let mut problems = Vec::new();
+    for (i, region) in config.regions.iter().enumerate() {
+        let path = region
+            .kubeconfig
+            .clone()
+            .or_else(|| args.kubeconfig.clone());
+        let known = contexts
+            .entry(path.clone())
+            .or_insert_with(|| config::kubeconfig_contexts(path.as_deref()));
+        match known {
+            Ok(names) if names.contains(&region.context) => {}
+            Ok(names) => {
+                let shown =
+                    path.map_or_else(|| "the kubeconfig".into(), |p| p.display().to_string());
+                problems.push(at(
+                    i,
+                    "context",
+                    format!(
+                        "region `{}`: context `{}` is not in {shown} (it has: {})",
+                        region.name,
+                        region.context,
+                        names.join(", ")
+                    ),
+                ));
+            }
+            Err(e) => {
+                let field = if region.kubeconfig.is_some() {
+                    "kubeconfig"
+                } else {
+                    "context"
+                };
+                problems.push(at(
+                    i,
+                    field,
+                    format!("region `{}`: {}", region.name, e.message),
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        let n = config.regions.len();
+        report.summary.push(format!(
+            "contexts OK: {n} region{} found in {} kubeconfig{}",
+            if n == 1 { "" } else { "s" },
+            contexts.len(),
+            if contexts.len() == 1 { "" } else { "s" }
+        ));
+    }
+    report.diagnostics.extend(problems);
 }

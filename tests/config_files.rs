@@ -87,7 +87,9 @@ fn a_valid_config_passes() {
     assert_eq!(text(&out.stderr, home.path()), "");
     assert_eq!(
         text(&out.stdout, home.path()),
-        "config OK: tests/fixtures/config-ok.toml (2 regions)\nkeymap OK: vim\ntheme OK: light\n"
+        "config OK: tests/fixtures/config-ok.toml (2 regions)\n\
+         contexts OK: 2 regions found in 1 kubeconfig\n\
+         keymap OK: vim\ntheme OK: light\n"
     );
     assert_eq!(out.status.code(), Some(0));
 }
@@ -115,6 +117,18 @@ tests/fixtures/config-broken.toml:10:8: duplicate region name `eu` (first on lin
 tests/fixtures/config-broken.toml:11:11: `context` must not be empty
 tests/fixtures/config-broken.toml:14:17: unknown pane `logs` (expected triage, pods or probes)
 check-config: 5 problems found
+",
+    );
+}
+
+#[test]
+fn region_contexts_are_checked_against_their_kubeconfigs() {
+    assert_fails_with(
+        &["--config", "tests/fixtures/config-contexts.toml"],
+        "\
+tests/fixtures/config-contexts.toml:4:11: region `cn-north`: context `prod-cn-nort` is not in tests/fixtures/kubeconfig.yaml (it has: prod-cn-north, eu-west)
+tests/fixtures/config-contexts.toml:10:14: region `eu-west`: no kubeconfig at tests/fixtures/missing-kubeconfig.yaml
+check-config: 2 problems found
 ",
     );
 }

@@ -53,6 +53,26 @@ pub fn parse(file: &str, source: &str, base_dir: Option<&Path>) -> Result<Config
     }
 }
 
+/// Where `field` of the `index`th `[[region]]` is written (line, column),
+/// for problems found after parsing (a context missing from a kubeconfig).
+pub fn region_field_position(source: &str, index: usize, field: &str) -> Option<(usize, usize)> {
+    let doc = spanned::parse("", source).ok()?;
+    let (_, regions) = doc.iter().find(|(k, _)| k.get_ref() == "region")?;
+    let Node::Array(items) = regions.get_ref() else {
+        return None;
+    };
+    let item = items.get(index)?;
+    let span = match item.get_ref() {
+        Node::Table(fields) => fields
+            .iter()
+            .find(|(k, _)| k.get_ref() == field)
+            .map_or_else(|| item.span(), |(_, v)| v.span()),
+        _ => item.span(),
+    };
+    let d = Diagnostic::new("", "").at_offset(source, span.start);
+    d.line.zip(d.col)
+}
+
 struct Checker<'a> {
     loc: Located<'a>,
     base_dir: Option<&'a Path>,

@@ -5,25 +5,32 @@ use crate::diagnostic::Diagnostic;
 use kube::config::{Kubeconfig, KubeconfigError};
 use std::path::Path;
 
-pub fn regions(path: Option<&Path>, only: &[String]) -> Result<Vec<RegionConfig>, Diagnostic> {
+/// The context names of the kubeconfig at `path`, or of the default search
+/// (`$KUBECONFIG`, then `~/.kube/config`).
+pub fn context_names(path: Option<&Path>) -> Result<Vec<String>, Diagnostic> {
     let label = path.map_or_else(|| "kubeconfig".to_string(), |p| p.display().to_string());
     let kubeconfig = match path {
         Some(p) => Kubeconfig::read_from(p),
         None => Kubeconfig::read(),
     }
     .map_err(|e| Diagnostic::new(&label, describe(&e)))?;
-    if kubeconfig.contexts.is_empty() {
+    Ok(kubeconfig.contexts.into_iter().map(|c| c.name).collect())
+}
+
+pub fn regions(path: Option<&Path>, only: &[String]) -> Result<Vec<RegionConfig>, Diagnostic> {
+    let label = path.map_or_else(|| "kubeconfig".to_string(), |p| p.display().to_string());
+    let known = context_names(path).map_err(|mut d| {
+        d.message
+            .push_str("; configure [[region]] in config.toml or try `pitwall demo`");
+        d
+    })?;
+    if known.is_empty() {
         return Err(Diagnostic::new(
             &label,
             "the kubeconfig has no contexts; configure [[region]] in config.toml or try `pitwall demo`",
         ));
     }
-    let known: Vec<&str> = kubeconfig
-        .contexts
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
-    if let Some(missing) = only.iter().find(|c| !known.contains(&c.as_str())) {
+    if let Some(missing) = only.iter().find(|c| !known.contains(c)) {
         return Err(Diagnostic::new(
             &label,
             format!(
@@ -32,17 +39,16 @@ pub fn regions(path: Option<&Path>, only: &[String]) -> Result<Vec<RegionConfig>
             ),
         ));
     }
-    Ok(kubeconfig
-        .contexts
+    Ok(known
         .iter()
-        .filter(|c| only.is_empty() || only.contains(&c.name))
-        .map(|c| RegionConfig {
-            name: c.name.clone(),
-            context: c.name.clone(),
+        .filter(|name| only.is_empty() || only.contains(name))
+        .map(|name| RegionConfig {
+            name: name.clone(),
+            context: name.clone(),
             kubeconfig: path.map(Path::to_path_buf),
             // Without a config nobody said which clusters matter; guessing
             // from the name errs on the side of more confirmation.
-            production: c.name.to_ascii_lowercase().contains("prod"),
+            production: name.to_ascii_lowercase().contains("prod"),
             ..RegionConfig::default()
         })
         .collect())
@@ -50,15 +56,11 @@ pub fn regions(path: Option<&Path>, only: &[String]) -> Result<Vec<RegionConfig>
 
 fn describe(e: &KubeconfigError) -> String {
     match e {
-        KubeconfigError::FindPath => "no kubeconfig found (no $KUBECONFIG and no home directory); \
-             configure [[region]] in config.toml or try `pitwall demo`"
-            .to_string(),
+        KubeconfigError::FindPath => {
+            "no kubeconfig found ($KUBECONFIG is unset and there is no home directory)".to_string()
+        }
         KubeconfigError::ReadConfig(io, path) if io.kind() == std::io::ErrorKind::NotFound => {
-            format!(
-                "no kubeconfig at {}; set $KUBECONFIG, pass --kubeconfig, configure [[region]] \
-                 in config.toml, or try `pitwall demo`",
-                path.display()
-            )
+            format!("no kubeconfig at {}", path.display())
         }
         KubeconfigError::ReadConfig(io, path) => {
             format!("cannot read kubeconfig {}: {io}", path.display())

@@ -10,7 +10,8 @@ mod layout;
 mod settings;
 pub mod spanned;
 
-pub use file::parse;
+pub use file::{parse, region_field_position};
+pub use kubeconfig::context_names as kubeconfig_contexts;
 pub use layout::{Layout, NarrowLayout, Pane};
 pub use settings::{keymap_choice, load_settings, resolve_regions, theme_choice, Settings};
 

@@ -201,7 +201,7 @@ fn a_missing_kubeconfig_is_a_clear_error() {
     assert_eq!(
         err.message,
         format!(
-            "no kubeconfig at {}; set $KUBECONFIG, pass --kubeconfig, configure [[region]] in config.toml, or try `pitwall demo`",
+            "no kubeconfig at {}; configure [[region]] in config.toml or try `pitwall demo`",
             path.display()
         )
     );
