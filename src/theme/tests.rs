@@ -257,3 +257,28 @@ fn inheritance_finds_user_themes_and_stops_on_cycles() {
     assert_eq!(diags[0].message, "theme `a` inherits itself");
     assert_eq!((diags[0].line, diags[0].col), (Some(1), Some(12)));
 }
+
+#[test]
+fn downgraded_shipped_themes_keep_text_readable() {
+    use ColorSupport::*;
+    for name in shipped_names() {
+        for colors in [TrueColor, Ansi256, Ansi16] {
+            let (styles, _) = Styles::load(name, None, colors);
+            for scope in SCOPES {
+                let s = styles.get(scope);
+                if let (Some(fg), Some(bg)) = (s.fg, s.bg) {
+                    assert_ne!(
+                        fg, bg,
+                        "{name} {colors:?} {scope}: text in its own background"
+                    );
+                }
+            }
+            let sel = styles.get("ui.selection");
+            let row = styles.get("table.row");
+            assert!(
+                sel.bg != row.bg || sel.add_modifier.contains(Modifier::REVERSED),
+                "{name} {colors:?}: selected row looks like any other row"
+            );
+        }
+    }
+}
