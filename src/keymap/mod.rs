@@ -162,7 +162,7 @@ impl Keymap {
         if name != "default" {
             if let Some(source) = shipped_source(name) {
                 keymap.add_layer(&shipped_file_name(name), source, &mut diagnostics);
-            } else if looks_like_path(name) {
+            } else if crate::config::looks_like_path(name) {
                 keymap.add_file(Path::new(name), &mut diagnostics);
             } else {
                 let names: Vec<_> = shipped_names().collect();
@@ -273,11 +273,6 @@ impl Keymap {
             .map(|h| h.keys)
             .collect()
     }
-}
-
-/// `--keymap` and `keymap =` take a shipped name or a file.
-fn looks_like_path(name: &str) -> bool {
-    name.contains('/') || name.contains(std::path::MAIN_SEPARATOR) || name.ends_with(".toml")
 }
 
 #[cfg(test)]

@@ -312,7 +312,7 @@ fn locate(
     user_dir: Option<&Path>,
     visited: &[&str],
 ) -> Result<Found, String> {
-    if looks_like_path(name) {
+    if crate::config::looks_like_path(name) {
         let path = match base_dir {
             Some(dir) if Path::new(name).is_relative() => dir.join(name),
             _ => PathBuf::from(name),
@@ -360,10 +360,6 @@ fn locate(
             ))
         }
     }
-}
-
-fn looks_like_path(name: &str) -> bool {
-    name.contains('/') || name.contains(std::path::MAIN_SEPARATOR) || name.ends_with(".toml")
 }
 
 #[cfg(test)]
