@@ -216,6 +216,7 @@ async fn run_cockpit(
     diags.extend(keymap_diags);
 
     let mut cockpit = Cockpit::new(&regions, keymap, styles, wall_now());
+    cockpit.state.ui.layout = config.layout.clone();
     if !diags.is_empty() {
         cockpit.handle(Msg::Diagnostics(diags));
     }

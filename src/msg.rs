@@ -20,6 +20,11 @@ pub enum Msg {
         region: RegionId,
         health: Health,
     },
+    /// Events and workloads of one region for the probes and triage panes.
+    Incident {
+        region: RegionId,
+        update: crate::incident::FeedUpdate,
+    },
     /// The full object asked for by a describe, as pretty JSON.
     Described {
         region: RegionId,

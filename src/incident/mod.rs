@@ -33,6 +33,49 @@ pub enum Feed {
     StatefulSets,
 }
 
+/// One watch change of a feed.
+#[derive(Debug, Clone)]
+pub enum Change<T> {
+    Upsert(T),
+    /// By uid.
+    Delete(String),
+}
+
+/// A step of one region's incident feeds, built on the source task.
+#[derive(Debug, Clone)]
+pub enum FeedUpdate {
+    /// A (re)list begins; rows already held stay until `ListDone`.
+    ListStart {
+        feed: Feed,
+        namespace: Option<String>,
+    },
+    ListPage {
+        feed: Feed,
+        rows: Vec<Change<FeedRow>>,
+    },
+    ListDone {
+        feed: Feed,
+        namespace: Option<String>,
+    },
+    /// Watch events, in order.
+    Changes {
+        feed: Feed,
+        changes: Vec<Change<FeedRow>>,
+    },
+    /// The feed's own health (the region badge follows the pod stream).
+    Health {
+        feed: Feed,
+        health: crate::msg::Health,
+    },
+}
+
+/// A row of any incident feed.
+#[derive(Debug, Clone)]
+pub enum FeedRow {
+    Event(EventRow),
+    Workload(WorkloadInfo),
+}
+
 /// Everything the incident panes read. The loop calls the `apply_*`
 /// methods as source messages arrive and `probe_rows` / `triage` when it
 /// draws.
@@ -46,6 +89,8 @@ pub struct IncidentState {
     /// Relists in progress: what has been seen since the list began, per
     /// (region, feed, namespace scope; None = all namespaces).
     relists: HashMap<(RegionId, Feed, Option<String>), HashSet<String>>,
+    /// Health of each (region, feed) other than pods; absent = not started.
+    pub feed_health: HashMap<(RegionId, Feed), crate::msg::Health>,
 }
 
 pub fn workload_key(info: &WorkloadInfo) -> WorkloadKey {
@@ -122,6 +167,96 @@ impl IncidentState {
                 });
             }
         }
+    }
+
+    /// Applies one step of a region's incident feed. Returns true when
+    /// anything shown may have changed.
+    pub fn apply_feed(&mut self, region: RegionId, update: FeedUpdate, now: Timestamp) -> bool {
+        match update {
+            FeedUpdate::ListStart { feed, namespace } => {
+                self.list_start(region, feed, namespace.as_deref());
+                false
+            }
+            FeedUpdate::ListDone { feed, namespace } => {
+                self.list_done(region, feed, namespace.as_deref());
+                true
+            }
+            FeedUpdate::ListPage {
+                feed,
+                rows: changes,
+            }
+            | FeedUpdate::Changes { feed, changes } => {
+                let mut changed = false;
+                for c in changes {
+                    changed |= self.apply_change(region, feed, c, now);
+                }
+                changed
+            }
+            FeedUpdate::Health { feed, health } => {
+                // a feed that stays stale keeps the moment it first stopped
+                let health = match (self.feed_health.get(&(region, feed)), health) {
+                    (
+                        Some(crate::msg::Health::Stale { since, .. }),
+                        crate::msg::Health::Stale { reason, .. },
+                    ) => crate::msg::Health::Stale {
+                        since: *since,
+                        reason,
+                    },
+                    (_, h) => h,
+                };
+                self.feed_health.insert((region, feed), health);
+                true
+            }
+        }
+    }
+
+    fn apply_change(
+        &mut self,
+        region: RegionId,
+        feed: Feed,
+        change: Change<FeedRow>,
+        now: Timestamp,
+    ) -> bool {
+        match change {
+            Change::Upsert(FeedRow::Event(ev)) => {
+                self.mark_seen(region, Feed::Events, &ev.namespace, &ev.uid);
+                self.apply_event(&ev, now)
+            }
+            Change::Upsert(FeedRow::Workload(info)) => {
+                self.apply_workload(info);
+                true
+            }
+            Change::Delete(uid) => match feed {
+                Feed::Events => {
+                    self.remove_event(region, &uid);
+                    false
+                }
+                Feed::Deployments => {
+                    self.remove_workload_uid(region, WorkloadKind::Deployment, &uid);
+                    true
+                }
+                Feed::StatefulSets => {
+                    self.remove_workload_uid(region, WorkloadKind::StatefulSet, &uid);
+                    true
+                }
+                Feed::Pods => {
+                    self.remove_pod(region, &uid);
+                    true
+                }
+            },
+        }
+    }
+
+    /// Feeds of a region that are not live, for panes to say so.
+    pub fn feeds_not_live(&self) -> Vec<(RegionId, Feed, &crate::msg::Health)> {
+        let mut v: Vec<_> = self
+            .feed_health
+            .iter()
+            .filter(|(_, h)| !h.is_live())
+            .map(|((r, f), h)| (*r, *f, h))
+            .collect();
+        v.sort_by_key(|(r, f, _)| (*r, *f as u8));
+        v
     }
 
     pub fn apply_pod(&mut self, pod: &PodRow, now: Timestamp) {

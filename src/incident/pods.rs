@@ -131,17 +131,27 @@ impl PodFacts {
             (true, Some(None)) => Some(now),
             (true, None) => Some(if pod.created > 0 { evidence } else { now }),
         };
-        let crash = pod.containers.iter().any(|c| {
-            matches!(&c.state, ContainerState::Waiting { reason, .. } if reason == "CrashLoopBackOff")
-        });
-        let failing_reason = pod.containers.iter().find_map(|c| match &c.state {
-            ContainerState::Waiting { reason, .. }
-                if FAILING_WAIT_REASONS.contains(&reason.as_str()) =>
-            {
-                Some(reason.clone())
-            }
-            _ => None,
-        });
+        // the kubectl STATUS column says it too when containers are not known
+        let crash = pod.status == "CrashLoopBackOff"
+            || pod.containers.iter().any(|c| {
+                matches!(&c.state, ContainerState::Waiting { reason, .. } if reason == "CrashLoopBackOff")
+            });
+        let failing_reason = pod
+            .containers
+            .iter()
+            .find_map(|c| match &c.state {
+                ContainerState::Waiting { reason, .. }
+                    if FAILING_WAIT_REASONS.contains(&reason.as_str()) =>
+                {
+                    Some(reason.clone())
+                }
+                _ => None,
+            })
+            .or_else(|| {
+                FAILING_WAIT_REASONS
+                    .contains(&pod.status.as_str())
+                    .then(|| pod.status.clone())
+            });
         let oom_at = pod
             .containers
             .iter()

@@ -11,15 +11,29 @@ use tui_textarea::TextArea;
 /// ones show the focused pane with tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Pane {
+    Triage,
     Pods,
+    Probes,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 1] = [Pane::Pods];
+    pub const ALL: [Pane; 3] = [Pane::Triage, Pane::Pods, Pane::Probes];
 
     pub fn title(self) -> &'static str {
         match self {
+            Pane::Triage => "Triage",
             Pane::Pods => "Pods",
+            Pane::Probes => "Probes",
+        }
+    }
+}
+
+impl From<crate::config::Pane> for Pane {
+    fn from(p: crate::config::Pane) -> Pane {
+        match p {
+            crate::config::Pane::Triage => Pane::Triage,
+            crate::config::Pane::Pods => Pane::Pods,
+            crate::config::Pane::Probes => Pane::Probes,
         }
     }
 }
@@ -102,6 +116,8 @@ pub struct UiState {
     pub size: (u16, u16),
     /// Set when the whole screen must be repainted (resume, refresh).
     pub full_redraw: bool,
+    /// Which panes show and how they collapse (config `[layout]`).
+    pub layout: crate::config::Layout,
 }
 
 impl Default for UiState {
@@ -115,11 +131,27 @@ impl Default for UiState {
             pending_keys: Vec::new(),
             size: (80, 24),
             full_redraw: false,
+            layout: crate::config::Layout::default(),
         }
     }
 }
 
 impl UiState {
+    /// The panes in the configured order (every pane when none is named).
+    pub fn panes(&self) -> Vec<Pane> {
+        let mut v: Vec<Pane> = Vec::new();
+        for p in &self.layout.wide {
+            let p = Pane::from(*p);
+            if !v.contains(&p) {
+                v.push(p);
+            }
+        }
+        if v.is_empty() {
+            v = Pane::ALL.to_vec();
+        }
+        v
+    }
+
     /// Bounded: the oldest toast goes when a new one would exceed the cap.
     pub fn toast(&mut self, level: ToastLevel, text: impl Into<String>, now: Timestamp) {
         if self.toasts.len() >= MAX_TOASTS {

@@ -9,7 +9,9 @@ pub mod format;
 pub mod header;
 pub mod overlays;
 pub mod pods;
+pub mod probes;
 pub mod statusbar;
+pub mod triage;
 
 use crate::state::{Modal, Pane, State};
 use crate::theme::Styles;
@@ -35,11 +37,26 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame) {
     ])
     .areas(area);
     header::draw(state, styles, frame, head);
-    for (pane, rect) in pane_areas(body, &Pane::ALL, state.ui.focus) {
+    let panes = state.ui.panes();
+    let layout = &state.ui.layout;
+    let wide = area.width >= layout.narrow_below.max(WIDE.0) && area.height >= WIDE.1;
+    let stack = !wide && layout.narrow == crate::config::NarrowLayout::Stack;
+    let areas = if stack {
+        stack_areas(body, &panes)
+    } else {
+        pane_areas(
+            body,
+            &panes,
+            state.ui.focus,
+            wide,
+            top_height(state, &panes, body),
+        )
+    };
+    for (pane, rect) in areas {
         draw_pane(state, styles, frame, pane, rect);
     }
-    if Pane::ALL.len() > 1 && !(area.width >= WIDE.0 && area.height >= WIDE.1) {
-        draw_tabs(state, styles, frame, body);
+    if panes.len() > 1 && !wide && !stack {
+        draw_tabs(state, styles, frame, body, &panes);
     }
     statusbar::draw(state, styles, frame, status);
 
@@ -54,13 +71,29 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame) {
 
 /// Where each pane goes. Wide: the first pane takes the top 60 %, the others
 /// share the bottom. Otherwise only the focused pane, full size.
-pub fn pane_areas(body: Rect, panes: &[Pane], focus: Pane) -> Vec<(Pane, Rect)> {
-    let wide = body.width >= WIDE.0 && body.height + 2 >= WIDE.1;
+/// The wide layout's top pane: triage as tall as its items (within 7 rows
+/// and 45 % of the body), anything else 60 %.
+fn top_height(state: &State, panes: &[Pane], body: Rect) -> Constraint {
+    match panes.first() {
+        Some(Pane::Triage) => {
+            let want = state.incident.triage.len() as u16 + 3;
+            Constraint::Length(want.clamp(7, (body.height * 45 / 100).max(7)))
+        }
+        _ => Constraint::Percentage(60),
+    }
+}
+
+pub fn pane_areas(
+    body: Rect,
+    panes: &[Pane],
+    focus: Pane,
+    wide: bool,
+    top: Constraint,
+) -> Vec<(Pane, Rect)> {
     if !wide || panes.len() < 2 {
         return vec![(focus, body)];
     }
-    let [top, bottom] =
-        Layout::vertical([Constraint::Percentage(60), Constraint::Fill(1)]).areas(body);
+    let [top, bottom] = Layout::vertical([top, Constraint::Fill(1)]).areas(body);
     let rest = &panes[1..];
     let cols = Layout::horizontal(rest.iter().map(|_| Constraint::Fill(1))).split(bottom);
     let mut out = vec![(panes[0], top)];
@@ -68,17 +101,25 @@ pub fn pane_areas(body: Rect, panes: &[Pane], focus: Pane) -> Vec<(Pane, Rect)> 
     out
 }
 
+/// The narrow `stack` layout: every pane, top to bottom, equal heights.
+pub fn stack_areas(body: Rect, panes: &[Pane]) -> Vec<(Pane, Rect)> {
+    let rows = Layout::vertical(panes.iter().map(|_| Constraint::Fill(1))).split(body);
+    panes.iter().copied().zip(rows.iter().copied()).collect()
+}
+
 fn draw_pane(state: &State, styles: &Styles, frame: &mut Frame, pane: Pane, rect: Rect) {
     let focused = state.ui.focus == pane;
     match pane {
         Pane::Pods => pods::draw(state, styles, frame, rect, focused),
+        Pane::Triage => triage::draw(state, styles, frame, rect, focused),
+        Pane::Probes => probes::draw(state, styles, frame, rect, focused),
     }
 }
 
 /// The tab line on the pane's top border, right-aligned.
-fn draw_tabs(state: &State, styles: &Styles, frame: &mut Frame, body: Rect) {
+fn draw_tabs(state: &State, styles: &Styles, frame: &mut Frame, body: Rect, panes: &[Pane]) {
     let mut spans = Vec::new();
-    for p in Pane::ALL {
+    for &p in panes {
         let scope = if p == state.ui.focus {
             "ui.tab.active"
         } else {

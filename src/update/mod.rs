@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod bindings;
+pub mod incident;
 pub mod keys;
 pub mod palette;
 
@@ -39,6 +40,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             on_health(state, region, health);
             Vec::new()
         }
+        Msg::Incident { region, update } => {
+            incident::on_feed(state, region, update);
+            Vec::new()
+        }
         Msg::Described {
             region,
             namespace,
@@ -66,6 +71,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 }
 
 fn on_pods(state: &mut State, region: RegionId, update: PodUpdate) {
+    incident::on_pods(state, region, &update);
     let pods = &mut state.pods;
     match update {
         PodUpdate::ListStart { namespace } => pods.list_start(region, namespace.as_deref()),
@@ -95,6 +101,8 @@ fn on_health(state: &mut State, region: RegionId, health: Health) {
         (_, h) => h,
     };
     r.health = health;
+    let (health, now) = (r.health.clone(), state.now);
+    state.incident.set_region_health(region, &health, now);
 }
 
 fn on_tick(state: &mut State, now: Timestamp) {
