@@ -190,7 +190,7 @@ fn workload_item(
 }
 
 fn explained_unready(p: &PodFacts, now: Timestamp) -> Option<Timestamp> {
-    if p.crash_since.is_some() || p.failing_reason.is_some() {
+    if p.crash_at(now).is_some() || p.failing_reason.is_some() {
         return None;
     }
     p.unready_at(now)
@@ -206,7 +206,7 @@ fn pod_items(input: &TriageInput, now: Timestamp, out: &mut Vec<TriageItem>) {
         let total = live.len() as u32;
         let min_since =
             |f: &dyn Fn(&PodFacts) -> Option<Timestamp>| live.iter().filter_map(|p| f(p)).min();
-        let crash: u32 = live.iter().filter(|p| p.crash_since.is_some()).count() as u32;
+        let crash: u32 = live.iter().filter(|p| p.crash_at(now).is_some()).count() as u32;
         if crash > 0 {
             let score = Problem::CrashLoop.base() + share(crash, total);
             out.push(workload_item(
@@ -215,7 +215,7 @@ fn pod_items(input: &TriageInput, now: Timestamp, out: &mut Vec<TriageItem>) {
                 score,
                 format!("{crash}/{total} pods CrashLoopBackOff"),
                 String::new(),
-                min_since(&|p| p.crash_since),
+                min_since(&|p| p.crash_at(now)),
             ));
         }
         let oom: u32 = live.iter().filter(|p| p.oom_recent(now).is_some()).count() as u32;

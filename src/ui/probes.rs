@@ -174,6 +174,13 @@ fn draw_detail(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
         .into_owned(),
         styles.get("ui.title"),
     )));
+    lines.push(Line::from(vec![
+        Span::styled("latest: ", dim),
+        Span::styled(
+            sanitize(&row.message).into_owned(),
+            styles.get(severity_scope(row.severity)),
+        ),
+    ]));
     match &row.spec {
         Some(spec) => lines.push(Line::from(Span::styled(
             sanitize(&format!("config: {}", probe_config(spec))).into_owned(),
