@@ -89,6 +89,8 @@ pub struct IncidentState {
     /// Relists in progress: what has been seen since the list began, per
     /// (region, feed, namespace scope; None = all namespaces).
     relists: HashMap<(RegionId, Feed, Option<String>), HashSet<String>>,
+    /// When each rollout in progress was first seen so.
+    pub rollout_since: HashMap<WorkloadKey, Timestamp>,
     /// Health of each (region, feed) other than pods; absent = not started.
     pub feed_health: HashMap<(RegionId, Feed), crate::msg::Health>,
 }
@@ -160,11 +162,19 @@ impl IncidentState {
             }
             Feed::Events => {}
             Feed::Deployments | Feed::StatefulSets => {
-                self.workloads.retain(|k, info| {
-                    !(in_scope(k)
-                        && feed_of(info.row.kind) == feed
-                        && !seen.contains(&info.row.uid))
-                });
+                let gone: Vec<WorkloadKey> = self
+                    .workloads
+                    .iter()
+                    .filter(|(k, info)| {
+                        in_scope(k)
+                            && feed_of(info.row.kind) == feed
+                            && !seen.contains(&info.row.uid)
+                    })
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                for k in gone {
+                    self.remove_workload(&k);
+                }
             }
         }
     }
@@ -223,7 +233,7 @@ impl IncidentState {
                 self.apply_event(&ev, now)
             }
             Change::Upsert(FeedRow::Workload(info)) => {
-                self.apply_workload(info);
+                self.apply_workload(info, now);
                 true
             }
             Change::Delete(uid) => match feed {
@@ -279,10 +289,15 @@ impl IncidentState {
         self.probes.remove_event(region, uid);
     }
 
-    pub fn apply_workload(&mut self, info: WorkloadInfo) {
+    pub fn apply_workload(&mut self, info: WorkloadInfo, now: Timestamp) {
         let r = &info.row;
         self.mark_seen(r.region, feed_of(r.kind), &r.namespace, &r.uid);
         let key = workload_key(&info);
+        if triage::mid_flight(r) {
+            self.rollout_since.entry(key.clone()).or_insert(now);
+        } else {
+            self.rollout_since.remove(&key);
+        }
         if self.workloads.len() >= MAX_WORKLOADS && !self.workloads.contains_key(&key) {
             return;
         }
@@ -291,12 +306,20 @@ impl IncidentState {
 
     pub fn remove_workload(&mut self, key: &WorkloadKey) {
         self.workloads.remove(key);
+        self.rollout_since.remove(key);
     }
 
     /// A watch said this workload was deleted (by uid, as watches do).
     pub fn remove_workload_uid(&mut self, region: RegionId, kind: WorkloadKind, uid: &str) {
-        self.workloads
-            .retain(|k, i| !(k.region == region && i.row.kind == kind && i.row.uid == uid));
+        let gone: Vec<WorkloadKey> = self
+            .workloads
+            .iter()
+            .filter(|(k, i)| k.region == region && i.row.kind == kind && i.row.uid == uid)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in gone {
+            self.remove_workload(&k);
+        }
     }
 
     pub fn set_region(&mut self, region: RegionId, state: RegionState) {
@@ -328,6 +351,7 @@ impl IncidentState {
                 workloads: &self.workloads,
                 probe_rows,
                 regions: &self.regions,
+                rollout_since: &self.rollout_since,
             },
             now,
         )
@@ -364,14 +388,14 @@ mod tests {
             );
         }
         s.apply_pod(&pod(1, "other", "api-1-9", "api", true), 0);
-        s.apply_workload(deploy(0, "shop", "api"));
-        s.apply_workload(deploy(0, "shop", "gone"));
+        s.apply_workload(deploy(0, "shop", "api"), 0);
+        s.apply_workload(deploy(0, "shop", "gone"), 0);
 
         s.list_start(0, Feed::Pods, None);
         s.list_start(0, Feed::Deployments, None);
         s.apply_pod(&pod(0, "a0", "api-1-0", "api", true), 1);
         s.apply_pod(&pod(0, "a2", "api-1-2", "api", true), 1);
-        s.apply_workload(deploy(0, "shop", "api"));
+        s.apply_workload(deploy(0, "shop", "api"), 0);
         // rows stay until the list completes
         assert_eq!(s.pods.len(), 4);
         s.list_done(0, Feed::Pods, None);

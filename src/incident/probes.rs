@@ -204,6 +204,8 @@ pub struct PodFailure {
 /// One event as the detail view lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecentEvent {
+    /// The event object's uid: one entry per event, at its latest count.
+    pub uid: String,
     pub pod: String,
     pub at: Timestamp,
     pub reason: String,
@@ -434,7 +436,11 @@ impl ProbeBook {
                 row.pods.remove(&oldest);
             }
         }
+        if let Some(i) = row.recent.iter().position(|e| e.uid == ev.uid) {
+            row.recent.remove(i);
+        }
         row.recent.push_back(RecentEvent {
+            uid: ev.uid.clone(),
             pod: ev.object.name.clone(),
             at: ev.last_seen,
             reason: ev.reason.clone(),
@@ -688,7 +694,7 @@ impl ProbeBook {
             }
             bytes += r.recent.capacity() * size_of::<RecentEvent>();
             for e in &r.recent {
-                bytes += s(&e.pod) + s(&e.reason) + s(&e.message);
+                bytes += s(&e.uid) + s(&e.pod) + s(&e.reason) + s(&e.message);
             }
         }
         // each event uid is held twice: the table and the eviction order

@@ -137,6 +137,14 @@ pub struct TriageInput<'a> {
     pub probe_rows: &'a [ProbeRow],
     /// Indexed by `RegionId`.
     pub regions: &'a [RegionState],
+    /// When each rollout in progress was first seen so.
+    pub rollout_since: &'a HashMap<WorkloadKey, Timestamp>,
+}
+
+/// A rollout is under way: a new spec not yet observed, or not every
+/// replica on the new template.
+pub fn mid_flight(r: &crate::model::WorkloadRow) -> bool {
+    r.observed_generation < r.generation || r.updated < r.desired
 }
 
 fn share(n: u32, of: u32) -> u32 {
@@ -288,16 +296,12 @@ fn rollout_items(input: &TriageInput, now: Timestamp, out: &mut Vec<TriageItem>)
             ));
             continue;
         }
-        let mid_flight = r.observed_generation < r.generation || r.updated < r.desired;
-        if !mid_flight {
+        if !mid_flight(r) {
             continue;
         }
-        let since = r
-            .conditions
-            .iter()
-            .find(|c| c.type_ == "Progressing")
-            .and_then(|c| c.last_transition)
-            .or(Some(now));
+        // the Progressing condition keeps its transition time through a
+        // new rollout, so the start is when it was first seen under way
+        let since = Some(input.rollout_since.get(key).copied().unwrap_or(now));
         let (problem, what) = if r.paused {
             (Problem::RolloutPaused, "paused at")
         } else {

@@ -99,7 +99,7 @@ fn incident(now: Timestamp) -> IncidentState {
             s.apply_event(&readiness_event(&p, 8, now), now);
         }
     }
-    s.apply_workload(info(deployment(CN_NORTH, "checkout", 6, 6)));
+    s.apply_workload(info(deployment(CN_NORTH, "checkout", 6, 6)), T0);
     for i in 0..6 {
         s.apply_pod(&named(US_EAST, "api", i, true), now - 120);
     }
@@ -112,7 +112,7 @@ fn incident(now: Timestamp) -> IncidentState {
     let mut d = deployment(US_EAST, "api", 6, 2);
     d.generation = 3;
     d.observed_generation = 3;
-    s.apply_workload(info(d));
+    s.apply_workload(info(d), T0);
     s
 }
 
@@ -175,7 +175,7 @@ fn recovered_workloads_drop_off() {
         let p = named(US_EAST, "api", i, false);
         s.remove_pod(US_EAST, &p.uid);
     }
-    s.apply_workload(info(deployment(US_EAST, "api", 6, 6)));
+    s.apply_workload(info(deployment(US_EAST, "api", 6, 6)), T0);
     let items = s.triage(now + 10);
     assert!(items.is_empty(), "{:?}", summary(&items));
     // the probe row itself is still there, with its history, but quiet
@@ -220,10 +220,10 @@ fn stuck_and_paused_rollouts() {
         message: "ReplicaSet \"search-5f\" has timed out progressing.".into(),
         last_transition: Some(T0 - 600),
     });
-    s.apply_workload(info(stuck));
+    s.apply_workload(info(stuck), T0);
     let mut paused = deployment(0, "cart", 4, 2);
     paused.paused = true;
-    s.apply_workload(info(paused));
+    s.apply_workload(info(paused), T0);
     let items = s.triage(T0);
     assert_eq!(
         summary(&items),
@@ -331,4 +331,22 @@ fn selection_stays_on_the_same_item_while_the_list_reranks() {
     let at = reselect(&recovered, Some(&selected), 2).unwrap();
     assert!(at < recovered.len());
     assert_eq!(reselect(&[], Some(&selected), 3), None);
+}
+
+#[test]
+fn a_rollout_is_dated_from_when_it_was_first_seen_under_way() {
+    let mut s = IncidentState::default();
+    let since = |s: &IncidentState, now| {
+        s.triage(now)
+            .iter()
+            .find(|i| i.id.problem == Problem::RolloutInProgress)
+            .and_then(|i| i.since)
+    };
+    s.apply_workload(info(deployment(0, "cart", 4, 1)), T0);
+    s.apply_workload(info(deployment(0, "cart", 4, 3)), T0 + 100);
+    assert_eq!(since(&s, T0 + 100), Some(T0));
+    s.apply_workload(info(deployment(0, "cart", 4, 4)), T0 + 150);
+    assert_eq!(since(&s, T0 + 150), None, "complete: off the list");
+    s.apply_workload(info(deployment(0, "cart", 4, 0)), T0 + 200);
+    assert_eq!(since(&s, T0 + 200), Some(T0 + 200));
 }
