@@ -72,9 +72,9 @@ impl Problem {
             Problem::CannotStart => "cannot start",
             Problem::RolloutStuck => "rollout stuck",
             Problem::Unready => "unready",
-            Problem::ProbeFailures(ProbeKind::Readiness) => "readiness probe failing",
-            Problem::ProbeFailures(ProbeKind::Liveness) => "liveness probe failing",
-            Problem::ProbeFailures(ProbeKind::Startup) => "startup probe failing",
+            Problem::ProbeFailures(ProbeKind::Readiness) => "readiness failing",
+            Problem::ProbeFailures(ProbeKind::Liveness) => "liveness failing",
+            Problem::ProbeFailures(ProbeKind::Startup) => "startup failing",
             Problem::RolloutInProgress => "rolling out",
             Problem::RolloutPaused => "rollout paused",
         }

@@ -130,7 +130,7 @@ fn draw_table(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
             }
         });
     let mut widths = vec![
-        Constraint::Length(12),
+        Constraint::Length(if wide { 12 } else { 9 }),
         Constraint::Fill(2),
         Constraint::Length(9),
         Constraint::Length(5),

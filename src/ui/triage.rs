@@ -119,9 +119,9 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
         });
     let mut widths = vec![
         Constraint::Length(2),
-        Constraint::Length(12),
+        Constraint::Length(if wide { 12 } else { 9 }),
         Constraint::Fill(2),
-        Constraint::Length(if wide { 26 } else { 18 }),
+        Constraint::Length(if wide { 26 } else { 17 }),
         Constraint::Fill(3),
         Constraint::Length(4),
     ];
