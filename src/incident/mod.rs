@@ -76,6 +76,17 @@ pub enum FeedRow {
     Workload(WorkloadInfo),
 }
 
+impl Feed {
+    pub fn name(self) -> &'static str {
+        match self {
+            Feed::Pods => "pods",
+            Feed::Events => "events",
+            Feed::Deployments => "deployments",
+            Feed::StatefulSets => "statefulsets",
+        }
+    }
+}
+
 /// Everything the incident panes read. The loop calls the `apply_*`
 /// methods as source messages arrive and `probe_rows` / `triage` when it
 /// draws.
@@ -91,6 +102,8 @@ pub struct IncidentState {
     relists: HashMap<(RegionId, Feed, Option<String>), HashSet<String>>,
     /// When each rollout in progress was first seen so.
     pub rollout_since: HashMap<WorkloadKey, Timestamp>,
+    /// When each (region, feed) stopped being live (removed when live).
+    feed_down_since: HashMap<(RegionId, Feed), Timestamp>,
     /// Health of each (region, feed) other than pods; absent = not started.
     pub feed_health: HashMap<(RegionId, Feed), crate::msg::Health>,
 }
@@ -214,6 +227,16 @@ impl IncidentState {
                     },
                     (_, h) => h,
                 };
+                match &health {
+                    crate::msg::Health::Live
+                    | crate::msg::Health::Connecting
+                    | crate::msg::Health::Syncing => {
+                        self.feed_down_since.remove(&(region, feed));
+                    }
+                    _ => {
+                        self.feed_down_since.entry((region, feed)).or_insert(now);
+                    }
+                }
                 self.feed_health.insert((region, feed), health);
                 true
             }
@@ -345,6 +368,25 @@ impl IncidentState {
 
     /// Same, reusing probe rows already computed for this frame.
     pub fn triage_with(&self, probe_rows: &[ProbeRow], now: Timestamp) -> Vec<TriageItem> {
+        use crate::msg::Health;
+        let feeds_down: Vec<_> = self
+            .feeds_not_live()
+            .into_iter()
+            .filter_map(|(region, feed, h)| {
+                let what = match h {
+                    Health::Connecting | Health::Syncing | Health::Live => return None,
+                    Health::Stale { since, reason } => {
+                        return Some((region, feed.name(), format!("stale ({reason})"), *since))
+                    }
+                    Health::Unauthorized(m) => format!("unauthorized: {m}"),
+                    Health::Forbidden(m) => format!("forbidden: {m}"),
+                    Health::Unreachable(m) => format!("unreachable: {m}"),
+                    Health::Error(m) => format!("error: {m}"),
+                };
+                let since = self.feed_down_since.get(&(region, feed)).copied();
+                Some((region, feed.name(), what, since.unwrap_or(now)))
+            })
+            .collect();
         triage::triage(
             &TriageInput {
                 pods: &self.pods,
@@ -352,6 +394,7 @@ impl IncidentState {
                 probe_rows,
                 regions: &self.regions,
                 rollout_since: &self.rollout_since,
+                feeds_down: &feeds_down,
             },
             now,
         )

@@ -48,9 +48,9 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
             continue;
         }
         title.push_str(&format!(
-            "[{} {:?}: not live] ",
+            "[{} {}: not live] ",
             sanitize(state.region_name(region)),
-            feed
+            feed.name()
         ));
     }
     let block = Block::default()
