@@ -48,6 +48,9 @@ pub enum PodUpdate {
     Changes(Vec<PodChange>),
 }
 
+/// Upserts are nearly every change, so boxing the row would only add an
+/// allocation per event.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum PodChange {
     Upsert(PodRow),

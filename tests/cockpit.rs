@@ -489,3 +489,62 @@ async fn hostile_strings_are_drawn_defused() {
     }
     assert!(screen.contains(pitwall::sanitize::REPLACEMENT));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_credential_plugin_is_that_regions_error_only() {
+    let (fleet, _) = fleet().await;
+    // one more context on cn-north's cluster whose user runs a failing plugin
+    let mut yaml = fleet.kubeconfig_yaml();
+    let first = fleet.regions()[0].name.clone();
+    yaml.push_str(
+        "- name: broken\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      \
+         command: sh\n      args: [\"-c\", \"echo plugin-noise >&2; exit 3\"]\n",
+    );
+    yaml = yaml.replace(
+        "current-context:",
+        &format!(
+            "- name: broken\n  context:\n    cluster: {first}\n    user: broken\ncurrent-context:"
+        ),
+    );
+    let kubeconfig = Kubeconfig::from_yaml(&yaml).unwrap_or_else(|e| panic!("kubeconfig: {e}"));
+    let regions: Vec<RegionConfig> = ["broken", first.as_str()]
+        .iter()
+        .map(|c| RegionConfig {
+            name: c.to_string(),
+            context: c.to_string(),
+            ..RegionConfig::default()
+        })
+        .collect();
+    let specs = regions
+        .iter()
+        .map(|r| ClientSpec {
+            kubeconfig: KubeconfigSource::Inline(Box::new(kubeconfig.clone())),
+            context: r.context.clone(),
+            namespaces: Vec::new(),
+        })
+        .collect();
+    let mut cockpit = Cockpit::new(
+        &regions,
+        Keymap::default(),
+        Styles::default(),
+        pitwall::app::wall_now(),
+    );
+    let (tx, mut rx) = mpsc::channel(pitwall::app::CHANNEL);
+    sources::spawn_all(specs, tx, Clients::new(2), SourceOptions::default());
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let s = &cockpit.state;
+        let broken = matches!(&s.regions[0].health, Health::Error(m) if m.contains("credentials"));
+        if broken && s.regions[1].health.is_live() {
+            break;
+        }
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(msg)) => {
+                cockpit.handle(msg);
+            }
+            _ => panic!("timed out: {:?}", cockpit.state.regions),
+        }
+    }
+    assert!(cockpit.state.pods.region_len(1) > 0);
+    assert_eq!(cockpit.state.pods.region_len(0), 0);
+}
