@@ -33,30 +33,33 @@ pub enum Msg {
     Tick(Timestamp),
 }
 
-/// A step of one region's pod stream.
+/// A step of one region's stream of one kind (rows of type `R`).
 #[derive(Debug, Clone)]
-pub enum PodUpdate {
+pub enum Update<R> {
     /// A (re)list of one namespace (or all) begins; rows already held stay
     /// until `ListDone`.
     ListStart { namespace: Option<String> },
     /// One page of the list.
-    ListPage(Vec<PodRow>),
+    ListPage(Vec<R>),
     /// The list is complete: rows in its scope not seen since `ListStart`
     /// are gone.
     ListDone { namespace: Option<String> },
     /// Watch events, in order.
-    Changes(Vec<PodChange>),
+    Changes(Vec<Change<R>>),
 }
 
 /// Upserts are nearly every change, so boxing the row would only add an
 /// allocation per event.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
-pub enum PodChange {
-    Upsert(PodRow),
+pub enum Change<R> {
+    Upsert(R),
     /// By uid.
     Delete(String),
 }
+
+pub type PodUpdate = Update<PodRow>;
+pub type PodChange = Change<PodRow>;
 
 /// What a region's header badge says. The screen never shows stale data as
 /// live: anything but `Live` marks the region's rows as stale.
