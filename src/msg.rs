@@ -16,8 +16,11 @@ pub enum Msg {
         region: RegionId,
         update: PodUpdate,
     },
+    /// The health of one feed of a region (`"pods"`, `"events"`, or
+    /// `"client"` for connecting); the badge shows the worst feed.
     RegionHealth {
         region: RegionId,
+        feed: &'static str,
         health: Health,
     },
     /// The full object asked for by a describe, as pretty JSON.
@@ -89,5 +92,19 @@ pub enum Health {
 impl Health {
     pub fn is_live(&self) -> bool {
         matches!(self, Health::Live)
+    }
+
+    /// Higher is worse: the badge shows the worst of a region's feeds.
+    pub fn severity(&self) -> u8 {
+        match self {
+            Health::Live => 0,
+            Health::Syncing => 1,
+            Health::Connecting => 2,
+            Health::Stale { .. } => 3,
+            Health::Unreachable(_) => 4,
+            Health::Forbidden(_) => 5,
+            Health::Unauthorized(_) => 6,
+            Health::Error(_) => 7,
+        }
     }
 }

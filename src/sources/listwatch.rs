@@ -28,6 +28,8 @@ pub trait Watched: Send + Sync {
     /// Only the fields the cockpit shows (serde skips the rest).
     type Lean: DeserializeOwned + Clone + Send;
     type Row: Send;
+    /// The feed name health is reported under (`"pods"`).
+    const FEED: &'static str;
 
     /// Collection path, e.g. `/api/v1/pods` or
     /// `/api/v1/namespaces/{ns}/pods`.
@@ -95,6 +97,7 @@ impl<K: Watched> ListWatch<'_, K> {
     pub async fn health(&self, health: Health) -> Result<(), Closed> {
         self.send(Msg::RegionHealth {
             region: self.region,
+            feed: K::FEED,
             health,
         })
         .await

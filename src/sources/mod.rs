@@ -144,9 +144,13 @@ async fn run_region(
     let send_health = |h: Health| {
         let tx = tx.clone();
         async move {
-            tx.send(Msg::RegionHealth { region, health: h })
-                .await
-                .map_err(|_| Closed)
+            tx.send(Msg::RegionHealth {
+                region,
+                feed: "client",
+                health: h,
+            })
+            .await
+            .map_err(|_| Closed)
         }
     };
     send_health(Health::Connecting).await?;
@@ -162,6 +166,8 @@ async fn run_region(
         }
     };
     clients.set(region, client.clone());
+    // the client is built; each feed reports its own health from here
+    send_health(Health::Live).await?;
     let namespaces: Vec<Option<&str>> = if spec.namespaces.is_empty() {
         vec![None]
     } else {

@@ -11,6 +11,7 @@ pub struct Pods;
 impl Watched for Pods {
     type Lean = LeanPod;
     type Row = PodRow;
+    const FEED: &'static str = "pods";
 
     fn path(&self, namespace: Option<&str>) -> String {
         match namespace {
