@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::action::Action;
+use crate::msg::Health;
 use crate::model::PodRow;
 use crate::state::{Modal, RegionState};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
