@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::action::Action;
-use crate::msg::Health;
 use crate::model::PodRow;
+use crate::msg::Health;
 use crate::state::{Modal, RegionState};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
