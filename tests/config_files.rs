@@ -292,8 +292,9 @@ fn the_configuration_doc_lists_every_default_binding_and_scope() {
     for spec in pitwall::action::ACTIONS {
         assert!(
             doc.contains(&format!("| `{}` | {} |", spec.name, spec.help)),
-            "{}",
-            spec.name
+            "docs/CONFIGURATION.md, Actions table: add or update the row `| `{}` | {} |`",
+            spec.name,
+            spec.help
         );
     }
     for scope in pitwall::theme::SCOPES {
