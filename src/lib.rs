@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod effects;
+pub mod incident;
 pub mod keymap;
 pub mod model;
 pub mod msg;

@@ -31,9 +31,19 @@ pub fn columns_for(width: u16) -> Vec<Column> {
 /// Narrower than this, RESTARTS drops the "(5m)" and widths tighten.
 const NARROW: u16 = 100;
 
-fn width_of(c: Column, narrow: bool, region_w: u16) -> Constraint {
+/// REGION fits the longest region name (an on-call engineer must be able to
+/// tell `ap-southeast` from `ap-southeast-2`), within bounds.
+fn region_width(state: &State, narrow: bool) -> u16 {
+    let longest = (0..state.regions.len())
+        .map(|r| state.region_name(r).chars().count())
+        .max()
+        .unwrap_or(6);
+    (longest as u16).clamp(6, if narrow { 12 } else { 16 })
+}
+
+fn width_of(c: Column, narrow: bool, region_width: u16) -> Constraint {
     match c {
-        Column::Region => Constraint::Length(region_w),
+        Column::Region => Constraint::Length(region_width),
         Column::Namespace => Constraint::Length(if narrow { 11 } else { 14 }),
         Column::Name => Constraint::Fill(3),
         Column::Ready => Constraint::Length(5),
@@ -130,14 +140,6 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
 
     let cols = columns_for(inner.width);
     let narrow = inner.width < NARROW;
-    // as wide as the longest region name, within bounds
-    let longest = state
-        .region_names
-        .iter()
-        .map(|n| n.chars().count())
-        .max()
-        .unwrap_or(6);
-    let region_w = longest.clamp(6, if narrow { 9 } else { 16 }) as u16;
     let spec = state.pods.view_spec();
     let header = Row::new(cols.iter().map(|c| {
         let mut name = c.title().to_string();
@@ -203,9 +205,13 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
             };
             Some(Row::new(cells).style(style))
         });
-    let table = Table::new(rows, cols.iter().map(|c| width_of(*c, narrow, region_w)))
-        .header(header)
-        .column_spacing(1);
+    let table = Table::new(
+        rows,
+        cols.iter()
+            .map(|c| width_of(*c, narrow, region_width(state, narrow))),
+    )
+    .header(header)
+    .column_spacing(1);
     frame.render_widget(table, inner);
 
     if view.is_empty() {

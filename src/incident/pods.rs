@@ -1,0 +1,384 @@
+//! The pod facts incident views need, grouped by owning workload: who is
+//! unready or crash-looping and since when, which containers are not
+//! ready. Kept separately from the pod table's store so this module stays
+//! pure; an entry is ~150 bytes plus its names.
+
+use crate::model::{ContainerState, PodRow, RegionId, Timestamp};
+use std::collections::HashMap;
+use std::fmt;
+
+/// How long a pod may be unready before triage calls it a problem: pods
+/// starting in a healthy rollout are briefly unready.
+pub const UNREADY_GRACE_SECS: i64 = 15;
+/// An OOM kill older than this no longer counts as "now".
+pub const OOM_RECENT_SECS: i64 = 30 * 60;
+
+/// Waiting reasons that mean the pod cannot start at all.
+pub const FAILING_WAIT_REASONS: &[&str] = &[
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "InvalidImageName",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "RunContainerError",
+];
+
+/// The workload that owns a pod (or the pod itself when bare).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WorkloadKey {
+    pub region: RegionId,
+    pub namespace: String,
+    /// `Deployment`, `StatefulSet`, `DaemonSet`, `Job`, ... or `Pod`.
+    pub kind: String,
+    pub name: String,
+}
+
+impl fmt::Display for WorkloadKey {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}/{} {}", self.namespace, self.name, self.kind)
+    }
+}
+
+impl WorkloadKey {
+    /// The owner as the pod row names it; a ReplicaSet owner is shown as
+    /// its Deployment (`checkout-7d9f8` -> `checkout`).
+    pub fn of_pod(pod: &PodRow) -> WorkloadKey {
+        let (kind, name) = match (pod.owner_kind.as_str(), pod.owner_name.as_str()) {
+            (_, "") | ("", _) => ("Pod".to_string(), pod.name.clone()),
+            ("ReplicaSet", rs) => match rs.rsplit_once('-') {
+                Some((d, hash)) if looks_like_hash(hash) => ("Deployment".into(), d.into()),
+                _ => ("ReplicaSet".into(), rs.into()),
+            },
+            (k, n) => (k.to_string(), n.to_string()),
+        };
+        WorkloadKey {
+            region: pod.region,
+            namespace: pod.namespace.clone(),
+            kind,
+            name,
+        }
+    }
+
+    /// Best guess from a pod name alone, for events about pods not (yet)
+    /// seen: `checkout-7d9f8c-x2x4z` -> Deployment `checkout`, `db-0` ->
+    /// StatefulSet `db`.
+    pub fn guess(region: RegionId, namespace: &str, pod_name: &str) -> WorkloadKey {
+        let (kind, name) = guess_owner(pod_name);
+        WorkloadKey {
+            region,
+            namespace: namespace.to_string(),
+            kind: kind.to_string(),
+            name: name.to_string(),
+        }
+    }
+}
+
+fn looks_like_hash(s: &str) -> bool {
+    (4..=10).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+fn guess_owner(pod: &str) -> (&'static str, &str) {
+    if let Some((rest, suffix)) = pod.rsplit_once('-') {
+        if suffix.len() == 5 && looks_like_hash(suffix) {
+            if let Some((deploy, hash)) = rest.rsplit_once('-') {
+                if looks_like_hash(hash) && !deploy.is_empty() {
+                    return ("Deployment", deploy);
+                }
+            }
+        }
+        if !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit()) && !rest.is_empty() {
+            return ("StatefulSet", rest);
+        }
+    }
+    ("Pod", pod)
+}
+
+/// What one pod contributes to its workload's health.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PodFacts {
+    pub name: String,
+    pub ready: u16,
+    pub total: u16,
+    pub deleting: bool,
+    pub completed: bool,
+    pub restarts: u32,
+    /// Set while the pod is unready: when it was first seen so.
+    pub unready_since: Option<Timestamp>,
+    /// Set while a container waits in CrashLoopBackOff.
+    pub crash_since: Option<Timestamp>,
+    /// The most recent OOM kill of any container.
+    pub oom_at: Option<Timestamp>,
+    /// A waiting reason from `FAILING_WAIT_REASONS`.
+    pub failing_reason: Option<String>,
+    pub failing_since: Option<Timestamp>,
+    /// Containers that are not ready (usually empty).
+    pub unready_containers: Vec<String>,
+}
+
+impl PodFacts {
+    fn from_row(pod: &PodRow, prev: Option<&PodFacts>, now: Timestamp) -> PodFacts {
+        let completed = pod.phase == "Succeeded" || pod.phase == "Failed";
+        let unready = !completed && !pod.deleting && pod.ready < pod.total;
+        // first seen unready: on the initial list the pod may have been
+        // unready for a while; its last restart or creation is the best bound
+        let evidence = pod.last_restart.unwrap_or(pod.created).min(now);
+        // `prev` is None on first sight, Some(None) when known and fine before
+        let keep = |prev: Option<Option<Timestamp>>, on: bool| match (on, prev) {
+            (false, _) => None,
+            (true, Some(Some(t))) => Some(t),
+            (true, Some(None)) => Some(now),
+            (true, None) => Some(if pod.created > 0 { evidence } else { now }),
+        };
+        let crash = pod.containers.iter().any(|c| {
+            matches!(&c.state, ContainerState::Waiting { reason, .. } if reason == "CrashLoopBackOff")
+        });
+        let failing_reason = pod.containers.iter().find_map(|c| match &c.state {
+            ContainerState::Waiting { reason, .. }
+                if FAILING_WAIT_REASONS.contains(&reason.as_str()) =>
+            {
+                Some(reason.clone())
+            }
+            _ => None,
+        });
+        let oom_at = pod
+            .containers
+            .iter()
+            .filter_map(|c| {
+                let t = match &c.state {
+                    ContainerState::Terminated(t) if t.reason == "OOMKilled" => Some(t),
+                    _ => c
+                        .last_terminated
+                        .as_ref()
+                        .filter(|t| t.reason == "OOMKilled"),
+                };
+                t.map(|t| t.finished.unwrap_or(now))
+            })
+            .max();
+        PodFacts {
+            name: pod.name.clone(),
+            ready: pod.ready,
+            total: pod.total,
+            deleting: pod.deleting,
+            completed,
+            restarts: pod.restarts,
+            unready_since: keep(prev.map(|p| p.unready_since), unready),
+            crash_since: keep(prev.map(|p| p.crash_since), crash && !pod.deleting),
+            oom_at,
+            failing_since: keep(
+                prev.map(|p| p.failing_since),
+                failing_reason.is_some() && !pod.deleting,
+            ),
+            failing_reason,
+            unready_containers: pod
+                .containers
+                .iter()
+                .filter(|c| !c.ready)
+                .map(|c| c.name.clone())
+                .collect(),
+        }
+    }
+
+    /// Unready for longer than the grace period.
+    pub fn unready_at(&self, now: Timestamp) -> Option<Timestamp> {
+        self.unready_since
+            .filter(|&s| now.saturating_sub(s) >= UNREADY_GRACE_SECS)
+    }
+
+    pub fn oom_recent(&self, now: Timestamp) -> Option<Timestamp> {
+        self.oom_at
+            .filter(|&t| now.saturating_sub(t) <= OOM_RECENT_SECS)
+    }
+
+    /// Is this container (or, when `None`, the whole pod) ready?
+    pub fn container_ready(&self, container: Option<&str>) -> bool {
+        match container {
+            Some(c) if !c.is_empty() => !self.unready_containers.iter().any(|u| u == c),
+            _ => self.ready >= self.total,
+        }
+    }
+}
+
+/// Pods grouped by workload, keyed by uid.
+#[derive(Debug, Default)]
+pub struct PodIndex {
+    by_workload: HashMap<WorkloadKey, HashMap<String, PodFacts>>,
+    owner: HashMap<(RegionId, String), WorkloadKey>,
+}
+
+impl PodIndex {
+    pub fn upsert(&mut self, pod: &PodRow, now: Timestamp) {
+        let key = WorkloadKey::of_pod(pod);
+        let id = (pod.region, pod.uid.clone());
+        // an owner change (rare: orphaned then adopted) moves the pod
+        if self.owner.get(&id).is_some_and(|old| *old != key) {
+            self.remove(pod.region, &pod.uid);
+        }
+        let pods = self.by_workload.entry(key.clone()).or_default();
+        let facts = PodFacts::from_row(pod, pods.get(&pod.uid), now);
+        pods.insert(pod.uid.clone(), facts);
+        self.owner.insert(id, key);
+    }
+
+    /// Returns the workload the pod belonged to.
+    pub fn remove(&mut self, region: RegionId, uid: &str) -> Option<WorkloadKey> {
+        let key = self.owner.remove(&(region, uid.to_string()))?;
+        if let Some(pods) = self.by_workload.get_mut(&key) {
+            pods.remove(uid);
+            if pods.is_empty() {
+                self.by_workload.remove(&key);
+            }
+        }
+        Some(key)
+    }
+
+    /// Every pod of a region is gone (region removed or relisted from
+    /// scratch by the caller).
+    pub fn clear_region(&mut self, region: RegionId) {
+        self.by_workload.retain(|k, _| k.region != region);
+        self.owner.retain(|(r, _), _| *r != region);
+    }
+
+    pub fn owner_of(&self, region: RegionId, uid: &str) -> Option<&WorkloadKey> {
+        self.owner.get(&(region, uid.to_string()))
+    }
+
+    pub fn get(&self, region: RegionId, uid: &str) -> Option<&PodFacts> {
+        let key = self.owner_of(region, uid)?;
+        self.by_workload.get(key)?.get(uid)
+    }
+
+    pub fn pods_of(&self, key: &WorkloadKey) -> Option<&HashMap<String, PodFacts>> {
+        self.by_workload.get(key)
+    }
+
+    /// Pods of the workload that are not being deleted.
+    pub fn live_count(&self, key: &WorkloadKey) -> u32 {
+        self.by_workload.get(key).map_or(0, |p| {
+            p.values().filter(|f| !f.deleting && !f.completed).count() as u32
+        })
+    }
+
+    pub fn workloads(&self) -> impl Iterator<Item = (&WorkloadKey, &HashMap<String, PodFacts>)> {
+        self.by_workload.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.owner.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.owner.is_empty()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::model::pod::Terminated;
+    use crate::model::ContainerRow;
+
+    /// A running pod of a Deployment with one container `app`.
+    pub fn pod(region: RegionId, uid: &str, name: &str, owner: &str, ready: bool) -> PodRow {
+        PodRow {
+            region,
+            uid: uid.into(),
+            namespace: "shop".into(),
+            name: name.into(),
+            phase: "Running".into(),
+            status: if ready { "Running" } else { "Running" }.into(),
+            ready: ready as u16,
+            total: 1,
+            created: 1_000,
+            owner_kind: "Deployment".into(),
+            owner_name: owner.into(),
+            containers: vec![ContainerRow {
+                name: "app".into(),
+                ready,
+                state: ContainerState::Running {
+                    started: Some(1_000),
+                },
+                has_readiness_probe: true,
+                has_liveness_probe: true,
+                ..ContainerRow::default()
+            }],
+            ..PodRow::default()
+        }
+    }
+
+    pub fn crashlooping(mut p: PodRow, oom: bool) -> PodRow {
+        p.ready = 0;
+        p.status = "CrashLoopBackOff".into();
+        p.restarts = 4;
+        p.last_restart = Some(2_000);
+        let c = &mut p.containers[0];
+        c.ready = false;
+        c.restart_count = 4;
+        c.state = ContainerState::Waiting {
+            reason: "CrashLoopBackOff".into(),
+            message: "back-off 40s restarting failed container".into(),
+        };
+        c.last_terminated = Some(Terminated {
+            reason: if oom { "OOMKilled" } else { "Error" }.into(),
+            exit_code: if oom { 137 } else { 1 },
+            finished: Some(2_000),
+        });
+        p
+    }
+
+    #[test]
+    fn owners_are_resolved_and_guessed() {
+        let mut p = pod(0, "u", "checkout-7d9f8-abcde", "checkout-7d9f8", true);
+        p.owner_kind = "ReplicaSet".into();
+        assert_eq!(WorkloadKey::of_pod(&p).name, "checkout");
+        assert_eq!(WorkloadKey::of_pod(&p).kind, "Deployment");
+        p.owner_kind.clear();
+        assert_eq!(WorkloadKey::of_pod(&p).kind, "Pod");
+        let g = WorkloadKey::guess(1, "shop", "checkout-7d9f8c6b-x2x4z");
+        assert_eq!(
+            (g.kind.as_str(), g.name.as_str()),
+            ("Deployment", "checkout")
+        );
+        let g = WorkloadKey::guess(1, "data", "db-12");
+        assert_eq!((g.kind.as_str(), g.name.as_str()), ("StatefulSet", "db"));
+        let g = WorkloadKey::guess(1, "x", "standalone");
+        assert_eq!((g.kind.as_str(), g.name.as_str()), ("Pod", "standalone"));
+    }
+
+    #[test]
+    fn unready_since_is_kept_while_unready_and_cleared_on_recovery() {
+        let mut idx = PodIndex::default();
+        idx.upsert(&pod(0, "a", "checkout-1", "checkout", false), 5_000);
+        let since = idx.get(0, "a").unwrap().unready_since;
+        assert_eq!(
+            since,
+            Some(1_000),
+            "first seen unready: bounded by creation"
+        );
+        idx.upsert(&pod(0, "a", "checkout-1", "checkout", false), 6_000);
+        assert_eq!(idx.get(0, "a").unwrap().unready_since, since);
+        idx.upsert(&pod(0, "a", "checkout-1", "checkout", true), 7_000);
+        assert_eq!(idx.get(0, "a").unwrap().unready_since, None);
+        // unready again later: the new streak starts when it was observed
+        idx.upsert(&pod(0, "a", "checkout-1", "checkout", false), 8_000);
+        assert_eq!(idx.get(0, "a").unwrap().unready_since, Some(8_000));
+    }
+
+    #[test]
+    fn crash_loop_oom_and_removal() {
+        let mut idx = PodIndex::default();
+        idx.upsert(
+            &crashlooping(pod(2, "a", "api-1", "api", false), true),
+            2_100,
+        );
+        let f = idx.get(2, "a").unwrap();
+        assert!(f.crash_since.is_some());
+        assert_eq!(f.oom_recent(2_100), Some(2_000));
+        assert_eq!(f.oom_recent(2_000 + OOM_RECENT_SECS + 1), None);
+        assert!(!f.container_ready(Some("app")));
+        let key = idx.remove(2, "a").unwrap();
+        assert_eq!(key.name, "api");
+        assert!(idx.is_empty() && idx.pods_of(&key).is_none());
+    }
+}
