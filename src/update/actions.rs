@@ -111,7 +111,7 @@ fn apply_modal(state: &mut State, action: Action) -> Vec<Effect> {
 }
 
 fn cycle_focus(state: &mut State, forward: bool) {
-    let all = Pane::ALL;
+    let all = state.ui.panes();
     let i = all.iter().position(|p| *p == state.ui.focus).unwrap_or(0);
     let n = all.len();
     state.ui.focus = all[if forward {
