@@ -49,6 +49,13 @@ pub fn check(args: &CockpitArgs) -> Report {
     let mut report = Report::default();
     let config = check_config(args.config.as_deref(), &mut report);
     check_region_contexts(args, &config, &mut report);
+    if !args.context.is_empty() {
+        // `--context` must name something that exists.
+        if let Err(d) = config::resolve_regions(&config, args.kubeconfig.as_deref(), &args.context)
+        {
+            report.diagnostics.push(d);
+        }
+    }
 
     let (keymap_name, user_keymap) = config::keymap_choice(args, &config);
     let (_, diags) = Keymap::load(&keymap_name, user_keymap.as_deref());

@@ -34,7 +34,11 @@ struct Harness {
 }
 
 async fn fleet() -> (Fleet, Kubeconfig) {
-    let fleet = match Fleet::start(Scenario::demo(), None).await {
+    fleet_of(Scenario::demo()).await
+}
+
+async fn fleet_of(scenario: Scenario) -> (Fleet, Kubeconfig) {
+    let fleet = match Fleet::start(scenario, None).await {
         Ok(f) => f,
         Err(e) => panic!("simulator did not start: {e}"),
     };
@@ -48,7 +52,11 @@ async fn fleet() -> (Fleet, Kubeconfig) {
 /// Starts the cockpit's sources on every region. `before` runs first, so a
 /// fault can be in place before the first request.
 async fn start(before: impl FnOnce(&Fleet), refused: &[&str]) -> Harness {
-    let (fleet, kubeconfig) = fleet().await;
+    start_on(Scenario::demo(), before, refused).await
+}
+
+async fn start_on(scenario: Scenario, before: impl FnOnce(&Fleet), refused: &[&str]) -> Harness {
+    let (fleet, kubeconfig) = fleet_of(scenario).await;
     before(&fleet);
     // a refusing region closes its listener within a moment: wait for it
     for r in fleet.regions() {
@@ -488,4 +496,89 @@ async fn hostile_strings_are_drawn_defused() {
         assert!(!screen.contains(bad), "{bad:?} reached the screen");
     }
     assert!(screen.contains(pitwall::sanitize::REPLACEMENT));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_credential_plugin_is_that_regions_error_only() {
+    let (fleet, _) = fleet().await;
+    // one more context on cn-north's cluster whose user runs a failing plugin
+    let mut yaml = fleet.kubeconfig_yaml();
+    let first = fleet.regions()[0].name.clone();
+    yaml.push_str(
+        "- name: broken\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      \
+         command: sh\n      args: [\"-c\", \"echo plugin-noise >&2; exit 3\"]\n",
+    );
+    yaml = yaml.replace(
+        "current-context:",
+        &format!(
+            "- name: broken\n  context:\n    cluster: {first}\n    user: broken\ncurrent-context:"
+        ),
+    );
+    let kubeconfig = Kubeconfig::from_yaml(&yaml).unwrap_or_else(|e| panic!("kubeconfig: {e}"));
+    let regions: Vec<RegionConfig> = ["broken", first.as_str()]
+        .iter()
+        .map(|c| RegionConfig {
+            name: c.to_string(),
+            context: c.to_string(),
+            ..RegionConfig::default()
+        })
+        .collect();
+    let specs = regions
+        .iter()
+        .map(|r| ClientSpec {
+            kubeconfig: KubeconfigSource::Inline(Box::new(kubeconfig.clone())),
+            context: r.context.clone(),
+            namespaces: Vec::new(),
+        })
+        .collect();
+    let mut cockpit = Cockpit::new(
+        &regions,
+        Keymap::default(),
+        Styles::default(),
+        pitwall::app::wall_now(),
+    );
+    let (tx, mut rx) = mpsc::channel(pitwall::app::CHANNEL);
+    sources::spawn_all(specs, tx, Clients::new(2), SourceOptions::default());
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let s = &cockpit.state;
+        let broken = matches!(&s.regions[0].health, Health::Error(m) if m.contains("credentials"));
+        if broken && s.regions[1].health.is_live() {
+            break;
+        }
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(msg)) => {
+                cockpit.handle(msg);
+            }
+            _ => panic!("timed out: {:?}", cockpit.state.regions),
+        }
+    }
+    assert!(cockpit.state.pods.region_len(1) > 0);
+    assert_eq!(cockpit.state.pods.region_len(0), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_fleet_arrives_whole_through_paged_lists() {
+    // 1,200 pods per region: three 500-pod pages each
+    let mut h = start_on(Scenario::demo().with_pods_per_region(1200), |_| {}, &[]).await;
+    h.until("every region synced", |s| {
+        s.regions.iter().all(|r| r.health.is_live())
+            && (0..s.regions.len()).all(|i| s.pods.region_len(i) >= 1200)
+    })
+    .await;
+    for name in h.names.clone() {
+        h.matches_server(&name).await;
+    }
+    h.cockpit.state.refresh_view();
+    assert_eq!(
+        h.cockpit.state.pods.view().len(),
+        h.cockpit.state.pods.len()
+    );
+    // the table draws only what fits, whatever the fleet's size
+    let screen = h.screen(80, 24);
+    assert!(screen.contains(&format!(
+        "Pods {}/{}",
+        h.cockpit.state.pods.len(),
+        h.cockpit.state.pods.len()
+    )));
 }

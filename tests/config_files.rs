@@ -134,6 +134,34 @@ check-config: 2 problems found
 }
 
 #[test]
+fn context_flags_must_name_existing_contexts() {
+    assert_fails_with(
+        &[
+            "--kubeconfig",
+            "tests/fixtures/kubeconfig.yaml",
+            "--context",
+            "eu-west,ap-south",
+        ],
+        "\
+tests/fixtures/kubeconfig.yaml: context `ap-south` is not in the kubeconfig (it has: prod-cn-north, eu-west)
+check-config: 1 problem found
+",
+    );
+    assert_fails_with(
+        &[
+            "--config",
+            "tests/fixtures/config-ok.toml",
+            "--context",
+            "ap-south",
+        ],
+        "\
+--context: `ap-south` is no configured region or context (regions: cn-north, eu-west)
+check-config: 1 problem found
+",
+    );
+}
+
+#[test]
 fn a_toml_syntax_error_is_positioned() {
     assert_fails_with(
         &["--config", "tests/fixtures/config-syntax.toml"],
@@ -292,8 +320,9 @@ fn the_configuration_doc_lists_every_default_binding_and_scope() {
     for spec in pitwall::action::ACTIONS {
         assert!(
             doc.contains(&format!("| `{}` | {} |", spec.name, spec.help)),
-            "{}",
-            spec.name
+            "docs/CONFIGURATION.md, Actions table: add or update the row `| `{}` | {} |`",
+            spec.name,
+            spec.help
         );
     }
     for scope in pitwall::theme::SCOPES {

@@ -13,6 +13,7 @@ pub mod view;
 pub mod workloads;
 
 use crate::model::{EventRow, PodRow, RegionId, Timestamp, WorkloadKind};
+use crate::msg::{Change, Update};
 use pods::{PodIndex, WorkloadKey};
 use probes::{ProbeBook, ProbeDetail, ProbeKey, ProbeRow};
 use std::collections::{HashMap, HashSet};
@@ -33,47 +34,12 @@ pub enum Feed {
     StatefulSets,
 }
 
-/// One watch change of a feed.
+/// A step of one region's incident feeds (built on the source task by
+/// `sources::feed`), in the same shape as the pod stream's updates.
 #[derive(Debug, Clone)]
-pub enum Change<T> {
-    Upsert(T),
-    /// By uid.
-    Delete(String),
-}
-
-/// A step of one region's incident feeds, built on the source task.
-#[derive(Debug, Clone)]
-pub enum FeedUpdate {
-    /// A (re)list begins; rows already held stay until `ListDone`.
-    ListStart {
-        feed: Feed,
-        namespace: Option<String>,
-    },
-    ListPage {
-        feed: Feed,
-        rows: Vec<Change<FeedRow>>,
-    },
-    ListDone {
-        feed: Feed,
-        namespace: Option<String>,
-    },
-    /// Watch events, in order.
-    Changes {
-        feed: Feed,
-        changes: Vec<Change<FeedRow>>,
-    },
-    /// The feed's own health (the region badge follows the pod stream).
-    Health {
-        feed: Feed,
-        health: crate::msg::Health,
-    },
-}
-
-/// A row of any incident feed.
-#[derive(Debug, Clone)]
-pub enum FeedRow {
-    Event(EventRow),
-    Workload(WorkloadInfo),
+pub enum IncidentUpdate {
+    Events(Update<EventRow>),
+    Workloads(WorkloadKind, Update<WorkloadInfo>),
 }
 
 impl Feed {
@@ -102,10 +68,6 @@ pub struct IncidentState {
     relists: HashMap<(RegionId, Feed, Option<String>), HashSet<String>>,
     /// When each rollout in progress was first seen so.
     pub rollout_since: HashMap<WorkloadKey, Timestamp>,
-    /// When each (region, feed) stopped being live (removed when live).
-    feed_down_since: HashMap<(RegionId, Feed), Timestamp>,
-    /// Health of each (region, feed) other than pods; absent = not started.
-    pub feed_health: HashMap<(RegionId, Feed), crate::msg::Health>,
 }
 
 pub fn workload_key(info: &WorkloadInfo) -> WorkloadKey {
@@ -194,102 +156,60 @@ impl IncidentState {
 
     /// Applies one step of a region's incident feed. Returns true when
     /// anything shown may have changed.
-    pub fn apply_feed(&mut self, region: RegionId, update: FeedUpdate, now: Timestamp) -> bool {
-        match update {
-            FeedUpdate::ListStart { feed, namespace } => {
-                self.list_start(region, feed, namespace.as_deref());
-                false
-            }
-            FeedUpdate::ListDone { feed, namespace } => {
-                self.list_done(region, feed, namespace.as_deref());
-                true
-            }
-            FeedUpdate::ListPage {
-                feed,
-                rows: changes,
-            }
-            | FeedUpdate::Changes { feed, changes } => {
-                let mut changed = false;
-                for c in changes {
-                    changed |= self.apply_change(region, feed, c, now);
-                }
-                changed
-            }
-            FeedUpdate::Health { feed, health } => {
-                // a feed that stays stale keeps the moment it first stopped
-                let health = match (self.feed_health.get(&(region, feed)), health) {
-                    (
-                        Some(crate::msg::Health::Stale { since, .. }),
-                        crate::msg::Health::Stale { reason, .. },
-                    ) => crate::msg::Health::Stale {
-                        since: *since,
-                        reason,
-                    },
-                    (_, h) => h,
-                };
-                match &health {
-                    crate::msg::Health::Live
-                    | crate::msg::Health::Connecting
-                    | crate::msg::Health::Syncing => {
-                        self.feed_down_since.remove(&(region, feed));
-                    }
-                    _ => {
-                        self.feed_down_since.entry((region, feed)).or_insert(now);
-                    }
-                }
-                self.feed_health.insert((region, feed), health);
-                true
-            }
-        }
-    }
-
-    fn apply_change(
+    pub fn apply_update(
         &mut self,
         region: RegionId,
-        feed: Feed,
-        change: Change<FeedRow>,
+        update: IncidentUpdate,
         now: Timestamp,
     ) -> bool {
-        match change {
-            Change::Upsert(FeedRow::Event(ev)) => {
-                self.mark_seen(region, Feed::Events, &ev.namespace, &ev.uid);
-                self.apply_event(&ev, now)
-            }
-            Change::Upsert(FeedRow::Workload(info)) => {
-                self.apply_workload(info, now);
-                true
-            }
-            Change::Delete(uid) => match feed {
-                Feed::Events => {
-                    self.remove_event(region, &uid);
+        match update {
+            IncidentUpdate::Events(u) => match u {
+                Update::ListStart { namespace } => {
+                    self.list_start(region, Feed::Events, namespace.as_deref());
                     false
                 }
-                Feed::Deployments => {
-                    self.remove_workload_uid(region, WorkloadKind::Deployment, &uid);
-                    true
+                Update::ListDone { namespace } => {
+                    self.list_done(region, Feed::Events, namespace.as_deref());
+                    false
                 }
-                Feed::StatefulSets => {
-                    self.remove_workload_uid(region, WorkloadKind::StatefulSet, &uid);
-                    true
-                }
-                Feed::Pods => {
-                    self.remove_pod(region, &uid);
-                    true
-                }
+                Update::ListPage(rows) => rows.iter().fold(false, |c, ev| {
+                    self.mark_seen(region, Feed::Events, &ev.namespace, &ev.uid);
+                    self.apply_event(ev, now) | c
+                }),
+                Update::Changes(changes) => changes.into_iter().fold(false, |c, ch| match ch {
+                    Change::Upsert(ev) => self.apply_event(&ev, now) | c,
+                    Change::Delete(uid) => {
+                        self.remove_event(region, &uid);
+                        c
+                    }
+                }),
             },
+            IncidentUpdate::Workloads(kind, u) => {
+                let feed = feed_of(kind);
+                match u {
+                    Update::ListStart { namespace } => {
+                        self.list_start(region, feed, namespace.as_deref())
+                    }
+                    Update::ListDone { namespace } => {
+                        self.list_done(region, feed, namespace.as_deref())
+                    }
+                    Update::ListPage(rows) => {
+                        for info in rows {
+                            self.apply_workload(info, now);
+                        }
+                    }
+                    Update::Changes(changes) => {
+                        for ch in changes {
+                            match ch {
+                                Change::Upsert(info) => self.apply_workload(info, now),
+                                Change::Delete(uid) => self.remove_workload_uid(region, kind, &uid),
+                            }
+                        }
+                    }
+                }
+                true
+            }
         }
-    }
-
-    /// Feeds of a region that are not live, for panes to say so.
-    pub fn feeds_not_live(&self) -> Vec<(RegionId, Feed, &crate::msg::Health)> {
-        let mut v: Vec<_> = self
-            .feed_health
-            .iter()
-            .filter(|(_, h)| !h.is_live())
-            .map(|((r, f), h)| (*r, *f, h))
-            .collect();
-        v.sort_by_key(|(r, f, _)| (*r, *f as u8));
-        v
     }
 
     pub fn apply_pod(&mut self, pod: &PodRow, now: Timestamp) {
@@ -368,25 +288,6 @@ impl IncidentState {
 
     /// Same, reusing probe rows already computed for this frame.
     pub fn triage_with(&self, probe_rows: &[ProbeRow], now: Timestamp) -> Vec<TriageItem> {
-        use crate::msg::Health;
-        let feeds_down: Vec<_> = self
-            .feeds_not_live()
-            .into_iter()
-            .filter_map(|(region, feed, h)| {
-                let what = match h {
-                    Health::Connecting | Health::Syncing | Health::Live => return None,
-                    Health::Stale { since, reason } => {
-                        return Some((region, feed.name(), format!("stale ({reason})"), *since))
-                    }
-                    Health::Unauthorized(m) => format!("unauthorized: {m}"),
-                    Health::Forbidden(m) => format!("forbidden: {m}"),
-                    Health::Unreachable(m) => format!("unreachable: {m}"),
-                    Health::Error(m) => format!("error: {m}"),
-                };
-                let since = self.feed_down_since.get(&(region, feed)).copied();
-                Some((region, feed.name(), what, since.unwrap_or(now)))
-            })
-            .collect();
         triage::triage(
             &TriageInput {
                 pods: &self.pods,
@@ -394,7 +295,6 @@ impl IncidentState {
                 probe_rows,
                 regions: &self.regions,
                 rollout_since: &self.rollout_since,
-                feeds_down: &feeds_down,
             },
             now,
         )

@@ -35,9 +35,6 @@ impl RegionState {
 pub enum Problem {
     RegionDown,
     RegionStale,
-    /// One of the region's incident feeds (events, deployments, ...) is
-    /// not live while the region is: what triage shows there may be stale.
-    FeedDown,
     CrashLoop,
     OomKilled,
     CannotStart,
@@ -59,7 +56,6 @@ impl Problem {
             Problem::CannotStart => 52,
             Problem::RolloutStuck => 50,
             Problem::RegionStale => 45,
-            Problem::FeedDown => 44,
             Problem::Unready => 40,
             Problem::ProbeFailures(_) => 35,
             Problem::RolloutInProgress => 10,
@@ -71,7 +67,6 @@ impl Problem {
         match self {
             Problem::RegionDown => "region down",
             Problem::RegionStale => "region stale",
-            Problem::FeedDown => "feed not live",
             Problem::CrashLoop => "crash loop",
             Problem::OomKilled => "OOM killed",
             Problem::CannotStart => "cannot start",
@@ -144,8 +139,6 @@ pub struct TriageInput<'a> {
     pub regions: &'a [RegionState],
     /// When each rollout in progress was first seen so.
     pub rollout_since: &'a HashMap<WorkloadKey, Timestamp>,
-    /// Incident feeds that are not live: (region, feed name, what, since).
-    pub feeds_down: &'a [(RegionId, &'static str, String, Timestamp)],
 }
 
 /// A rollout is under way: a new spec not yet observed, or not every
@@ -403,42 +396,11 @@ fn region_items(input: &TriageInput, out: &mut Vec<TriageItem>) {
     }
 }
 
-fn feed_items(input: &TriageInput, out: &mut Vec<TriageItem>) {
-    for (region, feed, what, since) in input.feeds_down {
-        // a region that is down or stale already has its own item
-        if !input.regions.get(*region).is_some_and(RegionState::is_live) {
-            continue;
-        }
-        let score = Problem::FeedDown.base();
-        out.push(TriageItem {
-            id: TriageId {
-                region: *region,
-                namespace: String::new(),
-                kind: (*feed).to_string(),
-                name: String::new(),
-                problem: Problem::FeedDown,
-            },
-            level: level(score),
-            score,
-            how_bad: format!("{feed}: {what}"),
-            detail: String::new(),
-            since: Some(*since),
-            stale: true,
-            target: PodsTarget {
-                region: *region,
-                namespace: None,
-                owner: None,
-            },
-        });
-    }
-}
-
 /// The ranked list: highest score first, then the longest-standing, then
 /// by identity so equal items never swap places between frames.
 pub fn triage(input: &TriageInput, now: Timestamp) -> Vec<TriageItem> {
     let mut out = Vec::new();
     region_items(input, &mut out);
-    feed_items(input, &mut out);
     pod_items(input, now, &mut out);
     rollout_items(input, now, &mut out);
     probe_items(input, &mut out);

@@ -19,21 +19,20 @@ pub enum Pane {
 impl Pane {
     pub const ALL: [Pane; 3] = [Pane::Triage, Pane::Pods, Pane::Probes];
 
+    /// The pane a `[layout]` entry names, once it is built.
+    pub fn from_config(p: crate::config::Pane) -> Option<Pane> {
+        match p {
+            crate::config::Pane::Pods => Some(Pane::Pods),
+            crate::config::Pane::Triage => Some(Pane::Triage),
+            crate::config::Pane::Probes => Some(Pane::Probes),
+        }
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Pane::Triage => "Triage",
             Pane::Pods => "Pods",
             Pane::Probes => "Probes",
-        }
-    }
-}
-
-impl From<crate::config::Pane> for Pane {
-    fn from(p: crate::config::Pane) -> Pane {
-        match p {
-            crate::config::Pane::Triage => Pane::Triage,
-            crate::config::Pane::Pods => Pane::Pods,
-            crate::config::Pane::Probes => Pane::Probes,
         }
     }
 }
@@ -114,10 +113,10 @@ pub struct UiState {
     pub toasts: VecDeque<Toast>,
     pub pending_keys: Vec<Key>,
     pub size: (u16, u16),
+    /// Which panes show and how they collapse (`[layout]` in config).
+    pub layout: crate::config::Layout,
     /// Set when the whole screen must be repainted (resume, refresh).
     pub full_redraw: bool,
-    /// Which panes show and how they collapse (config `[layout]`).
-    pub layout: crate::config::Layout,
 }
 
 impl Default for UiState {
@@ -130,26 +129,26 @@ impl Default for UiState {
             toasts: VecDeque::new(),
             pending_keys: Vec::new(),
             size: (80, 24),
-            full_redraw: false,
             layout: crate::config::Layout::default(),
+            full_redraw: false,
         }
     }
 }
 
 impl UiState {
-    /// The panes in the configured order (every pane when none is named).
+    /// The built panes `[layout] wide` names, in its order (all when none).
     pub fn panes(&self) -> Vec<Pane> {
-        let mut v: Vec<Pane> = Vec::new();
-        for p in &self.layout.wide {
-            let p = Pane::from(*p);
-            if !v.contains(&p) {
-                v.push(p);
-            }
+        let panes: Vec<Pane> = self
+            .layout
+            .wide
+            .iter()
+            .filter_map(|p| Pane::from_config(*p))
+            .collect();
+        if panes.is_empty() {
+            Pane::ALL.to_vec()
+        } else {
+            panes
         }
-        if v.is_empty() {
-            v = Pane::ALL.to_vec();
-        }
-        v
     }
 
     /// Bounded: the oldest toast goes when a new one would exceed the cap.

@@ -2,8 +2,10 @@
 //! cluster goes through `sanitize` before it reaches a cell.
 //!
 //! Layout: header (region badges), the panes, the status bar; overlays on
-//! top. Wide terminals (>= 140x40) show every pane at once, the focused one
-//! bordered brighter; smaller ones show the focused pane with a tab line.
+//! top. From `[layout] narrow_below` columns up every pane of `[layout]
+//! wide` shows at once (the first across the top, the others side by side
+//! below), the focused one bordered brighter; narrower terminals show the
+//! focused pane with a tab line, or the panes stacked.
 
 pub mod format;
 pub mod header;
@@ -13,15 +15,13 @@ pub mod probes;
 pub mod statusbar;
 pub mod triage;
 
+use crate::config::{Layout as PaneLayout, NarrowLayout};
 use crate::state::{Modal, Pane, State};
 use crate::theme::Styles;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
-
-/// At least this size shows several panes side by side.
-pub const WIDE: (u16, u16) = (140, 40);
 
 pub fn draw(state: &State, styles: &Styles, frame: &mut Frame) {
     let area = frame.area();
@@ -37,25 +37,16 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame) {
     ])
     .areas(area);
     header::draw(state, styles, frame, head);
-    let panes = state.ui.panes();
     let layout = &state.ui.layout;
-    let wide = area.width >= layout.narrow_below.max(WIDE.0) && area.height >= WIDE.1;
-    let stack = !wide && layout.narrow == crate::config::NarrowLayout::Stack;
-    let areas = if stack {
-        stack_areas(body, &panes)
-    } else {
-        pane_areas(
-            body,
-            &panes,
-            state.ui.focus,
-            wide,
-            top_height(state, &panes, body),
-        )
-    };
-    for (pane, rect) in areas {
-        draw_pane(state, styles, frame, pane, rect);
+    let panes = state.ui.panes();
+    let mut areas = pane_areas(body, layout, &panes, state.ui.focus);
+    if body.width >= layout.narrow_below {
+        arrange_wide(state, body, &panes, &mut areas);
     }
-    if panes.len() > 1 && !wide && !stack {
+    for (pane, rect) in &areas {
+        draw_pane(state, styles, frame, *pane, *rect);
+    }
+    if panes.len() > 1 && areas.len() == 1 {
         draw_tabs(state, styles, frame, body, &panes);
     }
     statusbar::draw(state, styles, frame, status);
@@ -70,30 +61,28 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame) {
 }
 
 /// Where each pane goes. Wide: the first pane takes the top 60 %, the others
-/// share the bottom. Otherwise only the focused pane, full size.
-/// The wide layout's top pane: triage as tall as its items (within 7 rows
-/// and 45 % of the body), anything else 60 %.
-fn top_height(state: &State, panes: &[Pane], body: Rect) -> Constraint {
-    match panes.first() {
-        Some(Pane::Triage) => {
-            let want = state.incident.triage.len() as u16 + 3;
-            Constraint::Length(want.clamp(7, (body.height * 45 / 100).max(7)))
-        }
-        _ => Constraint::Percentage(60),
-    }
-}
-
+/// share the bottom left to right. Narrow: the focused pane (tabs), or all
+/// stacked.
 pub fn pane_areas(
     body: Rect,
+    layout: &PaneLayout,
     panes: &[Pane],
     focus: Pane,
-    wide: bool,
-    top: Constraint,
 ) -> Vec<(Pane, Rect)> {
-    if !wide || panes.len() < 2 {
+    if panes.len() < 2 {
         return vec![(focus, body)];
     }
-    let [top, bottom] = Layout::vertical([top, Constraint::Fill(1)]).areas(body);
+    if body.width < layout.narrow_below {
+        return match layout.narrow {
+            NarrowLayout::Tabs => vec![(focus, body)],
+            NarrowLayout::Stack => {
+                let rows = Layout::vertical(panes.iter().map(|_| Constraint::Fill(1))).split(body);
+                panes.iter().copied().zip(rows.iter().copied()).collect()
+            }
+        };
+    }
+    let [top, bottom] =
+        Layout::vertical([Constraint::Percentage(60), Constraint::Fill(1)]).areas(body);
     let rest = &panes[1..];
     let cols = Layout::horizontal(rest.iter().map(|_| Constraint::Fill(1))).split(bottom);
     let mut out = vec![(panes[0], top)];
@@ -101,10 +90,22 @@ pub fn pane_areas(
     out
 }
 
-/// The narrow `stack` layout: every pane, top to bottom, equal heights.
-pub fn stack_areas(body: Rect, panes: &[Pane]) -> Vec<(Pane, Rect)> {
-    let rows = Layout::vertical(panes.iter().map(|_| Constraint::Fill(1))).split(body);
-    panes.iter().copied().zip(rows.iter().copied()).collect()
+/// Wide layout with the pod table and other panes: the pod table needs
+/// the full width for its columns, so the other panes share a top row (as
+/// tall as triage needs, 10 rows to 45 % of the body) and the pods take
+/// the full width below.
+fn arrange_wide(state: &State, body: Rect, panes: &[Pane], areas: &mut Vec<(Pane, Rect)>) {
+    let others: Vec<Pane> = panes.iter().copied().filter(|p| *p != Pane::Pods).collect();
+    if areas.len() < 2 || others.is_empty() || others.len() == panes.len() {
+        return;
+    }
+    let want = state.incident.triage.len() as u16 + 3;
+    let top_h = want.max(10).min((body.height * 45 / 100).max(10));
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(top_h), Constraint::Fill(1)]).areas(body);
+    let cols = Layout::horizontal(others.iter().map(|_| Constraint::Fill(1))).split(top);
+    *areas = others.into_iter().zip(cols.iter().copied()).collect();
+    areas.push((Pane::Pods, bottom));
 }
 
 fn draw_pane(state: &State, styles: &Styles, frame: &mut Frame, pane: Pane, rect: Rect) {

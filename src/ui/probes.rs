@@ -39,20 +39,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
         .iter()
         .filter(|r| r.severity != Severity::Quiet)
         .count();
-    let mut title = format!(" Probe failures {active} active ");
-    for (region, feed, health) in inc.book.feeds_not_live() {
-        if matches!(
-            health,
-            crate::msg::Health::Connecting | crate::msg::Health::Syncing
-        ) {
-            continue;
-        }
-        title.push_str(&format!(
-            "[{} {}: not live] ",
-            sanitize(state.region_name(region)),
-            feed.name()
-        ));
-    }
+    let title = format!(" Probe failures {active} active ");
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(border)

@@ -3,14 +3,14 @@
 //! triage / probes panes' keys handled (move, Enter jumps to the pods).
 
 use crate::action::Action;
-use crate::incident::{Feed, FeedUpdate};
+use crate::incident::{Feed, IncidentUpdate};
 use crate::model::RegionId;
 use crate::msg::{PodChange, PodUpdate};
 use crate::state::{Pane, State, ViewSpec};
 
-pub fn on_feed(state: &mut State, region: RegionId, update: FeedUpdate) {
+pub fn on_feed(state: &mut State, region: RegionId, update: IncidentUpdate) {
     let now = state.now;
-    if state.incident.book.apply_feed(region, update, now) {
+    if state.incident.book.apply_update(region, update, now) {
         state.incident.mark_dirty();
     }
 }
@@ -112,9 +112,10 @@ mod tests {
     use crate::config::RegionConfig;
     use crate::incident::pods::tests::{crashlooping, pod};
     use crate::incident::triage::Problem;
-    use crate::incident::{Change, Feed, FeedRow, FeedUpdate};
+    use crate::incident::IncidentUpdate;
     use crate::keymap::Keymap;
     use crate::model::{EventRow, InvolvedObject, PodRow};
+    use crate::msg::{Change, Update};
     use crate::msg::{Health, Msg, PodUpdate};
     use crate::state::Pane;
     use crate::theme::Styles;
@@ -176,6 +177,7 @@ mod tests {
         for region in 0..2 {
             c.handle(Msg::RegionHealth {
                 region,
+                feed: "pods",
                 health: Health::Live,
             });
         }
@@ -200,23 +202,20 @@ mod tests {
             update: PodUpdate::ListPage(api),
         });
         let events = vec![
-            Change::Upsert(FeedRow::Event(unhealthy(
+            Change::Upsert(unhealthy(
                 &checkout[0],
                 "Readiness probe failed: HTTP probe failed with statuscode: 503",
                 7,
-            ))),
-            Change::Upsert(FeedRow::Event(unhealthy(
+            )),
+            Change::Upsert(unhealthy(
                 &checkout[1],
                 "Readiness probe failed: \u{1b}]52;c;cHduZWQ=\u{7}\u{1b}[2Jboom\u{202e}desrever",
                 3,
-            ))),
+            )),
         ];
         c.handle(Msg::Incident {
             region: 0,
-            update: FeedUpdate::Changes {
-                feed: Feed::Events,
-                changes: events,
-            },
+            update: IncidentUpdate::Events(Update::Changes(events)),
         });
         c.state.refresh_view();
         c
@@ -291,6 +290,7 @@ mod tests {
         assert!(chosen.is_some());
         c.handle(Msg::RegionHealth {
             region: 1,
+            feed: "pods",
             health: Health::Unreachable("connection refused".into()),
         });
         c.state.refresh_view();

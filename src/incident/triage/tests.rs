@@ -350,32 +350,3 @@ fn a_rollout_is_dated_from_when_it_was_first_seen_under_way() {
     s.apply_workload(info(deployment(0, "cart", 4, 0)), T0 + 200);
     assert_eq!(since(&s, T0 + 200), Some(T0 + 200));
 }
-
-#[test]
-fn a_forbidden_event_feed_in_a_live_region_is_an_item_until_it_recovers() {
-    use crate::incident::{Feed, FeedUpdate};
-    use crate::msg::Health;
-    let mut s = IncidentState::default();
-    s.set_region(0, RegionState::Live);
-    let health = |h| FeedUpdate::Health {
-        feed: Feed::Events,
-        health: h,
-    };
-    s.apply_feed(
-        0,
-        health(Health::Forbidden("events is forbidden".into())),
-        T0,
-    );
-    s.apply_feed(
-        0,
-        health(Health::Forbidden("events is forbidden".into())),
-        T0 + 5,
-    );
-    let items = s.triage(T0 + 10);
-    assert_eq!(items.len(), 1);
-    assert_eq!(items[0].id.problem, Problem::FeedDown);
-    assert_eq!(items[0].how_bad, "events: forbidden: events is forbidden");
-    assert_eq!(items[0].since, Some(T0));
-    s.apply_feed(0, health(Health::Live), T0 + 20);
-    assert!(s.triage(T0 + 20).is_empty());
-}
