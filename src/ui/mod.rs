@@ -91,16 +91,21 @@ pub fn pane_areas(
 }
 
 /// Wide layout with the pod table and other panes: the pod table needs
-/// the full width for its columns, so the other panes share a top row (as
-/// tall as triage needs, 10 rows to 45 % of the body) and the pods take
-/// the full width below.
+/// the full width for its columns, so the other panes share a top row and
+/// the pods take the full width below. The top row is 45 % of the body when
+/// it holds the probes pane (its detail needs the room), else as tall as
+/// triage needs (10 rows to 45 %).
 fn arrange_wide(state: &State, body: Rect, panes: &[Pane], areas: &mut Vec<(Pane, Rect)>) {
     let others: Vec<Pane> = panes.iter().copied().filter(|p| *p != Pane::Pods).collect();
     if areas.len() < 2 || others.is_empty() || others.len() == panes.len() {
         return;
     }
-    let want = state.incident.triage.len() as u16 + 3;
-    let top_h = want.max(10).min((body.height * 45 / 100).max(10));
+    let most = (body.height * 45 / 100).max(10);
+    let top_h = if others.contains(&Pane::Probes) {
+        most
+    } else {
+        (state.incident.triage.len() as u16 + 3).clamp(10, most)
+    };
     let [top, bottom] =
         Layout::vertical([Constraint::Length(top_h), Constraint::Fill(1)]).areas(body);
     let cols = Layout::horizontal(others.iter().map(|_| Constraint::Fill(1))).split(top);
