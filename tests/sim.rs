@@ -1112,3 +1112,52 @@ async fn admin_endpoint_flips_faults_with_its_own_token() {
     .await;
     assert!(state.contains("\"region\":\"alpha\""), "{state}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scale_knobs_pods_per_region_and_churn() {
+    let env = start(small().with_pods_per_region(3_000).with_churn(200.0)).await;
+    let c = client(&env, "alpha").await;
+    let pods: Api<Pod> = Api::all(c.clone());
+    let mut total = 0;
+    let mut token: Option<String> = None;
+    loop {
+        let mut lp = ListParams::default().limit(500);
+        if let Some(t) = &token {
+            lp = lp.continue_token(t);
+        }
+        let page = pods.list(&lp).await.expect("page");
+        total += page.items.len();
+        token = page.metadata.continue_.filter(|t| !t.is_empty());
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(total, 3_000);
+    // Churn: pod updates keep arriving on a watch.
+    let rv = pods
+        .list(&ListParams::default().limit(1))
+        .await
+        .expect("list")
+        .metadata
+        .resource_version
+        .expect("rv");
+    let mut w = pods
+        .watch(&WatchParams::default(), &rv)
+        .await
+        .expect("watch")
+        .boxed();
+    let mut modified = 0;
+    tokio::time::timeout(WAIT, async {
+        while let Some(ev) = w.try_next().await.expect("event") {
+            if matches!(ev, WatchEvent::Modified(_)) {
+                modified += 1;
+                if modified >= 50 {
+                    break;
+                }
+            }
+        }
+    })
+    .await
+    .expect("churn produces updates");
+    assert!(modified >= 50);
+}
