@@ -19,10 +19,6 @@ impl Clock {
         }
     }
 
-    pub fn scale(&self) -> f64 {
-        self.scale
-    }
-
     /// Simulated seconds since start.
     pub fn elapsed(&self) -> f64 {
         self.started.elapsed().as_secs_f64() * self.scale

@@ -19,6 +19,7 @@ pub mod scenario;
 mod select;
 mod server;
 mod store;
+mod table;
 mod tls;
 mod watch;
 

@@ -8,7 +8,7 @@ use super::scenario::{RbacRule, RegionSpec, ScenarioFile, WorkloadSpec};
 use super::store::{splitmix, Kind, Store};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 /// Events kept per region; the oldest are deleted beyond this.
@@ -127,10 +127,6 @@ fn int_or_percent(v: Option<&Value>, total: u64, round_up: bool, default: u64) -
 }
 
 impl State {
-    pub fn now_stamp(&self, clock: &Clock) -> String {
-        clock.stamp()
-    }
-
     fn pick_node(&mut self) -> usize {
         let mut best = 0;
         for (i, load) in self.node_load.iter().enumerate() {
@@ -803,7 +799,6 @@ impl State {
 
     fn reconcile_deployment(&mut self, clock: &Clock, dep: Value) {
         let ns = s(&dep, "/metadata/namespace").to_string();
-        let name = s(&dep, "/metadata/name").to_string();
         let uid = s(&dep, "/metadata/uid").to_string();
         let desired = dep
             .pointer("/spec/replicas")
