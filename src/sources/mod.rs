@@ -5,6 +5,7 @@
 pub mod backoff;
 pub mod client;
 pub mod lean;
+pub mod listwatch;
 pub mod pod_row;
 pub mod pods;
 
@@ -12,7 +13,7 @@ use crate::model::RegionId;
 use crate::msg::{Health, Msg};
 use backoff::Backoff;
 use client::ClientSpec;
-use pods::{Closed, PodStream, WatchEnd};
+use listwatch::{Closed, ListWatch};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc::Sender;
@@ -114,10 +115,6 @@ pub fn classify(e: &kube::Error) -> ErrorClass {
     }
 }
 
-fn now() -> i64 {
-    jiff::Timestamp::now().as_second()
-}
-
 /// Starts one supervisor per region; each runs until the receiver is dropped.
 pub fn spawn_all(
     specs: Vec<ClientSpec>,
@@ -147,9 +144,13 @@ async fn run_region(
     let send_health = |h: Health| {
         let tx = tx.clone();
         async move {
-            tx.send(Msg::RegionHealth { region, health: h })
-                .await
-                .map_err(|_| Closed)
+            tx.send(Msg::RegionHealth {
+                region,
+                feed: "client",
+                health: h,
+            })
+            .await
+            .map_err(|_| Closed)
         }
     };
     send_health(Health::Connecting).await?;
@@ -165,100 +166,27 @@ async fn run_region(
         }
     };
     clients.set(region, client.clone());
+    // the client is built; each feed reports its own health from here
+    send_health(Health::Live).await?;
     let namespaces: Vec<Option<&str>> = if spec.namespaces.is_empty() {
         vec![None]
     } else {
         spec.namespaces.iter().map(|n| Some(n.as_str())).collect()
     };
+    let kind = pods::Pods;
     let streams = namespaces.into_iter().map(|namespace| {
-        let stream = PodStream {
+        let lw = ListWatch {
+            kind: &kind,
             region,
             client: &client,
             namespace,
             tx: &tx,
             opts: &opts,
         };
-        async move { run_stream(stream).await }
+        async move { lw.run().await }
     });
     futures::future::join_all(streams)
         .await
         .into_iter()
         .collect()
-}
-
-/// List, then watch; on trouble report it and come back with backoff.
-async fn run_stream(s: PodStream<'_>) -> Result<(), Closed> {
-    let mut backoff = Backoff::new(s.opts.backoff_min, s.opts.backoff_max);
-    let mut synced = false;
-    loop {
-        s.health(if synced {
-            Health::Stale {
-                since: now(),
-                reason: "relisting".into(),
-            }
-        } else {
-            Health::Syncing
-        })
-        .await?;
-        let mut rv = match s.list().await? {
-            Ok(rv) => rv,
-            Err(e) => {
-                report(&s, classify(&e), synced).await?;
-                tokio::time::sleep(backoff.next_delay()).await;
-                continue;
-            }
-        };
-        synced = true;
-        s.health(Health::Live).await?;
-        loop {
-            let end = s.watch(&mut rv, &mut backoff).await?;
-            match end {
-                WatchEnd::Closed => continue,
-                WatchEnd::Silent => {
-                    tracing::warn!(region = s.region, "watch silent, reconnecting");
-                    let reason = format!(
-                        "no events or bookmarks for {}s",
-                        s.opts.stall_after.as_secs()
-                    );
-                    s.health(Health::Stale {
-                        since: now(),
-                        reason,
-                    })
-                    .await?;
-                }
-                WatchEnd::Error(_) => {
-                    let class = end.class().unwrap_or(ErrorClass::Gone);
-                    tracing::warn!(region = s.region, "watch: {class:?}");
-                    if class == ErrorClass::Gone {
-                        break;
-                    }
-                    report(&s, class, true).await?;
-                }
-            }
-            tokio::time::sleep(backoff.next_delay()).await;
-        }
-    }
-}
-
-async fn report(s: &PodStream<'_>, class: ErrorClass, synced: bool) -> Result<(), Closed> {
-    let health = match class {
-        ErrorClass::Unauthorized(m) => Health::Unauthorized(m),
-        ErrorClass::Forbidden(m) => Health::Forbidden(m),
-        ErrorClass::Credentials(m) => Health::Error(format!("credentials: {m}")),
-        ErrorClass::Unreachable(m) if !synced => Health::Unreachable(m),
-        ErrorClass::Unreachable(m) => Health::Stale {
-            since: now(),
-            reason: format!("connection lost: {m}"),
-        },
-        ErrorClass::Transient(m) if !synced => Health::Error(m),
-        ErrorClass::Transient(m) => Health::Stale {
-            since: now(),
-            reason: m,
-        },
-        ErrorClass::Gone => Health::Stale {
-            since: now(),
-            reason: "relisting".into(),
-        },
-    };
-    s.health(health).await
 }

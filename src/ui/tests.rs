@@ -77,10 +77,12 @@ fn cockpit() -> Cockpit {
         });
     }
     c.handle(Msg::RegionHealth {
+        feed: "pods",
         region: 0,
         health: Health::Live,
     });
     c.handle(Msg::RegionHealth {
+        feed: "pods",
         region: 1,
         health: Health::Stale {
             since: NOW - 20,
@@ -88,10 +90,12 @@ fn cockpit() -> Cockpit {
         },
     });
     c.handle(Msg::RegionHealth {
+        feed: "pods",
         region: 2,
         health: Health::Forbidden("pods is forbidden".into()),
     });
     c.handle(Msg::RegionHealth {
+        feed: "pods",
         region: 3,
         health: Health::Unreachable("Connection refused (os error 111)".into()),
     });

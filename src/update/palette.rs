@@ -57,7 +57,7 @@ fn rank(state: &State, palette: &mut PaletteState) {
                 out.push((score, PaletteItem::Pod { slot, label }));
             }
         }
-        out.sort_by(|a, b| b.0.cmp(&a.0));
+        out.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
     }
     out.truncate(MAX_CANDIDATES);
     palette.candidates = out.into_iter().map(|(_, item)| item).collect();

@@ -3,6 +3,7 @@
 use super::*;
 use crate::action::Action;
 use crate::model::PodRow;
+use crate::msg::Health;
 use crate::state::{Modal, RegionState};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -31,11 +32,12 @@ pub fn pod(region: usize, ns: &str, name: &str, status: &str) -> PodRow {
 fn state(regions: &[&str]) -> State {
     let regions = regions
         .iter()
-        .map(|n| RegionState {
-            name: n.to_string(),
-            context: n.to_string(),
-            production: false,
-            health: Health::Connecting,
+        .map(|n| {
+            RegionState::from_config(&crate::config::RegionConfig {
+                name: n.to_string(),
+                context: n.to_string(),
+                ..Default::default()
+            })
         })
         .collect();
     State::new(regions, crate::keymap::Keymap::default(), 1_000_000)
@@ -74,6 +76,7 @@ fn list(state: &mut State, region: usize, rows: Vec<PodRow>) {
     update(
         state,
         Msg::RegionHealth {
+            feed: "pods",
             region,
             health: Health::Live,
         },
@@ -212,6 +215,7 @@ fn scopes_problems_and_next_problem() {
 fn stale_keeps_its_first_moment_and_live_clears_it() {
     let mut s = state(&["eu"]);
     let stale = |since, reason: &str| Msg::RegionHealth {
+        feed: "pods",
         region: 0,
         health: Health::Stale {
             since,
@@ -230,6 +234,7 @@ fn stale_keeps_its_first_moment_and_live_clears_it() {
     update(
         &mut s,
         Msg::RegionHealth {
+            feed: "pods",
             region: 0,
             health: Health::Live,
         },
@@ -334,4 +339,38 @@ fn palette_runs_actions_and_jumps_to_pods() {
     }
     update(&mut s, code(KeyCode::Enter));
     assert_eq!(selected_name(&mut s), "pay-1");
+}
+
+#[test]
+fn the_badge_shows_the_worst_feed() {
+    let mut s = state(&["eu"]);
+    let health = |feed, health| Msg::RegionHealth {
+        region: 0,
+        feed,
+        health,
+    };
+    update(&mut s, health("client", Health::Live));
+    update(&mut s, health("pods", Health::Live));
+    update(
+        &mut s,
+        health(
+            "events",
+            Health::Stale {
+                since: 50,
+                reason: "quiet".into(),
+            },
+        ),
+    );
+    assert_eq!(
+        s.regions[0].health,
+        Health::Stale {
+            since: 50,
+            reason: "quiet".into()
+        }
+    );
+    update(&mut s, health("pods", Health::Forbidden("no".into())));
+    assert_eq!(s.regions[0].health, Health::Forbidden("no".into()));
+    update(&mut s, health("pods", Health::Live));
+    update(&mut s, health("events", Health::Live));
+    assert_eq!(s.regions[0].health, Health::Live);
 }
