@@ -374,3 +374,25 @@ fn the_badge_shows_the_worst_feed() {
     update(&mut s, health("events", Health::Live));
     assert_eq!(s.regions[0].health, Health::Live);
 }
+
+#[test]
+fn palette_scopes_to_a_region_or_namespace() {
+    let mut s = state(&["eu", "us"]);
+    shop(&mut s);
+    update(&mut s, key(':'));
+    for c in "infra".chars() {
+        update(&mut s, key(c));
+    }
+    update(&mut s, code(KeyCode::Enter));
+    s.refresh_view();
+    assert_eq!(s.pods.view_spec().namespace.as_deref(), Some("infra"));
+    assert_eq!(s.pods.view().len(), 1);
+    update(&mut s, key(':'));
+    update(&mut s, key('u'));
+    update(&mut s, key('s'));
+    update(&mut s, code(KeyCode::Enter));
+    s.refresh_view();
+    assert_eq!(s.pods.view_spec().region, Some(1));
+    assert_eq!(s.pods.view_spec().namespace, None);
+    assert_eq!(s.pods.view().len(), 2);
+}
