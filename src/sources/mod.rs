@@ -128,7 +128,23 @@ pub fn spawn_all(
         .map(|(region, spec)| {
             let (tx, clients, opts) = (tx.clone(), clients.clone(), opts.clone());
             tokio::spawn(async move {
-                let _ = run_region(region, spec, tx, clients, opts).await;
+                let inner = tokio::spawn(run_region(region, spec, tx.clone(), clients, opts));
+                // a bug in a source must not leave its badge claiming live
+                if let Err(e) = inner.await {
+                    if e.is_panic() {
+                        tracing::error!(region, "source task panicked");
+                        let health = Health::Error(
+                            "internal error in this region's source (see the log)".into(),
+                        );
+                        let _ = tx
+                            .send(Msg::RegionHealth {
+                                region,
+                                feed: "client",
+                                health,
+                            })
+                            .await;
+                    }
+                }
             })
         })
         .collect()
