@@ -58,6 +58,7 @@ pub enum Crash {
 #[derive(Debug, Clone)]
 pub struct PodSim {
     pub node: String,
+    pub ip: String,
     pub container: String,
     pub image: String,
     pub stage: Stage,
@@ -92,6 +93,8 @@ pub struct State {
     events: HashMap<(String, String, String), String>,
     event_order: VecDeque<(String, String)>,
     pub dirty: bool,
+    /// Pods changed readiness or came and went: endpoints need a rebuild.
+    pub endpoints_dirty: bool,
     pub hostile: bool,
     region_index: u32,
     /// Workload specs by namespace/name (log rates, probes for new pods).
@@ -281,14 +284,10 @@ impl State {
         } else {
             None
         };
-        let stamp = match self.store.put(Kind::Pod, v, &created) {
-            Ok(v) => v,
-            Err(_) => return,
-        };
-        let uid = s(&stamp, "/metadata/uid").to_string();
         let now = clock.elapsed();
         let mut sim = PodSim {
             node: node.clone(),
+            ip: pod_ip_of(&v),
             container,
             image,
             stage: Stage::Pulling,
@@ -305,7 +304,7 @@ impl State {
             crash,
             log_rate: wl.as_ref().map(|w| w.log_rate).unwrap_or(1.0),
             seed,
-            uid: uid.clone(),
+            uid: String::new(),
             owner: owner_name.to_string(),
             stopped: false,
         };
@@ -316,9 +315,17 @@ impl State {
             sim.stage = Stage::Running;
             sim.ready = true;
             sim.next = f64::INFINITY;
-            self.pods.insert((ns.to_string(), name.clone()), sim);
-            self.write_pod_status(clock, ns, &name);
-        } else {
+            fill_pod_status(clock, &sim, &mut v);
+        }
+        let stored = match self.store.put(Kind::Pod, v, &created) {
+            Ok(v) => v,
+            Err(_) => return,
+        };
+        sim.uid = s(&stored, "/metadata/uid").to_string();
+        let uid = sim.uid.clone();
+        let fresh = running_since.is_none();
+        self.pods.insert((ns.to_string(), name.clone()), sim);
+        if fresh {
             self.record_event(
                 clock,
                 ns,
@@ -329,9 +336,9 @@ impl State {
                 "default-scheduler",
                 "",
             );
-            self.pods.insert((ns.to_string(), name), sim);
         }
         self.dirty = true;
+        self.endpoints_dirty = true;
     }
 
     /// Graceful deletion: mark Terminating; the kubelet removes it shortly.
@@ -374,16 +381,33 @@ impl State {
         }
         let _ = self.store.delete(Kind::Pod, ns, name);
         self.dirty = true;
+        self.endpoints_dirty = true;
     }
 
     /// Rewrite a pod's status from the kubelet's view.
     pub fn write_pod_status(&mut self, clock: &Clock, ns: &str, name: &str) {
-        let Some(p) = self.pods.get(&(ns.to_string(), name.to_string())).cloned() else {
+        let Some(p) = self.pods.get(&(ns.to_string(), name.to_string())) else {
             return;
         };
         let Some(mut v) = self.store.get_value(Kind::Pod, ns, name) else {
             return;
         };
+        fill_pod_status(clock, p, &mut v);
+        let now = clock.stamp();
+        let _ = self.store.put(Kind::Pod, v, &now);
+        self.endpoints_dirty = true;
+    }
+}
+
+fn pod_ip_of(v: &Value) -> String {
+    s(v, "/status/podIP").to_string()
+}
+
+/// Write a pod's status from the kubelet's view of it.
+fn fill_pod_status(clock: &Clock, p: &PodSim, v: &mut Value) {
+    let name = s(v, "/metadata/name").to_string();
+    let ns = s(v, "/metadata/namespace").to_string();
+    {
         let created = s(&v, "/metadata/creationTimestamp").to_string();
         let started = clock.stamp_at(p.started);
         let running = p.stage == Stage::Running;
@@ -451,10 +475,10 @@ impl State {
             cond("PodScheduled", scheduled),
         ]);
         v["status"]["containerStatuses"] = json!([cs]);
-        let now = clock.stamp();
-        let _ = self.store.put(Kind::Pod, v, &now);
     }
+}
 
+impl State {
     /// The kubelet: move pods along their life cycle.
     pub fn kubelet_tick(&mut self, clock: &Clock) {
         let now = clock.elapsed();
@@ -1238,6 +1262,7 @@ pub fn build(
         events: HashMap::new(),
         event_order: VecDeque::new(),
         dirty: true,
+        endpoints_dirty: true,
         hostile: false,
         region_index: index as u32,
         workloads: BTreeMap::new(),
@@ -1416,6 +1441,10 @@ pub fn build(
 impl State {
     /// Endpoints follow ready pods selected by each service.
     pub fn update_endpoints(&mut self, clock: &Clock) {
+        if !self.endpoints_dirty {
+            return;
+        }
+        self.endpoints_dirty = false;
         let now = clock.stamp();
         for svc in self.store.values(Kind::Service) {
             let ns = s(&svc, "/metadata/namespace").to_string();
@@ -1436,10 +1465,7 @@ impl State {
                 let Some(p) = self.pods.get(&(pns.clone(), pname.clone())) else {
                     continue;
                 };
-                let Ok(pod) = serde_json::from_slice::<Value>(&o.json) else {
-                    continue;
-                };
-                let addr = json!({"ip": s(&pod, "/status/podIP"), "nodeName": p.node, "targetRef": {"kind": "Pod", "namespace": ns, "name": pname, "uid": p.uid}});
+                let addr = json!({"ip": p.ip, "nodeName": p.node, "targetRef": {"kind": "Pod", "namespace": ns, "name": pname, "uid": p.uid}});
                 if p.ready && p.stage == Stage::Running {
                     ready.push(addr);
                 } else {

@@ -194,7 +194,7 @@ pub fn handle(
                         continue;
                     }
                     if f.malformed_watch {
-                        let _ = tx.send(Bytes::from_static(b"{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\n")).await;
+                        let _ = tx.send(Bytes::from_static(b"{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":[}}}}\n")).await;
                         return;
                     }
                     if tx.send(render(change.line())).await.is_err() {
