@@ -182,14 +182,23 @@ async fn run_region(
         }
     };
     clients.set(region, client.clone());
-    // the client is built; each feed reports its own health from here
+    // the client is built; each feed reports its own health from here, and
+    // is registered before the client turns live so the badge never shows
+    // live before the first list
+    let kind = pods::Pods;
+    tx.send(Msg::RegionHealth {
+        region,
+        feed: <pods::Pods as listwatch::Watched>::FEED,
+        health: Health::Syncing,
+    })
+    .await
+    .map_err(|_| Closed)?;
     send_health(Health::Live).await?;
     let namespaces: Vec<Option<&str>> = if spec.namespaces.is_empty() {
         vec![None]
     } else {
         spec.namespaces.iter().map(|n| Some(n.as_str())).collect()
     };
-    let kind = pods::Pods;
     let streams = namespaces.into_iter().map(|namespace| {
         let lw = ListWatch {
             kind: &kind,
