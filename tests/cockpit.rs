@@ -34,7 +34,11 @@ struct Harness {
 }
 
 async fn fleet() -> (Fleet, Kubeconfig) {
-    let fleet = match Fleet::start(Scenario::demo(), None).await {
+    fleet_of(Scenario::demo()).await
+}
+
+async fn fleet_of(scenario: Scenario) -> (Fleet, Kubeconfig) {
+    let fleet = match Fleet::start(scenario, None).await {
         Ok(f) => f,
         Err(e) => panic!("simulator did not start: {e}"),
     };
@@ -48,7 +52,11 @@ async fn fleet() -> (Fleet, Kubeconfig) {
 /// Starts the cockpit's sources on every region. `before` runs first, so a
 /// fault can be in place before the first request.
 async fn start(before: impl FnOnce(&Fleet), refused: &[&str]) -> Harness {
-    let (fleet, kubeconfig) = fleet().await;
+    start_on(Scenario::demo(), before, refused).await
+}
+
+async fn start_on(scenario: Scenario, before: impl FnOnce(&Fleet), refused: &[&str]) -> Harness {
+    let (fleet, kubeconfig) = fleet_of(scenario).await;
     before(&fleet);
     // a refusing region closes its listener within a moment: wait for it
     for r in fleet.regions() {
@@ -547,4 +555,30 @@ async fn a_failing_credential_plugin_is_that_regions_error_only() {
     }
     assert!(cockpit.state.pods.region_len(1) > 0);
     assert_eq!(cockpit.state.pods.region_len(0), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_fleet_arrives_whole_through_paged_lists() {
+    // 1,200 pods per region: three 500-pod pages each
+    let mut h = start_on(Scenario::demo().with_pods_per_region(1200), |_| {}, &[]).await;
+    h.until("every region synced", |s| {
+        s.regions.iter().all(|r| r.health.is_live())
+            && (0..s.regions.len()).all(|i| s.pods.region_len(i) >= 1200)
+    })
+    .await;
+    for name in h.names.clone() {
+        h.matches_server(&name).await;
+    }
+    h.cockpit.state.refresh_view();
+    assert_eq!(
+        h.cockpit.state.pods.view().len(),
+        h.cockpit.state.pods.len()
+    );
+    // the table draws only what fits, whatever the fleet's size
+    let screen = h.screen(80, 24);
+    assert!(screen.contains(&format!(
+        "Pods {}/{}",
+        h.cockpit.state.pods.len(),
+        h.cockpit.state.pods.len()
+    )));
 }
