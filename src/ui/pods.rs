@@ -109,6 +109,9 @@ fn title(state: &State, focused: bool, tabs: bool) -> Line<'static> {
     if let Some(ns) = &spec.namespace {
         t.push_str(&format!("ns:{} ", sanitize(ns)));
     }
+    if let Some((kind, name)) = &spec.owner {
+        t.push_str(&format!("{}:{} ", kind.to_lowercase(), sanitize(name)));
+    }
     if spec.problems_only {
         t.push_str("problems ");
     }
