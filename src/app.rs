@@ -222,7 +222,10 @@ async fn run_cockpit(
         Some((file, _)) => tui::StderrRedirect::to(file).ok(),
         None => None,
     };
-    tui::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    if let Err(e) = tui::enter() {
+        tui::restore();
+        return Err(format!("cannot set up the terminal: {e}"));
+    }
     let result = match tui::new_terminal(mono) {
         Ok(mut term) => {
             let size = term.size().unwrap_or_default();

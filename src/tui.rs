@@ -145,10 +145,11 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 /// Raw mode, alternate screen, hidden cursor.
 pub fn enter() -> io::Result<()> {
     enable_raw_mode()?;
+    // from here on `restore` must undo whatever part succeeded
+    ACTIVE.store(true, Ordering::SeqCst);
     let mut out = io::stdout();
     out.execute(EnterAlternateScreen)?;
     out.execute(Hide)?;
-    ACTIVE.store(true, Ordering::SeqCst);
     Ok(())
 }
 
@@ -173,12 +174,19 @@ pub fn new_terminal(strip_color: bool) -> io::Result<Term> {
     Terminal::new(CrosstermBackend::new(out))
 }
 
-/// Restores the terminal before the default panic message is printed.
+/// Restores the terminal before the default panic message is printed, when
+/// the panic is on the UI thread (the loop runs in `block_on` on `main`).
+/// A panic in a background task is only logged: the task's region reports
+/// the failure and the cockpit keeps its screen.
 pub fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        restore();
-        StderrRedirect::restore_global();
+        if std::thread::current().name() == Some("main") {
+            restore();
+            StderrRedirect::restore_global();
+        } else {
+            tracing::error!("panic in a background task: {info}");
+        }
         previous(info);
     }));
 }

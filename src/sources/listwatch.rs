@@ -209,24 +209,30 @@ impl<K: Watched> ListWatch<'_, K> {
     pub async fn run(&self) -> Result<(), Closed> {
         let mut backoff = Backoff::new(self.opts.backoff_min, self.opts.backoff_max);
         let mut synced = false;
+        // after a failed list the badge keeps the error until a list works
+        let mut announce = true;
         loop {
-            self.health(if synced {
-                Health::Stale {
-                    since: now(),
-                    reason: "relisting".into(),
-                }
-            } else {
-                Health::Syncing
-            })
-            .await?;
+            if announce {
+                self.health(if synced {
+                    Health::Stale {
+                        since: now(),
+                        reason: "relisting".into(),
+                    }
+                } else {
+                    Health::Syncing
+                })
+                .await?;
+            }
             let mut rv = match self.list().await? {
                 Ok(rv) => rv,
                 Err(e) => {
                     self.report(classify(&e), synced).await?;
+                    announce = false;
                     tokio::time::sleep(backoff.next_delay()).await;
                     continue;
                 }
             };
+            announce = true;
             synced = true;
             self.health(Health::Live).await?;
             loop {

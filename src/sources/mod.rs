@@ -132,7 +132,23 @@ pub fn spawn_all(
         .map(|(region, spec)| {
             let (tx, clients, opts) = (tx.clone(), clients.clone(), opts.clone());
             tokio::spawn(async move {
-                let _ = run_region(region, spec, tx, clients, opts).await;
+                let inner = tokio::spawn(run_region(region, spec, tx.clone(), clients, opts));
+                // a bug in a source must not leave its badge claiming live
+                if let Err(e) = inner.await {
+                    if e.is_panic() {
+                        tracing::error!(region, "source task panicked");
+                        let health = Health::Error(
+                            "internal error in this region's source (see the log)".into(),
+                        );
+                        let _ = tx
+                            .send(Msg::RegionHealth {
+                                region,
+                                feed: "client",
+                                health,
+                            })
+                            .await;
+                    }
+                }
             })
         })
         .collect()
@@ -170,14 +186,23 @@ async fn run_region(
         }
     };
     clients.set(region, client.clone());
-    // the client is built; each feed reports its own health from here
+    // the client is built; each feed reports its own health from here, and
+    // is registered before the client turns live so the badge never shows
+    // live before the first list
+    let kind = pods::Pods;
+    tx.send(Msg::RegionHealth {
+        region,
+        feed: <pods::Pods as listwatch::Watched>::FEED,
+        health: Health::Syncing,
+    })
+    .await
+    .map_err(|_| Closed)?;
     send_health(Health::Live).await?;
     let namespaces: Vec<Option<&str>> = if spec.namespaces.is_empty() {
         vec![None]
     } else {
         spec.namespaces.iter().map(|n| Some(n.as_str())).collect()
     };
-    let kind = pods::Pods;
     let streams = namespaces.into_iter().map(|namespace| {
         let lw = ListWatch {
             kind: &kind,

@@ -238,16 +238,15 @@ impl PodStore {
         }
     }
 
-    /// Namespaces present (for scope cycling), sorted.
+    /// Namespaces present (for scope cycling), sorted; borrows while
+    /// scanning, so only the distinct names are copied.
     pub fn namespaces(&self, region: Option<RegionId>) -> Vec<String> {
-        let mut out: Vec<String> = self
+        let set: std::collections::BTreeSet<&str> = self
             .rows()
             .filter(|r| region.is_none_or(|g| g == r.region))
-            .map(|r| r.namespace.clone())
+            .map(|r| r.namespace.as_str())
             .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
+        set.into_iter().map(String::from).collect()
     }
 
     pub fn view_spec(&self) -> &ViewSpec {

@@ -74,6 +74,10 @@ pub struct PaletteState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaletteItem {
     Action(crate::action::Action),
+    /// Scope the table to this region.
+    Region(RegionId),
+    /// Scope the table to this namespace.
+    Namespace(String),
     /// Jump to this pod (slot id, shown as region/namespace/name).
     Pod {
         slot: u32,

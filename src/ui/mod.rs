@@ -53,7 +53,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame) {
 
     match &state.ui.modal {
         Some(Modal::Help { scroll }) => overlays::help::draw(state, styles, frame, body, *scroll),
-        Some(Modal::Palette(p)) => overlays::palette::draw(styles, frame, body, p),
+        Some(Modal::Palette(p)) => overlays::palette::draw(state, styles, frame, body, p),
         Some(Modal::Describe(view)) => overlays::describe::draw(styles, frame, body, view),
         None => {}
     }

@@ -83,7 +83,7 @@ fn cell_text(state: &State, row: &PodRow, c: Column, narrow: bool) -> String {
         Column::Status => sanitize(&row.status).into_owned(),
         Column::Restarts => match row.last_restart {
             Some(t) if row.restarts > 0 && !narrow => {
-                format!("{} ({})", row.restarts, age(state.now, t))
+                format!("{} ({} ago)", row.restarts, age(state.now, t))
             }
             _ => row.restarts.to_string(),
         },

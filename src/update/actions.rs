@@ -104,13 +104,35 @@ fn apply_modal(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Bottom => isize::MAX / 2,
         _ => return Vec::new(),
     };
-    let scroll = match &mut state.ui.modal {
-        Some(Modal::Help { scroll }) => scroll,
-        Some(Modal::Describe(view)) => &mut view.scroll,
+    let help_lines: usize = crate::action::KeyContext::ALL
+        .iter()
+        .map(|c| {
+            let n = super::bindings::bindings(&state.keymap, *c).len();
+            if n == 0 {
+                0
+            } else {
+                n + 1
+            }
+        })
+        .sum();
+    let (scroll, content) = match &mut state.ui.modal {
+        Some(Modal::Help { scroll }) => (scroll, help_lines),
+        Some(Modal::Describe(view)) => {
+            let n = view
+                .lines
+                .as_ref()
+                .and_then(|l| l.as_ref().ok())
+                .map_or(0, Vec::len);
+            (&mut view.scroll, n)
+        }
         _ => return Vec::new(),
     };
-    // drawing clamps to the content; keep the number sane here
-    *scroll = scroll.saturating_add_signed(delta).min(1_000_000);
+    // the overlay shows about a page; never scroll past its last line, so
+    // the first key back up moves the view
+    // (smallest overlay: header up to 3 rows, status bar, margins, borders)
+    let visible = state.ui.size.1.saturating_sub(9) as usize;
+    let max = content.saturating_sub(visible.max(1));
+    *scroll = scroll.saturating_add_signed(delta).min(max);
     Vec::new()
 }
 

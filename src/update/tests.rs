@@ -374,3 +374,59 @@ fn the_badge_shows_the_worst_feed() {
     update(&mut s, health("events", Health::Live));
     assert_eq!(s.regions[0].health, Health::Live);
 }
+
+#[test]
+fn palette_scopes_to_a_region_or_namespace() {
+    let mut s = state(&["eu", "us"]);
+    shop(&mut s);
+    update(&mut s, key(':'));
+    for c in "infra".chars() {
+        update(&mut s, key(c));
+    }
+    update(&mut s, code(KeyCode::Enter));
+    s.refresh_view();
+    assert_eq!(s.pods.view_spec().namespace.as_deref(), Some("infra"));
+    assert_eq!(s.pods.view().len(), 1);
+    update(&mut s, key(':'));
+    update(&mut s, key('u'));
+    update(&mut s, key('s'));
+    update(&mut s, code(KeyCode::Enter));
+    s.refresh_view();
+    assert_eq!(s.pods.view_spec().region, Some(1));
+    assert_eq!(s.pods.view_spec().namespace, None);
+    assert_eq!(s.pods.view().len(), 2);
+}
+
+#[test]
+fn overlays_never_scroll_past_their_content() {
+    let mut s = state(&["eu"]);
+    list(&mut s, 0, vec![pod(0, "shop", "cart-1", "Running")]);
+    update(&mut s, Msg::Resize(80, 24));
+    update(&mut s, key('d'));
+    let body: Vec<String> = (0..100).map(|i| format!("line {i}")).collect();
+    update(
+        &mut s,
+        Msg::Described {
+            region: 0,
+            namespace: "shop".into(),
+            name: "cart-1".into(),
+            result: Ok(body.join("\n")),
+        },
+    );
+    let scroll = |s: &State| match &s.ui.modal {
+        Some(Modal::Describe(v)) => v.scroll,
+        _ => usize::MAX,
+    };
+    update(&mut s, key('G'));
+    let bottom = scroll(&s);
+    assert!(bottom > 0 && bottom < 100, "bottom {bottom}");
+    update(&mut s, key('k'));
+    assert_eq!(
+        scroll(&s),
+        bottom - 1,
+        "the first key back up moves the view"
+    );
+    update(&mut s, key('g'));
+    update(&mut s, key('g'));
+    assert_eq!(scroll(&s), 0);
+}
