@@ -306,6 +306,16 @@ impl PodIndex {
         self.owner.len()
     }
 
+    /// The next moment an unready pod's grace period ends (after `now`).
+    pub fn next_grace_end(&self, now: Timestamp) -> Option<Timestamp> {
+        self.by_workload
+            .values()
+            .flat_map(|pods| pods.values())
+            .filter_map(|p| p.unready_since.map(|s| s + UNREADY_GRACE_SECS))
+            .filter(|&t| t > now)
+            .min()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.owner.is_empty()
     }
@@ -398,9 +408,11 @@ pub(crate) mod tests {
         assert_eq!(idx.get(0, "a").unwrap().unready_since, since);
         idx.upsert(&pod(0, "a", "checkout-1", "checkout", true), 7_000);
         assert_eq!(idx.get(0, "a").unwrap().unready_since, None);
+        assert_eq!(idx.next_grace_end(8_000), None);
         // unready again later: the new streak starts when it was observed
         idx.upsert(&pod(0, "a", "checkout-1", "checkout", false), 8_000);
         assert_eq!(idx.get(0, "a").unwrap().unready_since, Some(8_000));
+        assert_eq!(idx.next_grace_end(8_000), Some(8_000 + UNREADY_GRACE_SECS));
     }
 
     #[test]

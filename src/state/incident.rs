@@ -20,6 +20,9 @@ pub struct IncidentPanes {
     pub probes_cursor: StableCursor<ProbeKey>,
     /// Pods and recent events of the selected probe row.
     pub probe_detail: Option<ProbeDetail>,
+    /// When the lists change by the clock alone (an unready pod's grace
+    /// period ends), if that is sooner than the next minute tick.
+    pub next_change: Option<Timestamp>,
     dirty: bool,
     computed_at: Timestamp,
 }
@@ -38,6 +41,7 @@ impl IncidentPanes {
         self.computed_at = now;
         self.probe_rows = self.book.probe_rows(now);
         self.triage = self.book.triage_with(&self.probe_rows, now);
+        self.next_change = self.book.pods.next_grace_end(now);
         let ids: Vec<TriageId> = self.triage.iter().map(|i| i.id.clone()).collect();
         self.triage_cursor.sync(&ids);
         self.sync_probes(now);

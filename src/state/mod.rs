@@ -138,6 +138,11 @@ impl State {
     /// The earliest moment something time-based on screen changes by itself
     /// (a toast expiring), if any. Ages are refreshed by a once-a-minute tick.
     pub fn next_deadline(&self) -> Option<Timestamp> {
-        self.ui.toasts.iter().map(|t| t.expires).min()
+        let toast = self.ui.toasts.iter().map(|t| t.expires).min();
+        // an unready pod becomes a triage item when its grace period ends
+        [toast, self.incident.next_change]
+            .into_iter()
+            .flatten()
+            .min()
     }
 }

@@ -122,7 +122,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
         Constraint::Length(if wide { 12 } else { 9 }),
         Constraint::Fill(2),
         Constraint::Length(if wide { 26 } else { 17 }),
-        Constraint::Fill(3),
+        Constraint::Fill(4),
         Constraint::Length(4),
     ];
     if wide {
