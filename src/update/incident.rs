@@ -138,13 +138,19 @@ mod tests {
 
     fn named(region: usize, workload: &str, i: usize, ready: bool) -> PodRow {
         let name = format!("{workload}-7d9f8-p{i:04}");
-        pod(
-            region,
-            &format!("u-{region}-{name}"),
-            &name,
-            workload,
-            ready,
-        )
+        let uid = format!("u-{region}-{name}");
+        let mut p = pod(region, &uid, &name, workload, ready);
+        p.created = NOW - 3 * 3600;
+        p
+    }
+
+    fn crashing(p: PodRow) -> PodRow {
+        let mut p = crashlooping(p, false);
+        p.last_restart = Some(NOW - 240);
+        if let Some(t) = p.containers[0].last_terminated.as_mut() {
+            t.finished = Some(NOW - 240);
+        }
+        p
     }
 
     fn unhealthy(p: &PodRow, message: &str, count: u32) -> EventRow {
@@ -196,7 +202,7 @@ mod tests {
             update: PodUpdate::ListDone { namespace: None },
         });
         let mut api: Vec<PodRow> = (0..4).map(|i| named(1, "api", i, true)).collect();
-        api.extend((4..6).map(|i| crashlooping(named(1, "api", i, false), false)));
+        api.extend((4..6).map(|i| crashing(named(1, "api", i, false))));
         c.handle(Msg::Pods {
             region: 1,
             update: PodUpdate::ListPage(api),
@@ -301,6 +307,16 @@ mod tests {
             Some(&inc.triage[inc.triage_cursor.cursor].id),
             chosen.as_ref()
         );
+    }
+
+    #[test]
+    fn incident_panes_snapshots() {
+        let mut c = fleet();
+        insta::assert_snapshot!("incident_160x48", screen(&mut c, 160, 48));
+        act(&mut c, Action::ShowTriage);
+        insta::assert_snapshot!("incident_triage_80x24", screen(&mut c, 80, 24));
+        act(&mut c, Action::ShowProbes);
+        insta::assert_snapshot!("incident_probes_80x24", screen(&mut c, 80, 24));
     }
 
     #[test]
