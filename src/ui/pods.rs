@@ -6,7 +6,7 @@ use crate::model::PodRow;
 use crate::sanitize::sanitize;
 use crate::state::{Column, State};
 use crate::theme::Styles;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Row, Table};
@@ -54,6 +54,21 @@ fn width_of(c: Column, narrow: bool, region_width: u16) -> Constraint {
         Column::Ip => Constraint::Length(15),
         Column::Owner => Constraint::Fill(2),
     }
+}
+
+/// Shortens `text` to `width` columns by cutting its middle, so both the
+/// workload prefix and the unique suffix of a pod name stay readable.
+pub fn middle_ellipsis(text: String, width: usize) -> String {
+    let n = text.chars().count();
+    if n <= width || width < 5 {
+        return text;
+    }
+    let tail = (width - 1) / 2;
+    let head = width - 1 - tail;
+    let mut out: String = text.chars().take(head).collect();
+    out.push('…');
+    out.extend(text.chars().skip(n - tail));
+    out
 }
 
 pub fn status_scope(row: &PodRow) -> &'static str {
@@ -140,6 +155,16 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
 
     let cols = columns_for(inner.width);
     let narrow = inner.width < NARROW;
+    let region_w = region_width(state, narrow);
+    let constraints: Vec<Constraint> = cols
+        .iter()
+        .map(|c| width_of(*c, narrow, region_w))
+        .collect();
+    // the widths the table will give each column, to shorten long names
+    // in the middle: a pod's unique suffix must stay visible
+    let widths = Layout::horizontal(constraints.iter().copied())
+        .spacing(1)
+        .split(inner);
     let spec = state.pods.view_spec();
     let header = Row::new(cols.iter().map(|c| {
         let mut name = c.title().to_string();
@@ -183,8 +208,11 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
                 .get(row.region)
                 .is_some_and(|r| r.health.is_live());
             let base = if live { row_style } else { dim };
-            let cells = cols.iter().map(|c| {
-                let text = cell_text(state, row, *c, narrow);
+            let cells = cols.iter().zip(widths.iter()).map(|(c, area)| {
+                let mut text = cell_text(state, row, *c, narrow);
+                if matches!(c, Column::Name | Column::Owner) {
+                    text = middle_ellipsis(text, area.width as usize);
+                }
                 let style = match c {
                     Column::Status => styles.get(status_scope(row)),
                     Column::Restarts
@@ -205,13 +233,9 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
             };
             Some(Row::new(cells).style(style))
         });
-    let table = Table::new(
-        rows,
-        cols.iter()
-            .map(|c| width_of(*c, narrow, region_width(state, narrow))),
-    )
-    .header(header)
-    .column_spacing(1);
+    let table = Table::new(rows, constraints)
+        .header(header)
+        .column_spacing(1);
     frame.render_widget(table, inner);
 
     if view.is_empty() {
