@@ -115,7 +115,7 @@ fn cell_text(state: &State, row: &PodRow, c: Column, narrow: bool) -> String {
     }
 }
 
-fn title(state: &State, focused: bool, tabs: bool) -> Line<'static> {
+fn title(state: &State) -> Line<'static> {
     let spec = state.pods.view_spec();
     let mut t = format!(" Pods {}/{} ", state.pods.view().len(), state.pods.len());
     if let Some(r) = spec.region {
@@ -130,7 +130,14 @@ fn title(state: &State, focused: bool, tabs: bool) -> Line<'static> {
     if !spec.filter.is_empty() {
         t.push_str(&format!("/{} ", sanitize(&spec.filter)));
     }
-    let _ = (focused, tabs);
+    // rows of regions that are not live are dimmed; say so in words too
+    let not_live = (0..state.regions.len())
+        .filter(|&i| !state.regions[i].health.is_live() && state.pods.region_len(i) > 0)
+        .count();
+    if not_live > 0 && !state.pods.is_empty() {
+        let s = if not_live == 1 { "" } else { "s" };
+        t.push_str(&format!("· {not_live} region{s} not live, rows dimmed "));
+    }
     Line::from(t)
 }
 
@@ -144,7 +151,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
         .borders(Borders::ALL)
         .border_style(border)
         .title(Span::styled(
-            title(state, focused, false).to_string(),
+            title(state).to_string(),
             styles.get("ui.title"),
         ));
     let inner = block.inner(area);
