@@ -50,11 +50,10 @@ fn route(path: &str) -> Route {
         _ => return Route::NotFound,
     };
     let (namespace, rest): (Option<String>, &[&str]) = match rest {
-        ["namespaces", ns, plural, tail @ ..] if group == "" || true => {
+        ["namespaces", ns, plural, ..] => {
             if Kind::from_plural(group, plural).is_some_and(|k| k.namespaced()) {
                 (Some(ns.to_string()), &rest[2..])
             } else {
-                let _ = tail;
                 (None, rest)
             }
         }
@@ -505,6 +504,7 @@ fn content_type(req: &Request<hyper::body::Incoming>) -> String {
 }
 
 /// Apply a PATCH body of the given content type to `target`.
+#[allow(clippy::result_large_err)]
 pub fn apply_patch(ctype: &str, target: &mut Value, patch: &Value) -> Result<(), Response> {
     match ctype {
         "application/merge-patch+json" => super::patch::merge(target, patch),

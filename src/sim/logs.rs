@@ -69,7 +69,7 @@ pub fn entry(seed: u64, instance: u32, i: u64, ts: &str, hostile: bool) -> Strin
             (h >> 24) % 400
         )
     };
-    if hostile && pick % 7 == 0 {
+    if hostile && pick.is_multiple_of(7) {
         s.push_str(" \u{1b}]52;c;cHduZWQ=\u{7}\u{1b}[2J\u{1b}[1;1H\u{202e}txt.exe");
     }
     s
@@ -236,10 +236,8 @@ pub async fn handle(region: Arc<Region>, t: &Target, q: &HashMap<String, String>
         let mut buf = String::new();
         for l in lines {
             buf.push_str(&l);
-            if buf.len() >= 32 * 1024 {
-                if !send(&tx, &mut buf, &mut budget).await {
-                    return;
-                }
+            if buf.len() >= 32 * 1024 && !send(&tx, &mut buf, &mut budget).await {
+                return;
             }
         }
         if !send(&tx, &mut buf, &mut budget).await {

@@ -348,6 +348,7 @@ pub fn pod(template: &Value, ns: &str, p: &PodPlacement, created: &str) -> Value
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn event(
     ns: &str,
     name: &str,

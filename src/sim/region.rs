@@ -408,7 +408,7 @@ fn fill_pod_status(clock: &Clock, p: &PodSim, v: &mut Value) {
     let name = s(v, "/metadata/name").to_string();
     let ns = s(v, "/metadata/namespace").to_string();
     {
-        let created = s(&v, "/metadata/creationTimestamp").to_string();
+        let created = s(v, "/metadata/creationTimestamp").to_string();
         let started = clock.stamp_at(p.started);
         let running = p.stage == Stage::Running;
         let ready = running && p.ready;
@@ -431,16 +431,11 @@ fn fill_pod_status(clock: &Clock, p: &PodSim, v: &mut Value) {
         let cond = |t: &str, ok: bool| {
             let mut c = json!({"type": t, "status": if ok {"True"} else {"False"}, "lastProbeTime": null, "lastTransitionTime": if ok { started.clone() } else { created.clone() }});
             if !ok && (t == "Ready" || t == "ContainersReady") {
-                c["reason"] = json!(if t == "Ready" {
-                    "ContainersNotReady"
-                } else {
-                    "ContainersNotReady"
-                });
+                c["reason"] = json!("ContainersNotReady");
                 c["message"] = json!(format!("containers with unready status: [{}]", p.container));
             }
             c
         };
-        let scheduled = p.stage != Stage::Pulling || true;
         let phase = if p.stage == Stage::Pulling {
             "Pending"
         } else {
@@ -472,7 +467,7 @@ fn fill_pod_status(clock: &Clock, p: &PodSim, v: &mut Value) {
             cond("Initialized", true),
             cond("Ready", ready),
             cond("ContainersReady", ready),
-            cond("PodScheduled", scheduled),
+            cond("PodScheduled", true),
         ]);
         v["status"]["containerStatuses"] = json!([cs]);
     }
@@ -933,9 +928,6 @@ impl State {
                         rss.iter().map(|r| u(r, "/status/availableReplicas")).sum();
                     let min_available = desired.saturating_sub(unavailable);
                     let mut budget = available.saturating_sub(min_available);
-                    let new_unavailable = u(&rss[ni], "/spec/replicas")
-                        .saturating_sub(u(&rss[ni], "/status/availableReplicas"));
-                    budget = budget.saturating_sub(new_unavailable.min(budget).min(0));
                     for (i, r) in rss.iter().enumerate() {
                         if i == ni {
                             continue;
@@ -1251,7 +1243,7 @@ pub fn build(
     clock: Clock,
     token: String,
 ) -> Region {
-    let seed = splitmix(file.seed ^ (index as u64 + 1) * 0x1000_0000_01b3);
+    let seed = splitmix(file.seed ^ ((index as u64 + 1) * 0x1000_0000_01b3));
     let mut st = State {
         store: Store::new(file.watch_history, seed),
         pods: HashMap::new(),
