@@ -31,9 +31,9 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
 /// At most one frame per this long (~60 fps).
-const FRAME: Duration = Duration::from_millis(16);
+pub const FRAME: Duration = Duration::from_millis(16);
 /// Messages handled before drawing, so a flood never starves the screen.
-const MAX_DRAIN: usize = 4096;
+pub const MAX_DRAIN: usize = 4096;
 /// The source channel's bound.
 pub const CHANNEL: usize = 1024;
 
@@ -253,7 +253,7 @@ async fn run_cockpit(
 
 /// When the loop must wake up by itself: the next frame if one is owed,
 /// else the next time-based change on screen.
-fn next_wake(cockpit: &Cockpit, dirty: bool, last_draw: Option<Instant>) -> Option<Instant> {
+pub fn next_wake(cockpit: &Cockpit, dirty: bool, last_draw: Option<Instant>) -> Option<Instant> {
     let now = Instant::now();
     if dirty {
         return Some(last_draw.map_or(now, |t| (t + FRAME).max(now)));
