@@ -98,7 +98,9 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let plan = if quick { Plan::quick() } else { Plan::full() };
+    // the runtime `main.rs` gives the cockpit
     let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
     {

@@ -159,24 +159,30 @@ impl PodStore {
         }
         let generation = self.clock;
         if let Some(&slot) = self.index[region].get(&row.uid) {
+            let old = self.slots[slot as usize].as_ref();
+            // a storm of updates mostly leaves the view as it is: keep it
+            // (the table reads the new row through its slot)
+            if old.is_none_or(|old| changes_view(&self.view_spec, old, &row)) {
+                self.view_dirty = true;
+            }
             self.slots[slot as usize] = Some(row);
             self.seen[slot as usize] = generation;
-        } else {
-            let uid = row.uid.clone();
-            let slot = match self.free.pop() {
-                Some(slot) => {
-                    self.slots[slot as usize] = Some(row);
-                    self.seen[slot as usize] = generation;
-                    slot
-                }
-                None => {
-                    self.slots.push(Some(row));
-                    self.seen.push(generation);
-                    (self.slots.len() - 1) as u32
-                }
-            };
-            self.index[region].insert(uid, slot);
+            return;
         }
+        let uid = row.uid.clone();
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(row);
+                self.seen[slot as usize] = generation;
+                slot
+            }
+            None => {
+                self.slots.push(Some(row));
+                self.seen.push(generation);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.index[region].insert(uid, slot);
         self.view_dirty = true;
     }
 
@@ -340,6 +346,17 @@ fn compare(col: Column, a: &PodRow, b: &PodRow, _now: Timestamp, names: &[String
     }
 }
 
+/// Whether replacing `old` by `new` (same pod) can change which rows the
+/// view holds or their order.
+fn changes_view(spec: &ViewSpec, old: &PodRow, new: &PodRow) -> bool {
+    // region names only matter between regions; a pod keeps its region
+    compare(spec.sort, old, new, 0, &[]) != Ordering::Equal
+        || tie_break(old, new) != Ordering::Equal
+        || (spec.problems_only && old.is_healthy() != new.is_healthy())
+        || (!spec.filter.trim().is_empty()
+            && (old.node != new.node || old.owner_name != new.owner_name))
+}
+
 fn tie_break(a: &PodRow, b: &PodRow) -> Ordering {
     (&a.namespace, &a.name, a.region, &a.uid).cmp(&(&b.namespace, &b.name, b.region, &b.uid))
 }
@@ -449,6 +466,59 @@ mod tests {
             names(&s),
             vec!["payments-1", "checkout-2", "checkout-1", "cart-1"]
         );
+    }
+
+    #[test]
+    fn updates_that_move_nothing_keep_the_view_and_show_the_new_row() {
+        let mut s = PodStore::new(1);
+        s.upsert(pod(0, "a", "x"));
+        s.upsert(pod(0, "b", "y"));
+        s.refresh_view(0, &["r".into()]);
+        let mut y = pod(0, "b", "y");
+        y.status = "CrashLoopBackOff".into();
+        y.restarts = 3;
+        s.upsert(y);
+        assert!(!s.view_is_dirty(), "sorted by namespace: nothing moved");
+        assert_eq!(names(&s), vec!["x", "y"]);
+        let shown = s.get(s.view()[1]).map(|r| r.status.clone());
+        assert_eq!(shown.as_deref(), Some("CrashLoopBackOff"));
+
+        // sorted by status, the same change reorders the rows
+        s.set_view_spec(ViewSpec {
+            sort: Column::Status,
+            ..ViewSpec::default()
+        });
+        s.refresh_view(0, &["r".into()]);
+        assert_eq!(names(&s), vec!["y", "x"]);
+        let mut x = pod(0, "a", "x");
+        x.status = "Completed".into();
+        s.upsert(x);
+        s.refresh_view(0, &["r".into()]);
+        assert_eq!(names(&s), vec!["x", "y"]);
+
+        // showing problems only, a pod turning healthy leaves the view
+        s.set_view_spec(ViewSpec {
+            problems_only: true,
+            ..ViewSpec::default()
+        });
+        s.refresh_view(0, &["r".into()]);
+        assert_eq!(names(&s), vec!["x", "y"]);
+        s.upsert(pod(0, "b", "y"));
+        s.refresh_view(0, &["r".into()]);
+        assert_eq!(names(&s), vec!["x"]);
+
+        // filtering, a pod moving to a matching node joins the view
+        s.set_view_spec(ViewSpec {
+            filter: "gpu".into(),
+            ..ViewSpec::default()
+        });
+        s.refresh_view(0, &["r".into()]);
+        assert!(names(&s).is_empty());
+        let mut y = pod(0, "b", "y");
+        y.node = "gpu-node-1".into();
+        s.upsert(y);
+        s.refresh_view(0, &["r".into()]);
+        assert_eq!(names(&s), vec!["y"]);
     }
 
     #[test]
