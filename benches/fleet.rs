@@ -34,6 +34,8 @@ use tokio::task::JoinHandle;
 /// How big each scenario is.
 struct Plan {
     quick: bool,
+    /// `--only P2,P5`: just these scenarios (P3 and P6-P8 also sync P2).
+    only: Option<Vec<String>>,
     pods_per_region: usize,
     p1_runs: usize,
     p2_runs: usize,
@@ -50,6 +52,7 @@ impl Plan {
     fn full() -> Plan {
         Plan {
             quick: false,
+            only: None,
             pods_per_region: 12_500,
             p1_runs: 20,
             p2_runs: 3,
@@ -66,6 +69,7 @@ impl Plan {
     fn quick() -> Plan {
         Plan {
             quick: true,
+            only: None,
             pods_per_region: 1_000,
             p1_runs: 5,
             p2_runs: 2,
@@ -76,6 +80,12 @@ impl Plan {
             p5_rows: 20_000,
             p5_frames: 100,
         }
+    }
+
+    fn wants(&self, id: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|o| o.eq_ignore_ascii_case(id)))
     }
 
     fn pods(&self) -> usize {
@@ -98,7 +108,12 @@ fn main() -> ExitCode {
         println!("fleet: run `cargo bench --bench fleet` or `cargo test --bench fleet -- --quick`");
         return ExitCode::SUCCESS;
     }
-    let plan = if quick { Plan::quick() } else { Plan::full() };
+    let mut plan = if quick { Plan::quick() } else { Plan::full() };
+    plan.only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(|list| list.split(',').map(|s| s.trim().to_string()).collect());
     // the runtime `main.rs` gives the cockpit
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -145,35 +160,51 @@ async fn run(plan: &Plan) -> Result<(), String> {
     println!("| id | scenario | measured | target | met |");
     println!("|---|---|---|---|---|");
 
-    let sim = Sim::start(dir.path(), "steady", &REGIONS, plan.pods_per_region, 0.0)?;
     let regions = region_configs();
-    let specs = client_specs(&sim.kubeconfig);
-
-    p1_first_frame(plan, &regions, &specs).await;
-    let first = p2_synced(plan, &regions, &specs, &sim).await;
-    if let Some(mut d) = first {
-        p3_steady_rss(plan, &mut d, baseline_kb).await;
-        p6_idle(plan, &mut d).await;
-        p7_bytes(&mut d).await;
-        p8_stale(&mut d, &sim, dir.path()).await;
-    } else {
-        for id in ["P3", "P6", "P7", "P8"] {
-            row(id, "needs a synced fleet", "P2 did not sync", "", None);
+    if ["P1", "P2", "P3", "P6", "P7", "P8"]
+        .iter()
+        .any(|id| plan.wants(id))
+    {
+        let sim = Sim::start(dir.path(), "steady", &REGIONS, plan.pods_per_region, 0.0)?;
+        let specs = client_specs(&sim.kubeconfig);
+        if plan.wants("P1") {
+            p1_first_frame(plan, &regions, &specs).await;
+        }
+        // P3 and P6-P8 run on P2's first synced cockpit
+        if let Some(mut d) = p2_synced(plan, &regions, &specs, &sim).await {
+            if plan.wants("P3") {
+                p3_steady_rss(&mut d, baseline_kb).await;
+            }
+            if plan.wants("P6") {
+                p6_idle(plan, &mut d).await;
+            }
+            if plan.wants("P7") {
+                p7_bytes(&mut d).await;
+            }
+            if plan.wants("P8") {
+                p8_stale(&mut d, &sim, dir.path()).await;
+            }
+        } else {
+            for id in ["P3", "P6", "P7", "P8"] {
+                row(id, "needs a synced fleet", "P2 did not sync", "", None);
+            }
         }
     }
-    drop(sim);
 
-    let storm_sim = Sim::start(
-        dir.path(),
-        "storm",
-        &REGIONS,
-        plan.pods_per_region,
-        plan.storm_rate / REGIONS.len() as f64,
-    )?;
-    p4_storm(plan, &regions, &client_specs(&storm_sim.kubeconfig)).await;
-    drop(storm_sim);
+    if plan.wants("P4") {
+        let storm_sim = Sim::start(
+            dir.path(),
+            "storm",
+            &REGIONS,
+            plan.pods_per_region,
+            plan.storm_rate / REGIONS.len() as f64,
+        )?;
+        p4_storm(plan, &regions, &client_specs(&storm_sim.kubeconfig)).await;
+    }
 
-    p5_large_table(plan);
+    if plan.wants("P5") {
+        p5_large_table(plan);
+    }
     println!();
     Ok(())
 }
@@ -497,7 +528,7 @@ async fn p2_synced(
 }
 
 /// P3: RSS with every pod held, after the lists settle.
-async fn p3_steady_rss(plan: &Plan, d: &mut Driver, baseline_kb: u64) {
+async fn p3_steady_rss(d: &mut Driver, baseline_kb: u64) {
     let _ = d
         .run_until(Instant::now() + Duration::from_secs(3), |_| false)
         .await;
@@ -519,7 +550,6 @@ async fn p3_steady_rss(plan: &Plan, d: &mut Driver, baseline_kb: u64) {
         &format!("<= {:.0} MB", target_kb as f64 / 1024.0),
         Some(kb <= target_kb),
     );
-    let _ = plan;
 }
 
 /// P6: four live regions, nothing changing: draws, bytes, CPU.

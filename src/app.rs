@@ -259,12 +259,14 @@ pub fn next_wake(cockpit: &Cockpit, dirty: bool, last_draw: Option<Instant>) -> 
         return Some(last_draw.map_or(now, |t| (t + FRAME).max(now)));
     }
     let wall = wall_now();
-    let mut wake: Option<i64> = cockpit.state.next_deadline();
-    if !cockpit.state.pods.is_empty() {
-        // ages are at minute resolution: one tick per minute at most
-        let minute = (wall / 60 + 1) * 60;
-        wake = Some(wake.map_or(minute, |w| w.min(minute)));
-    }
+    // toasts expiring, and ages on visible rows crossing a minute, hour or day
+    let wake = [
+        cockpit.state.next_deadline(),
+        ui::pods::next_change(&cockpit.state),
+    ]
+    .into_iter()
+    .flatten()
+    .min();
     wake.map(|w| now + Duration::from_secs((w - wall).max(0) as u64) + Duration::from_millis(50))
 }
 
