@@ -132,7 +132,12 @@ pub fn spawn_ticker(
             if churn_debt >= 1.0 {
                 let n = churn_debt.floor() as usize;
                 churn_debt -= n as f64;
+                let before = Some(st.store.rv());
                 st.churn(&clock, n);
+                // churn only touches an annotation: endpoints stay as they are
+                if endpoints_rv == before {
+                    endpoints_rv = Some(st.store.rv());
+                }
             }
             // endpoints follow pods: nothing to redo while the store is still
             // (with 50k pods a pass costs a large part of a core)
