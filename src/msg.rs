@@ -23,6 +23,11 @@ pub enum Msg {
         feed: &'static str,
         health: Health,
     },
+    /// Events and workloads of one region for the probes and triage panes.
+    Incident {
+        region: RegionId,
+        update: crate::incident::IncidentUpdate,
+    },
     /// The full object asked for by a describe, as pretty JSON.
     Described {
         region: RegionId,

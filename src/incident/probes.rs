@@ -204,6 +204,8 @@ pub struct PodFailure {
 /// One event as the detail view lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecentEvent {
+    /// The event object's uid: one entry per event, at its latest count.
+    pub uid: String,
     pub pod: String,
     pub at: Timestamp,
     pub reason: String,
@@ -381,7 +383,7 @@ impl ProbeBook {
         };
         let key = ProbeKey { workload, kind };
         if !self.rows.contains_key(&key) && self.rows.len() >= MAX_ROWS {
-            self.evict_oldest_row();
+            self.evict_oldest_rows();
         }
         let row = self.rows.entry(key).or_insert_with(|| ProbeAgg::new(from));
         let pod = row
@@ -424,13 +426,21 @@ impl ProbeBook {
             if let Some(oldest) = row
                 .pods
                 .values()
-                .min_by_key(|p| (p.last_seen, p.uid.clone()))
+                .min_by(|a, b| {
+                    a.last_seen
+                        .cmp(&b.last_seen)
+                        .then_with(|| a.uid.cmp(&b.uid))
+                })
                 .map(|p| p.uid.clone())
             {
                 row.pods.remove(&oldest);
             }
         }
+        if let Some(i) = row.recent.iter().position(|e| e.uid == ev.uid) {
+            row.recent.remove(i);
+        }
         row.recent.push_back(RecentEvent {
+            uid: ev.uid.clone(),
             pod: ev.object.name.clone(),
             at: ev.last_seen,
             reason: ev.reason.clone(),
@@ -506,13 +516,16 @@ impl ProbeBook {
         }
     }
 
-    fn evict_oldest_row(&mut self) {
-        if let Some(k) = self
+    /// Drops the least recently failing tenth of the rows at once, so a
+    /// storm of new workloads costs one scan per many insertions.
+    fn evict_oldest_rows(&mut self) {
+        let mut by_age: Vec<(Timestamp, ProbeKey)> = self
             .rows
             .iter()
-            .min_by_key(|(k, r)| (r.last_seen, *k))
-            .map(|(k, _)| k.clone())
-        {
+            .map(|(k, r)| (r.last_seen, k.clone()))
+            .collect();
+        by_age.sort_unstable();
+        for (_, k) in by_age.into_iter().take((MAX_ROWS / 10).max(1)) {
             self.rows.remove(&k);
         }
     }
@@ -681,7 +694,7 @@ impl ProbeBook {
             }
             bytes += r.recent.capacity() * size_of::<RecentEvent>();
             for e in &r.recent {
-                bytes += s(&e.pod) + s(&e.reason) + s(&e.message);
+                bytes += s(&e.uid) + s(&e.pod) + s(&e.reason) + s(&e.message);
             }
         }
         // each event uid is held twice: the table and the eviction order
@@ -705,3 +718,6 @@ impl ProbeBook {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

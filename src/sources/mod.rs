@@ -4,6 +4,7 @@
 
 pub mod backoff;
 pub mod client;
+pub mod feed;
 pub mod lean;
 pub mod listwatch;
 pub mod pod_row;
@@ -30,6 +31,8 @@ pub struct SourceOptions {
     pub max_batch: usize,
     pub backoff_min: Duration,
     pub backoff_max: Duration,
+    /// Also stream events, deployments and statefulsets (probes, triage).
+    pub incident_feeds: bool,
 }
 
 impl Default for SourceOptions {
@@ -41,6 +44,7 @@ impl Default for SourceOptions {
             max_batch: 2000,
             backoff_min: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
+            incident_feeds: true,
         }
     }
 }
@@ -208,7 +212,15 @@ async fn run_region(
             tx: &tx,
             opts: &opts,
         };
-        async move { lw.run().await }
+        let (client, tx, opts) = (&client, &tx, &opts);
+        async move {
+            if opts.incident_feeds {
+                futures::try_join!(lw.run(), feed::run_all(region, client, namespace, tx, opts))
+                    .map(|_| ())
+            } else {
+                lw.run().await
+            }
+        }
     });
     futures::future::join_all(streams)
         .await

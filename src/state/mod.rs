@@ -1,6 +1,7 @@
 //! The cockpit's model: plain data, no IO. Sources and effects never touch
 //! it; only the reducers in `update/` change it, and `ui/` reads it.
 
+pub mod incident;
 pub mod pods;
 pub mod ui;
 
@@ -90,6 +91,8 @@ pub struct State {
     /// Seconds since the epoch; ages and "since" times are drawn against it.
     pub now: Timestamp,
     pub quit: bool,
+    /// Probe failures and triage.
+    pub incident: incident::IncidentPanes,
 }
 
 impl State {
@@ -103,12 +106,14 @@ impl State {
             keymap,
             now,
             quit: false,
+            incident: incident::IncidentPanes::default(),
         }
     }
 
     /// Brings the cached table view up to date (rows, sort, filter) and keeps
     /// the selection on the same pod when it is still shown.
     pub fn refresh_view(&mut self) {
+        self.incident.refresh(self.now);
         if !self.pods.view_is_dirty() {
             return;
         }

@@ -76,6 +76,8 @@ pub struct ViewSpec {
     pub region: Option<RegionId>,
     pub namespace: Option<String>,
     pub problems_only: bool,
+    /// Only pods of this workload (kind, name), e.g. from a triage jump.
+    pub owner: Option<(String, String)>,
 }
 
 impl Default for ViewSpec {
@@ -87,6 +89,7 @@ impl Default for ViewSpec {
             region: None,
             namespace: None,
             problems_only: false,
+            owner: None,
         }
     }
 }
@@ -284,6 +287,10 @@ impl PodStore {
                     .as_ref()
                     .is_some_and(|ns| *ns != row.namespace)
                 || (spec.problems_only && row.is_healthy())
+                || spec.owner.as_ref().is_some_and(|(kind, name)| {
+                    let w = crate::incident::pods::WorkloadKey::of_pod(row);
+                    w.kind != *kind || w.name != *name
+                })
             {
                 return false;
             }

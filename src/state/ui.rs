@@ -11,23 +11,28 @@ use tui_textarea::TextArea;
 /// ones show the focused pane with tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Pane {
+    Triage,
     Pods,
+    Probes,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 1] = [Pane::Pods];
+    pub const ALL: [Pane; 3] = [Pane::Triage, Pane::Pods, Pane::Probes];
 
     /// The pane a `[layout]` entry names, once it is built.
     pub fn from_config(p: crate::config::Pane) -> Option<Pane> {
         match p {
             crate::config::Pane::Pods => Some(Pane::Pods),
-            crate::config::Pane::Triage | crate::config::Pane::Probes => None,
+            crate::config::Pane::Triage => Some(Pane::Triage),
+            crate::config::Pane::Probes => Some(Pane::Probes),
         }
     }
 
     pub fn title(self) -> &'static str {
         match self {
+            Pane::Triage => "Triage",
             Pane::Pods => "Pods",
+            Pane::Probes => "Probes",
         }
     }
 }

@@ -11,7 +11,9 @@ pub mod format;
 pub mod header;
 pub mod overlays;
 pub mod pods;
+pub mod probes;
 pub mod statusbar;
+pub mod triage;
 
 use crate::config::{Layout as PaneLayout, NarrowLayout};
 use crate::state::{Modal, Pane, State};
@@ -37,7 +39,10 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame) {
     header::draw(state, styles, frame, head);
     let layout = &state.ui.layout;
     let panes = state.ui.panes();
-    let areas = pane_areas(body, layout, &panes, state.ui.focus);
+    let mut areas = pane_areas(body, layout, &panes, state.ui.focus);
+    if body.width >= layout.narrow_below {
+        arrange_wide(state, body, &panes, &mut areas);
+    }
     for (pane, rect) in &areas {
         draw_pane(state, styles, frame, *pane, *rect);
     }
@@ -85,10 +90,30 @@ pub fn pane_areas(
     out
 }
 
+/// Wide layout with the pod table and other panes: the pod table needs
+/// the full width for its columns, so the other panes share a top row (as
+/// tall as triage needs, 10 rows to 45 % of the body) and the pods take
+/// the full width below.
+fn arrange_wide(state: &State, body: Rect, panes: &[Pane], areas: &mut Vec<(Pane, Rect)>) {
+    let others: Vec<Pane> = panes.iter().copied().filter(|p| *p != Pane::Pods).collect();
+    if areas.len() < 2 || others.is_empty() || others.len() == panes.len() {
+        return;
+    }
+    let want = state.incident.triage.len() as u16 + 3;
+    let top_h = want.max(10).min((body.height * 45 / 100).max(10));
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(top_h), Constraint::Fill(1)]).areas(body);
+    let cols = Layout::horizontal(others.iter().map(|_| Constraint::Fill(1))).split(top);
+    *areas = others.into_iter().zip(cols.iter().copied()).collect();
+    areas.push((Pane::Pods, bottom));
+}
+
 fn draw_pane(state: &State, styles: &Styles, frame: &mut Frame, pane: Pane, rect: Rect) {
     let focused = state.ui.focus == pane;
     match pane {
         Pane::Pods => pods::draw(state, styles, frame, rect, focused),
+        Pane::Triage => triage::draw(state, styles, frame, rect, focused),
+        Pane::Probes => probes::draw(state, styles, frame, rect, focused),
     }
 }
 

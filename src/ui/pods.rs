@@ -1,8 +1,8 @@
 //! The pod table. Only the rows that fit are turned into cells, so a 50k-row
 //! view costs the same to draw as a 40-row one.
 
-use super::format::age;
-use crate::model::PodRow;
+use super::format::{age, age_changes_at};
+use crate::model::{PodRow, Timestamp};
 use crate::sanitize::sanitize;
 use crate::state::{Column, State};
 use crate::theme::Styles;
@@ -123,6 +123,9 @@ fn title(state: &State) -> Line<'static> {
     }
     if let Some(ns) = &spec.namespace {
         t.push_str(&format!("ns:{} ", sanitize(ns)));
+    }
+    if let Some((kind, name)) = &spec.owner {
+        t.push_str(&format!("{}:{} ", kind.to_lowercase(), sanitize(name)));
     }
     if spec.problems_only {
         t.push_str("problems ");
@@ -261,5 +264,82 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
             };
             frame.render_widget(Span::styled(msg, styles.get("ui.hint")), r);
         }
+    }
+}
+
+/// When time alone next changes what the table shows: an age or a restart
+/// age on a visible row, or a restart leaving the "recent" highlight. The
+/// loop sleeps until then instead of redrawing on a fixed tick.
+pub fn next_change(state: &State) -> Option<Timestamp> {
+    let view = state.pods.view();
+    let sel = &state.ui.pods;
+    let start = sel.offset.get().min(view.len());
+    let end = (start + sel.page.get()).min(view.len());
+    let now = state.now;
+    view[start..end]
+        .iter()
+        .filter_map(|slot| state.pods.get(*slot))
+        .flat_map(|row| {
+            let restart = row.last_restart.filter(|_| row.restarts > 0);
+            [
+                Some(age_changes_at(now, row.created)),
+                restart.map(|t| age_changes_at(now, t)),
+                restart
+                    .map(|t| t + RECENT_RESTART_SECS)
+                    .filter(|t| *t > now),
+            ]
+        })
+        .flatten()
+        .min()
+}
+
+#[cfg(test)]
+mod next_change_tests {
+    use super::*;
+    use crate::keymap::Keymap;
+    use crate::state::RegionState;
+
+    fn pod(name: &str, created: Timestamp) -> PodRow {
+        PodRow {
+            uid: name.into(),
+            namespace: "ns".into(),
+            name: name.into(),
+            created,
+            ..PodRow::default()
+        }
+    }
+
+    #[test]
+    fn wakes_when_a_visible_age_changes_and_ignores_rows_off_screen() {
+        let now = 1_000_000;
+        let region = RegionState {
+            name: "eu".into(),
+            context: "eu".into(),
+            production: false,
+            health: crate::msg::Health::Live,
+            feeds: Vec::new(),
+        };
+        let mut state = State::new(vec![region], Keymap::defaults(), now);
+        assert_eq!(
+            next_change(&state),
+            None,
+            "nothing shown, nothing to wait for"
+        );
+        // "a" is 3 days old, "b" 90 s old: "b" turns 2m at created + 120
+        state.pods.upsert(pod("a", now - 3 * 86_400));
+        state.pods.upsert(pod("b", now - 90));
+        state.refresh_view();
+        state.ui.pods.page.set(2);
+        assert_eq!(next_change(&state), Some(now - 90 + 120));
+        // only "a" on screen: its age changes at the next day boundary
+        state.ui.pods.page.set(1);
+        assert_eq!(next_change(&state), Some(now - 3 * 86_400 + 4 * 86_400));
+        // a recent restart on screen: its "(1m)" ticks each minute
+        let mut a = pod("a", now - 3 * 86_400);
+        a.restarts = 1;
+        a.last_restart = Some(now - 30);
+        state.pods.upsert(a);
+        state.refresh_view();
+        assert_eq!(next_change(&state), Some(now + 30));
     }
 }

@@ -11,6 +11,9 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     if state.ui.modal.is_some() {
         return apply_modal(state, action);
     }
+    if super::incident::on_action(state, action) {
+        return Vec::new();
+    }
     match action {
         Action::Quit => {
             state.quit = true;
@@ -20,7 +23,8 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Palette => palette::open(state),
         Action::FocusNext | Action::FocusPrev => cycle_focus(state, action == Action::FocusNext),
         Action::ShowPods => state.ui.focus = Pane::Pods,
-        Action::ShowTriage | Action::ShowProbes => {}
+        Action::ShowTriage => state.ui.focus = Pane::Triage,
+        Action::ShowProbes => state.ui.focus = Pane::Probes,
         Action::Up => move_cursor(state, -1),
         Action::Down => move_cursor(state, 1),
         Action::PageUp => move_cursor(state, -(page(state) as isize)),

@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod bindings;
+pub mod incident;
 pub mod keys;
 pub mod palette;
 
@@ -42,7 +43,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         } => {
             if let Some(r) = state.regions.get_mut(region) {
                 r.set_feed(feed, health);
+                // triage lists a region by its badge (the worst feed)
+                let (health, now) = (r.health.clone(), state.now);
+                state.incident.set_region_health(region, &health, now);
             }
+            Vec::new()
+        }
+        Msg::Incident { region, update } => {
+            incident::on_feed(state, region, update);
             Vec::new()
         }
         Msg::Described {
@@ -72,6 +80,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 }
 
 fn on_pods(state: &mut State, region: RegionId, update: PodUpdate) {
+    incident::on_pods(state, region, &update);
     let pods = &mut state.pods;
     match update {
         PodUpdate::ListStart { namespace } => pods.list_start(region, namespace.as_deref()),
