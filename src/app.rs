@@ -30,9 +30,9 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
 /// At most one frame per this long (~60 fps).
-const FRAME: Duration = Duration::from_millis(16);
+pub const FRAME: Duration = Duration::from_millis(16);
 /// Messages handled before drawing, so a flood never starves the screen.
-const MAX_DRAIN: usize = 4096;
+pub const MAX_DRAIN: usize = 4096;
 /// The source channel's bound.
 pub const CHANNEL: usize = 1024;
 
@@ -252,18 +252,20 @@ async fn run_cockpit(
 
 /// When the loop must wake up by itself: the next frame if one is owed,
 /// else the next time-based change on screen.
-fn next_wake(cockpit: &Cockpit, dirty: bool, last_draw: Option<Instant>) -> Option<Instant> {
+pub fn next_wake(cockpit: &Cockpit, dirty: bool, last_draw: Option<Instant>) -> Option<Instant> {
     let now = Instant::now();
     if dirty {
         return Some(last_draw.map_or(now, |t| (t + FRAME).max(now)));
     }
     let wall = wall_now();
-    let mut wake: Option<i64> = cockpit.state.next_deadline();
-    if !cockpit.state.pods.is_empty() {
-        // ages are at minute resolution: one tick per minute at most
-        let minute = (wall / 60 + 1) * 60;
-        wake = Some(wake.map_or(minute, |w| w.min(minute)));
-    }
+    // toasts expiring, and ages on visible rows crossing a minute, hour or day
+    let wake = [
+        cockpit.state.next_deadline(),
+        ui::pods::next_change(&cockpit.state),
+    ]
+    .into_iter()
+    .flatten()
+    .min();
     wake.map(|w| now + Duration::from_secs((w - wall).max(0) as u64) + Duration::from_millis(50))
 }
 

@@ -77,4 +77,7 @@ pub struct SimArgs {
     /// Override every region's pod count (benchmarks).
     #[arg(long)]
     pub pods_per_region: Option<usize>,
+    /// Pod updates per second in every region (event-storm benchmarks).
+    #[arg(long)]
+    pub churn: Option<f64>,
 }

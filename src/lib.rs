@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod app;
+pub mod bench_support;
 pub mod check;
 pub mod cli;
 pub mod config;

@@ -348,6 +348,12 @@ pub async fn run_standalone(args: SimArgs) -> Result<ExitCode, String> {
     if let Some(n) = args.pods_per_region {
         scenario = scenario.with_pods_per_region(n);
     }
+    if let Some(c) = args.churn {
+        if !(c.is_finite() && c >= 0.0) {
+            return Err(format!("--churn must be >= 0, got {c}"));
+        }
+        scenario = scenario.with_churn(c);
+    }
     let fleet = Fleet::start(scenario, args.port).await?;
     if let Some(path) = &args.kubeconfig_out {
         std::fs::write(path, fleet.kubeconfig_yaml())

@@ -100,6 +100,7 @@ pub fn spawn_ticker(
         let mut churn_debt = 0.0f64;
         let mut last = std::time::Instant::now();
         let mut last_endpoints = std::time::Instant::now();
+        let mut endpoints_rv = None;
         loop {
             tokio::select! {
                 _ = stop.cancelled() => return,
@@ -131,10 +132,20 @@ pub fn spawn_ticker(
             if churn_debt >= 1.0 {
                 let n = churn_debt.floor() as usize;
                 churn_debt -= n as f64;
+                let before = Some(st.store.rv());
                 st.churn(&clock, n);
+                // churn only touches an annotation: endpoints stay as they are
+                if endpoints_rv == before {
+                    endpoints_rv = Some(st.store.rv());
+                }
             }
-            if last_endpoints.elapsed() >= Duration::from_secs(1) {
+            // endpoints follow pods: nothing to redo while the store is still
+            // (with 50k pods a pass costs a large part of a core)
+            if last_endpoints.elapsed() >= Duration::from_secs(1)
+                && Some(st.store.rv()) != endpoints_rv
+            {
                 st.update_endpoints(&clock);
+                endpoints_rv = Some(st.store.rv());
                 last_endpoints = std::time::Instant::now();
             }
         }

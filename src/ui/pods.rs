@@ -1,12 +1,12 @@
 //! The pod table. Only the rows that fit are turned into cells, so a 50k-row
 //! view costs the same to draw as a 40-row one.
 
-use super::format::age;
-use crate::model::PodRow;
+use super::format::{age, age_changes_at};
+use crate::model::{PodRow, Timestamp};
 use crate::sanitize::sanitize;
 use crate::state::{Column, State};
 use crate::theme::Styles;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Row, Table};
@@ -56,6 +56,21 @@ fn width_of(c: Column, narrow: bool, region_width: u16) -> Constraint {
     }
 }
 
+/// Shortens `text` to `width` columns by cutting its middle, so both the
+/// workload prefix and the unique suffix of a pod name stay readable.
+pub fn middle_ellipsis(text: String, width: usize) -> String {
+    let n = text.chars().count();
+    if n <= width || width < 5 {
+        return text;
+    }
+    let tail = (width - 1) / 2;
+    let head = width - 1 - tail;
+    let mut out: String = text.chars().take(head).collect();
+    out.push('…');
+    out.extend(text.chars().skip(n - tail));
+    out
+}
+
 pub fn status_scope(row: &PodRow) -> &'static str {
     if row.deleting || row.status == "Terminating" {
         return "pod.status.terminating";
@@ -100,7 +115,7 @@ fn cell_text(state: &State, row: &PodRow, c: Column, narrow: bool) -> String {
     }
 }
 
-fn title(state: &State, focused: bool, tabs: bool) -> Line<'static> {
+fn title(state: &State) -> Line<'static> {
     let spec = state.pods.view_spec();
     let mut t = format!(" Pods {}/{} ", state.pods.view().len(), state.pods.len());
     if let Some(r) = spec.region {
@@ -118,7 +133,14 @@ fn title(state: &State, focused: bool, tabs: bool) -> Line<'static> {
     if !spec.filter.is_empty() {
         t.push_str(&format!("/{} ", sanitize(&spec.filter)));
     }
-    let _ = (focused, tabs);
+    // rows of regions that are not live are dimmed; say so in words too
+    let not_live = (0..state.regions.len())
+        .filter(|&i| !state.regions[i].health.is_live() && state.pods.region_len(i) > 0)
+        .count();
+    if not_live > 0 && !state.pods.is_empty() {
+        let s = if not_live == 1 { "" } else { "s" };
+        t.push_str(&format!("· {not_live} region{s} not live, rows dimmed "));
+    }
     Line::from(t)
 }
 
@@ -132,7 +154,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
         .borders(Borders::ALL)
         .border_style(border)
         .title(Span::styled(
-            title(state, focused, false).to_string(),
+            title(state).to_string(),
             styles.get("ui.title"),
         ));
     let inner = block.inner(area);
@@ -143,6 +165,16 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
 
     let cols = columns_for(inner.width);
     let narrow = inner.width < NARROW;
+    let region_w = region_width(state, narrow);
+    let constraints: Vec<Constraint> = cols
+        .iter()
+        .map(|c| width_of(*c, narrow, region_w))
+        .collect();
+    // the widths the table will give each column, to shorten long names
+    // in the middle: a pod's unique suffix must stay visible
+    let widths = Layout::horizontal(constraints.iter().copied())
+        .spacing(1)
+        .split(inner);
     let spec = state.pods.view_spec();
     let header = Row::new(cols.iter().map(|c| {
         let mut name = c.title().to_string();
@@ -186,8 +218,11 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
                 .get(row.region)
                 .is_some_and(|r| r.health.is_live());
             let base = if live { row_style } else { dim };
-            let cells = cols.iter().map(|c| {
-                let text = cell_text(state, row, *c, narrow);
+            let cells = cols.iter().zip(widths.iter()).map(|(c, area)| {
+                let mut text = cell_text(state, row, *c, narrow);
+                if matches!(c, Column::Name | Column::Owner) {
+                    text = middle_ellipsis(text, area.width as usize);
+                }
                 let style = match c {
                     Column::Status => styles.get(status_scope(row)),
                     Column::Restarts
@@ -208,13 +243,9 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
             };
             Some(Row::new(cells).style(style))
         });
-    let table = Table::new(
-        rows,
-        cols.iter()
-            .map(|c| width_of(*c, narrow, region_width(state, narrow))),
-    )
-    .header(header)
-    .column_spacing(1);
+    let table = Table::new(rows, constraints)
+        .header(header)
+        .column_spacing(1);
     frame.render_widget(table, inner);
 
     if view.is_empty() {
@@ -233,5 +264,82 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
             };
             frame.render_widget(Span::styled(msg, styles.get("ui.hint")), r);
         }
+    }
+}
+
+/// When time alone next changes what the table shows: an age or a restart
+/// age on a visible row, or a restart leaving the "recent" highlight. The
+/// loop sleeps until then instead of redrawing on a fixed tick.
+pub fn next_change(state: &State) -> Option<Timestamp> {
+    let view = state.pods.view();
+    let sel = &state.ui.pods;
+    let start = sel.offset.get().min(view.len());
+    let end = (start + sel.page.get()).min(view.len());
+    let now = state.now;
+    view[start..end]
+        .iter()
+        .filter_map(|slot| state.pods.get(*slot))
+        .flat_map(|row| {
+            let restart = row.last_restart.filter(|_| row.restarts > 0);
+            [
+                Some(age_changes_at(now, row.created)),
+                restart.map(|t| age_changes_at(now, t)),
+                restart
+                    .map(|t| t + RECENT_RESTART_SECS)
+                    .filter(|t| *t > now),
+            ]
+        })
+        .flatten()
+        .min()
+}
+
+#[cfg(test)]
+mod next_change_tests {
+    use super::*;
+    use crate::keymap::Keymap;
+    use crate::state::RegionState;
+
+    fn pod(name: &str, created: Timestamp) -> PodRow {
+        PodRow {
+            uid: name.into(),
+            namespace: "ns".into(),
+            name: name.into(),
+            created,
+            ..PodRow::default()
+        }
+    }
+
+    #[test]
+    fn wakes_when_a_visible_age_changes_and_ignores_rows_off_screen() {
+        let now = 1_000_000;
+        let region = RegionState {
+            name: "eu".into(),
+            context: "eu".into(),
+            production: false,
+            health: crate::msg::Health::Live,
+            feeds: Vec::new(),
+        };
+        let mut state = State::new(vec![region], Keymap::defaults(), now);
+        assert_eq!(
+            next_change(&state),
+            None,
+            "nothing shown, nothing to wait for"
+        );
+        // "a" is 3 days old, "b" 90 s old: "b" turns 2m at created + 120
+        state.pods.upsert(pod("a", now - 3 * 86_400));
+        state.pods.upsert(pod("b", now - 90));
+        state.refresh_view();
+        state.ui.pods.page.set(2);
+        assert_eq!(next_change(&state), Some(now - 90 + 120));
+        // only "a" on screen: its age changes at the next day boundary
+        state.ui.pods.page.set(1);
+        assert_eq!(next_change(&state), Some(now - 3 * 86_400 + 4 * 86_400));
+        // a recent restart on screen: its "(1m)" ticks each minute
+        let mut a = pod("a", now - 3 * 86_400);
+        a.restarts = 1;
+        a.last_restart = Some(now - 30);
+        state.pods.upsert(a);
+        state.refresh_view();
+        assert_eq!(next_change(&state), Some(now + 30));
     }
 }

@@ -182,3 +182,30 @@ fn tiny_and_huge_terminals_do_not_panic() {
         let _ = screen(&mut c, w, h);
     }
 }
+
+#[test]
+fn long_names_keep_their_unique_suffix() {
+    use super::pods::middle_ellipsis;
+    assert_eq!(
+        middle_ellipsis("checkout-7d9f8b6c4-x2x9z".into(), 12),
+        "checko…x2x9z"
+    );
+    assert_eq!(middle_ellipsis("short".into(), 12), "short");
+    let mut c = cockpit();
+    let long = pod(
+        0,
+        "shop",
+        "payments-gateway-5d8f7c9b6-abcde-very-long-q7x2k",
+        "Running",
+        6,
+    );
+    c.handle(Msg::Pods {
+        region: 0,
+        update: PodUpdate::Changes(vec![crate::msg::Change::Upsert(long)]),
+    });
+    let s = screen(&mut c, 80, 24);
+    assert!(
+        s.contains("q7x2k"),
+        "the suffix of a long name stays visible:\n{s}"
+    );
+}
