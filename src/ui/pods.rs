@@ -125,7 +125,11 @@ fn title(state: &State) -> Line<'static> {
         t.push_str(&format!("ns:{} ", sanitize(ns)));
     }
     if let Some((kind, name)) = &spec.owner {
-        t.push_str(&format!("{}:{} ", kind.to_lowercase(), sanitize(name)));
+        t.push_str(&format!(
+            "{}:{} ",
+            sanitize(&kind.to_lowercase()),
+            sanitize(name)
+        ));
     }
     if spec.problems_only {
         t.push_str("problems ");
