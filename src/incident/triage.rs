@@ -207,6 +207,16 @@ fn explained_unready(p: &PodFacts, now: Timestamp) -> Option<Timestamp> {
 /// Items from the pods of each workload.
 fn pod_items(input: &TriageInput, now: Timestamp, out: &mut Vec<TriageItem>) {
     for (key, pods) in input.pods.workloads() {
+        // most workloads are healthy: one cheap pass, no allocation
+        let troubled = pods.values().any(|p| {
+            p.unready_since.is_some()
+                || p.crash_since.is_some()
+                || p.oom_at.is_some()
+                || p.failing_reason.is_some()
+        });
+        if !troubled {
+            continue;
+        }
         let live: Vec<_> = pods
             .values()
             .filter(|p| !p.deleting && !p.completed)
