@@ -290,7 +290,10 @@ async fn a_stalled_watch_goes_stale_while_the_others_stay_live() {
     assert!(h.cockpit.state.pods.region_len(stalled) > 0);
     let screen = h.screen(160, 48);
     assert!(screen.contains("[cn-north stale since"), "{screen}");
-    assert!(screen.contains("1 region not live, rows dimmed"), "{screen}");
+    assert!(
+        screen.contains("1 region not live, rows dimmed"),
+        "{screen}"
+    );
 
     h.fleet
         .clear_faults("cn-north")
