@@ -347,3 +347,59 @@ async fn event_loop(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::msg::PodUpdate;
+
+    fn cockpit() -> Cockpit {
+        let regions = [RegionConfig {
+            name: "eu".into(),
+            context: "eu".into(),
+            ..RegionConfig::default()
+        }];
+        Cockpit::new(&regions, Keymap::default(), Styles::default(), wall_now())
+    }
+
+    #[test]
+    fn an_idle_cockpit_sets_no_timer_at_all() {
+        let c = cockpit();
+        assert_eq!(next_wake(&c, false, Some(Instant::now())), None);
+    }
+
+    #[test]
+    fn visible_ages_wake_when_they_change_and_toasts_at_expiry() {
+        let mut c = cockpit();
+        let created = wall_now() - 30;
+        let row = crate::model::PodRow {
+            uid: "u".into(),
+            name: "p".into(),
+            created,
+            ..Default::default()
+        };
+        c.handle(Msg::Pods {
+            region: 0,
+            update: PodUpdate::ListPage(vec![row]),
+        });
+        let mut term = Terminal::new(ratatui::backend::TestBackend::new(80, 24))
+            .unwrap_or_else(|e| panic!("{e}"));
+        c.draw(&mut term).unwrap_or_else(|e| panic!("{e}"));
+        let now = Instant::now();
+        // "<1m" becomes "1m" about 30 s from now: the loop wakes for that, not before
+        let wake = next_wake(&c, false, Some(now)).unwrap_or(now);
+        assert!(
+            wake > now && wake <= now + Duration::from_secs(32),
+            "{:?}",
+            wake - now
+        );
+        c.state
+            .ui
+            .toast(crate::state::ToastLevel::Info, "hi", wall_now());
+        let toast_wake = next_wake(&c, false, Some(now)).unwrap_or(now);
+        assert!(toast_wake > now && toast_wake <= wake);
+        // owed a frame: the next frame slot, never later than one frame away
+        let due = next_wake(&c, true, Some(now)).unwrap_or(now + Duration::from_secs(9));
+        assert!(due <= now + FRAME);
+    }
+}
