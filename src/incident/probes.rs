@@ -188,6 +188,24 @@ fn bounded(s: &str) -> String {
     format!("{}…", &s[..end])
 }
 
+/// Newest last, one entry per event object (at its latest count), capped.
+fn push_recent(recent: &mut VecDeque<RecentEvent>, ev: &EventRow) {
+    if let Some(i) = recent.iter().position(|e| e.uid == ev.uid) {
+        recent.remove(i);
+    }
+    recent.push_back(RecentEvent {
+        uid: ev.uid.clone(),
+        pod: ev.object.name.clone(),
+        at: ev.last_seen,
+        reason: ev.reason.clone(),
+        message: bounded(&ev.message),
+        count: ev.count,
+    });
+    while recent.len() > MAX_RECENT_PER_ROW {
+        recent.pop_front();
+    }
+}
+
 /// One pod's failures within a row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PodFailure {
@@ -352,7 +370,7 @@ impl ProbeBook {
     /// Applies one added or modified event. Returns true when a row changed.
     pub fn apply_event(&mut self, ev: &EventRow, pods: &PodIndex, now: Timestamp) -> bool {
         let Some(signal) = classify(ev) else {
-            return false;
+            return self.note_other_warning(ev, pods);
         };
         let id = (ev.region, ev.uid.clone());
         let (delta, from) = match self.tracked.get(&id) {
@@ -436,21 +454,37 @@ impl ProbeBook {
                 row.pods.remove(&oldest);
             }
         }
-        if let Some(i) = row.recent.iter().position(|e| e.uid == ev.uid) {
-            row.recent.remove(i);
-        }
-        row.recent.push_back(RecentEvent {
-            uid: ev.uid.clone(),
-            pod: ev.object.name.clone(),
-            at: ev.last_seen,
-            reason: ev.reason.clone(),
-            message: bounded(&ev.message),
-            count: ev.count,
-        });
-        while row.recent.len() > MAX_RECENT_PER_ROW {
-            row.recent.pop_front();
-        }
+        push_recent(&mut row.recent, ev);
         true
+    }
+
+    /// Another Warning (BackOff, Failed, OOMKilling, ...) about a pod that
+    /// already fails a probe joins that row's recent events, so the detail
+    /// tells the pod's story; it adds no failures.
+    fn note_other_warning(&mut self, ev: &EventRow, pods: &PodIndex) -> bool {
+        if ev.type_ != "Warning" || (!ev.object.kind.is_empty() && ev.object.kind != "Pod") {
+            return false;
+        }
+        let workload = pods
+            .owner_of(ev.region, &ev.object.uid)
+            .cloned()
+            .unwrap_or_else(|| {
+                WorkloadKey::guess(ev.region, &ev.object.namespace, &ev.object.name)
+            });
+        let mut noted = false;
+        for kind in ProbeKind::ALL {
+            let key = ProbeKey {
+                workload: workload.clone(),
+                kind,
+            };
+            if let Some(row) = self.rows.get_mut(&key) {
+                if row.pods.contains_key(&ev.object.uid) {
+                    push_recent(&mut row.recent, ev);
+                    noted = true;
+                }
+            }
+        }
+        noted
     }
 
     /// The event object was deleted (TTL): stop tracking its count. The

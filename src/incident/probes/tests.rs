@@ -492,3 +492,37 @@ fn hostile_message_is_kept_bounded_and_raw_for_the_renderer() {
     let shown = crate::sanitize::sanitize(&row.message);
     assert!(!shown.contains('\x1b') && !shown.contains('\x07'));
 }
+
+#[test]
+fn other_warnings_of_a_failing_pod_join_its_recent_events_without_counting() {
+    let pods = checkout_pods(0, 6, &[0]);
+    let mut book = ProbeBook::default();
+    let now = T0 + 600;
+    let pod = "checkout-7d9f8-pod00";
+    book.apply_event(&ev(0, "u1", pod, R503, 2, now - 60, now - 30), &pods, now);
+    let mut backoff = ev(
+        0,
+        "b1",
+        pod,
+        "Back-off restarting failed container",
+        3,
+        now - 50,
+        now - 10,
+    );
+    backoff.reason = "BackOff".into();
+    assert!(book.apply_event(&backoff, &pods, now));
+    // a warning about a pod with no probe failures is not kept
+    let mut other = ev(0, "b2", "checkout-7d9f8-pod03", "Back-off", 1, now, now);
+    other.reason = "BackOff".into();
+    assert!(!book.apply_event(&other, &pods, now));
+    // nor is a Normal event
+    let mut normal = ev(0, "n1", pod, "Started container app", 1, now, now);
+    normal.reason = "Started".into();
+    normal.type_ = "Normal".into();
+    assert!(!book.apply_event(&normal, &pods, now));
+    let key = key(0, "checkout", ProbeKind::Readiness);
+    let d = book.detail(&key, &pods, now).unwrap();
+    let reasons: Vec<_> = d.events.iter().map(|e| e.reason.as_str()).collect();
+    assert_eq!(reasons, vec!["BackOff", "Unhealthy"]);
+    assert_eq!(book.rows(&pods, &no_workloads(), now)[0].failures_total, 2);
+}
