@@ -104,10 +104,9 @@ pub async fn handle(region: Arc<Region>, t: &Target, q: &HashMap<String, String>
     let now = clock.elapsed();
     let since: Option<f64> =
         if let Some(s) = q.get("sinceSeconds").and_then(|v| v.parse::<f64>().ok()) {
-            Some(now - s)
+            Some(now - clock.scaled(s))
         } else if let Some(t) = q.get("sinceTime").and_then(|v| super::clock::parse(v)) {
-            let zero = clock.at(0.0);
-            Some(t.duration_since(zero).as_secs_f64())
+            Some(clock.sim_secs(t))
         } else {
             None
         };

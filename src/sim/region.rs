@@ -1056,7 +1056,7 @@ impl State {
                 .and_then(Value::as_f64)
                 .unwrap_or(600.0);
             let since = super::clock::parse(s(&c, "/lastUpdateTime"))
-                .map(|t| clock.now().duration_since(t).as_secs_f64())
+                .map(|t| clock.sim_secs(clock.now()) - clock.sim_secs(t))
                 .unwrap_or(0.0);
             if since > deadline {
                 keep(
@@ -1570,5 +1570,64 @@ impl State {
         }
         self.dirty = true;
         Ok(())
+    }
+}
+
+impl State {
+    /// Delete everything in a namespace (pods gracefully).
+    pub fn empty_namespace(&mut self, clock: &Clock, ns: &str) {
+        for kind in [
+            Kind::Deployment,
+            Kind::ReplicaSet,
+            Kind::StatefulSet,
+            Kind::Service,
+            Kind::Endpoints,
+            Kind::Event,
+        ] {
+            let names: Vec<String> = self
+                .store
+                .iter(kind)
+                .filter(|((n, _), _)| n == ns)
+                .map(|((_, name), _)| name.clone())
+                .collect();
+            for name in names {
+                let _ = self.store.delete(kind, ns, &name);
+            }
+        }
+        let pods: Vec<String> = self
+            .pods
+            .keys()
+            .filter(|(n, _)| n == ns)
+            .map(|(_, name)| name.clone())
+            .collect();
+        for p in pods {
+            self.terminate_pod(clock, ns, &p);
+        }
+        let bare: Vec<String> = self
+            .store
+            .iter(Kind::Pod)
+            .filter(|((n, _), _)| n == ns)
+            .map(|((_, name), _)| name.clone())
+            .collect();
+        for p in bare {
+            if !self.pods.contains_key(&(ns.to_string(), p.clone())) {
+                let _ = self.store.delete(Kind::Pod, ns, &p);
+            }
+        }
+        self.dirty = true;
+    }
+
+    /// Remove terminating namespaces whose pods are all gone.
+    pub fn finish_namespaces(&mut self) {
+        let done: Vec<String> = self
+            .store
+            .iter(Kind::Namespace)
+            .filter(|(_, o)| o.index.field("status.phase") == Some("Terminating"))
+            .map(|((_, name), _)| name.clone())
+            .filter(|ns| !self.pods.keys().any(|(n, _)| n == ns))
+            .collect();
+        for ns in done {
+            let _ = self.store.delete(Kind::Namespace, "", &ns);
+        }
     }
 }
