@@ -246,6 +246,11 @@ async fn kubectl_scale_restart_history_undo_pause() {
     assert!(out.contains("successfully rolled out"), "{out}");
     let out = ok(kc, ctx, &a(&["get", "deploy", "web"])).await;
     assert!(out.contains("5/5"), "{out}");
+    let described = ok(kc, ctx, &a(&["describe", "deploy", "web"])).await;
+    assert!(
+        described.contains("ScalingReplicaSet") && described.contains("from 3 to 5"),
+        "{described}"
+    );
 
     let out = ok(kc, ctx, &a(&["rollout", "restart", "deploy/web"])).await;
     assert!(out.contains("restarted"), "{out}");
@@ -595,7 +600,7 @@ async fn kubectl_watch_logs_events_and_rbac() {
     let e0 = &ev["items"][0];
     assert!(e0["count"].as_u64().is_some_and(|c| c >= 2), "{e0}");
     assert!(
-        e0["firstTimestamp"].as_str() < e0["lastTimestamp"].as_str(),
+        e0["firstTimestamp"].as_str() <= e0["lastTimestamp"].as_str(),
         "{e0}"
     );
     assert_eq!(e0["involvedObject"]["kind"], "Pod");
@@ -1160,4 +1165,68 @@ async fn scale_knobs_pods_per_region_and_churn() {
     .await
     .expect("churn produces updates");
     assert!(modified >= 50);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_scenario_is_refused_naming_file_and_field() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("broken.toml");
+    std::fs::write(&path, "[[region]]\nname = \"a\"\nnodes = 0\n").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_pitwall"))
+        .args(["sim", "--scenario"])
+        .arg(&path)
+        .output()
+        .await
+        .expect("runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.toml: region[0].nodes"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_delete_namespace_and_create_from_file() {
+    let env = start(small()).await;
+    let kc = env.kubeconfig.as_path();
+    let out = ok(
+        kc,
+        "alpha",
+        &["delete", "namespace", "data", "--timeout=30s"],
+    )
+    .await;
+    assert!(out.contains("deleted"), "{out}");
+    let ns = ok(kc, "alpha", &["get", "ns", "-o", "name"]).await;
+    assert!(
+        !ns.contains("namespace/data") && ns.contains("namespace/shop"),
+        "{ns}"
+    );
+    let file = env._dir.path().join("ns.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: created\n",
+    )
+    .expect("write");
+    let out = ok(
+        kc,
+        "alpha",
+        &[
+            "create",
+            "-f",
+            file.to_str().expect("path"),
+            "--validate=false",
+        ],
+    )
+    .await;
+    assert!(out.contains("namespace/created created"), "{out}");
+    let again = kubectl(
+        kc,
+        "alpha",
+        &[
+            "create",
+            "-f",
+            file.to_str().expect("path"),
+            "--validate=false",
+        ],
+    )
+    .await;
+    assert!(again.stderr.contains("AlreadyExists"), "{}", again.stderr);
 }

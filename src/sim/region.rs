@@ -765,16 +765,28 @@ impl State {
             let template = rs.pointer("/spec/template").cloned().unwrap_or(Value::Null);
             for _ in total..want {
                 let suffix = objects::safe_string(self.rng.u64(..), 5);
+                let pod = format!("{name}-{suffix}");
                 self.create_pod(
                     clock,
                     &template,
                     &ns,
-                    format!("{name}-{suffix}"),
+                    pod.clone(),
                     "ReplicaSet",
                     &name,
                     &uid,
                     &[],
                     None,
+                );
+                let rs_ref = json!({"kind": "ReplicaSet", "namespace": ns, "name": name, "uid": uid, "apiVersion": "apps/v1"});
+                self.record_event(
+                    clock,
+                    &ns,
+                    rs_ref,
+                    "SuccessfulCreate",
+                    &format!("Created pod: {pod}"),
+                    "Normal",
+                    "replicaset-controller",
+                    "",
                 );
             }
         } else if total > want {
@@ -790,6 +802,17 @@ impl State {
             victims.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
             for (_, _, n) in victims.into_iter().take((total - want) as usize) {
                 self.terminate_pod(clock, &ns, &n);
+                let rs_ref = json!({"kind": "ReplicaSet", "namespace": ns, "name": name, "uid": uid, "apiVersion": "apps/v1"});
+                self.record_event(
+                    clock,
+                    &ns,
+                    rs_ref,
+                    "SuccessfulDelete",
+                    &format!("Deleted pod: {n}"),
+                    "Normal",
+                    "replicaset-controller",
+                    "",
+                );
             }
         }
         let (total, ready2, _) = self.pod_counts(&ns, &name);
@@ -939,8 +962,18 @@ impl State {
                         targets[i] = cur - unhealthy.min(cur) - take_healthy;
                     }
                 }
+                let mut events = Vec::new();
                 for (i, r) in rss.iter_mut().enumerate() {
                     if u(r, "/spec/replicas") != targets[i] {
+                        let from = u(r, "/spec/replicas");
+                        let verb = if targets[i] > from { "up" } else { "down" };
+                        let msg = format!(
+                            "Scaled {verb} replica set {} from {from} to {}",
+                            s(r, "/metadata/name"),
+                            targets[i]
+                        );
+                        let dep_ref = json!({"kind": "Deployment", "namespace": ns, "name": s(&dep, "/metadata/name"), "uid": uid, "apiVersion": "apps/v1"});
+                        events.push((dep_ref, msg));
                         let mut n = r.clone();
                         n["spec"]["replicas"] = json!(targets[i]);
                         n["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] =
@@ -952,6 +985,18 @@ impl State {
                         }
                         self.dirty = true;
                     }
+                }
+                for (r, msg) in events {
+                    self.record_event(
+                        clock,
+                        &ns,
+                        r,
+                        "ScalingReplicaSet",
+                        &msg,
+                        "Normal",
+                        "deployment-controller",
+                        "",
+                    );
                 }
             }
         }
