@@ -480,6 +480,14 @@ async fn kubectl_watch_logs_events_and_rbac() {
             .is_some_and(|t| t.ends_with('Z') && t.contains('T'))),
         "{stamped}"
     );
+    let limited = ok(kc, ctx, &["-n", "shop", "logs", &pod, "--limit-bytes=100"]).await;
+    assert_eq!(limited.len(), 100, "{limited}");
+    let all = ok(kc, ctx, &["-n", "shop", "logs", &pod]).await;
+    let recent = ok(kc, ctx, &["-n", "shop", "logs", &pod, "--since=2s"]).await;
+    assert!(
+        !recent.is_empty() && recent.lines().count() < all.lines().count(),
+        "--since narrows the logs"
+    );
     let mut follow = Command::new("kubectl")
         .arg("--kubeconfig")
         .arg(kc)
