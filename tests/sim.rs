@@ -1238,3 +1238,62 @@ async fn kubectl_delete_namespace_and_create_from_file() {
     .await;
     assert!(again.stderr.contains("AlreadyExists"), "{}", again.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bookmarks_arrive_and_stalled_watches_send_nothing() {
+    let env = start(small()).await;
+    let c = client(&env, "alpha").await;
+    let shop: Api<Pod> = Api::namespaced(c, "shop");
+    let list = shop
+        .list(&ListParams::default().labels("app=batch"))
+        .await
+        .expect("list");
+    let rv = list.metadata.resource_version.clone().expect("rv");
+    let target = list.items[0].metadata.name.clone().expect("name");
+    let wp = WatchParams::default().labels("app=batch");
+    let mut w = shop.watch(&wp, &rv).await.expect("watch").boxed();
+    let bookmark = tokio::time::timeout(WAIT, async {
+        while let Some(ev) = w.try_next().await.expect("event") {
+            if let WatchEvent::Bookmark(b) = ev {
+                return b.metadata.resource_version;
+            }
+        }
+        String::new()
+    })
+    .await
+    .expect("a bookmark arrives");
+    assert!(
+        bookmark
+            .parse::<u64>()
+            .is_ok_and(|b| b >= rv.parse::<u64>().unwrap_or(0)),
+        "{bookmark}"
+    );
+
+    // While stalled, a change is not delivered; after the fault clears the
+    // next change is, so the first one seen is the later one.
+    env.fleet
+        .set_fault("alpha", Fault::StallWatches)
+        .expect("fault");
+    let label = |v: &str| Patch::Merge(json!({"metadata": {"labels": {"stall": v}}}));
+    shop.patch(&target, &PatchParams::default(), &label("during"))
+        .await
+        .expect("patch");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    env.fleet.clear_faults("alpha").expect("clear");
+    shop.patch(&target, &PatchParams::default(), &label("after"))
+        .await
+        .expect("patch");
+    let first = tokio::time::timeout(WAIT, async {
+        while let Some(ev) = w.try_next().await.expect("event") {
+            if let WatchEvent::Modified(p) = ev {
+                if let Some(v) = p.metadata.labels.as_ref().and_then(|l| l.get("stall")) {
+                    return v.clone();
+                }
+            }
+        }
+        String::new()
+    })
+    .await
+    .expect("a change after the stall");
+    assert_eq!(first, "after");
+}
