@@ -93,6 +93,8 @@ pub struct State {
     events: HashMap<(String, String, String), String>,
     event_order: VecDeque<(String, String)>,
     pub dirty: bool,
+    /// Earliest simulated time any pod needs the kubelet.
+    next_due: f64,
     /// Pods changed readiness or came and went: endpoints need a rebuild.
     pub endpoints_dirty: bool,
     pub hostile: bool,
@@ -324,6 +326,9 @@ impl State {
         sim.uid = s(&stored, "/metadata/uid").to_string();
         let uid = sim.uid.clone();
         let fresh = running_since.is_none();
+        if fresh {
+            self.due_at(now);
+        }
         self.pods.insert((ns.to_string(), name.clone()), sim);
         if fresh {
             self.record_event(
@@ -355,6 +360,7 @@ impl State {
         if let Some(p) = self.pods.get_mut(&(ns.to_string(), name.to_string())) {
             p.stage = Stage::Terminating;
             p.next = now + grace;
+            self.next_due = self.next_due.min(now + grace);
             let (c, uid, node) = (p.container.clone(), p.uid.clone(), p.node.clone());
             self.record_event(
                 clock,
@@ -477,6 +483,10 @@ impl State {
     /// The kubelet: move pods along their life cycle.
     pub fn kubelet_tick(&mut self, clock: &Clock) {
         let now = clock.elapsed();
+        // Nothing is due: skip the scan (big regions are mostly steady).
+        if now < self.next_due {
+            return;
+        }
         let due: Vec<(String, String)> = self
             .pods
             .iter()
@@ -486,6 +496,15 @@ impl State {
         for (ns, name) in due {
             self.step_pod(clock, &ns, &name, now);
         }
+        self.next_due = self
+            .pods
+            .values()
+            .map(|p| p.next)
+            .fold(f64::INFINITY, f64::min);
+    }
+
+    fn due_at(&mut self, t: f64) {
+        self.next_due = self.next_due.min(t);
     }
 
     fn step_pod(&mut self, clock: &Clock, ns: &str, name: &str, now: f64) {
@@ -674,6 +693,7 @@ impl State {
             Some(p) => {
                 f(p);
                 p.next = 0.0;
+                self.next_due = 0.0;
                 true
             }
             None => false,
@@ -1299,6 +1319,7 @@ pub fn build(
         events: HashMap::new(),
         event_order: VecDeque::new(),
         dirty: true,
+        next_due: 0.0,
         endpoints_dirty: true,
         hostile: false,
         region_index: index as u32,
