@@ -1260,11 +1260,10 @@ impl State {
         if n == 0 || self.pods.is_empty() {
             return;
         }
-        let keys: Vec<(String, String)> = (0..n)
-            .filter_map(|_| {
-                let i = self.rng.usize(..self.pods.len());
-                self.pods.keys().nth(i).cloned()
-            })
+        // One pass over the keys per tick, then random picks from it.
+        let all: Vec<&(String, String)> = self.pods.keys().collect();
+        let keys: Vec<(String, String)> = (0..n.min(all.len() * 4))
+            .map(|_| all[self.rng.usize(..all.len())].clone())
             .collect();
         let now = clock.stamp();
         for (ns, name) in keys {
