@@ -246,6 +246,11 @@ async fn kubectl_scale_restart_history_undo_pause() {
     assert!(out.contains("successfully rolled out"), "{out}");
     let out = ok(kc, ctx, &a(&["get", "deploy", "web"])).await;
     assert!(out.contains("5/5"), "{out}");
+    let described = ok(kc, ctx, &a(&["describe", "deploy", "web"])).await;
+    assert!(
+        described.contains("ScalingReplicaSet") && described.contains("from 3 to 5"),
+        "{described}"
+    );
 
     let out = ok(kc, ctx, &a(&["rollout", "restart", "deploy/web"])).await;
     assert!(out.contains("restarted"), "{out}");
@@ -475,6 +480,14 @@ async fn kubectl_watch_logs_events_and_rbac() {
             .is_some_and(|t| t.ends_with('Z') && t.contains('T'))),
         "{stamped}"
     );
+    let limited = ok(kc, ctx, &["-n", "shop", "logs", &pod, "--limit-bytes=100"]).await;
+    assert_eq!(limited.len(), 100, "{limited}");
+    let all = ok(kc, ctx, &["-n", "shop", "logs", &pod]).await;
+    let recent = ok(kc, ctx, &["-n", "shop", "logs", &pod, "--since=2s"]).await;
+    assert!(
+        !recent.is_empty() && recent.lines().count() < all.lines().count(),
+        "--since narrows the logs"
+    );
     let mut follow = Command::new("kubectl")
         .arg("--kubeconfig")
         .arg(kc)
@@ -595,7 +608,7 @@ async fn kubectl_watch_logs_events_and_rbac() {
     let e0 = &ev["items"][0];
     assert!(e0["count"].as_u64().is_some_and(|c| c >= 2), "{e0}");
     assert!(
-        e0["firstTimestamp"].as_str() < e0["lastTimestamp"].as_str(),
+        e0["firstTimestamp"].as_str() <= e0["lastTimestamp"].as_str(),
         "{e0}"
     );
     assert_eq!(e0["involvedObject"]["kind"], "Pod");
@@ -1160,4 +1173,127 @@ async fn scale_knobs_pods_per_region_and_churn() {
     .await
     .expect("churn produces updates");
     assert!(modified >= 50);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_scenario_is_refused_naming_file_and_field() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("broken.toml");
+    std::fs::write(&path, "[[region]]\nname = \"a\"\nnodes = 0\n").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_pitwall"))
+        .args(["sim", "--scenario"])
+        .arg(&path)
+        .output()
+        .await
+        .expect("runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.toml: region[0].nodes"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_delete_namespace_and_create_from_file() {
+    let env = start(small()).await;
+    let kc = env.kubeconfig.as_path();
+    let out = ok(
+        kc,
+        "alpha",
+        &["delete", "namespace", "data", "--timeout=30s"],
+    )
+    .await;
+    assert!(out.contains("deleted"), "{out}");
+    let ns = ok(kc, "alpha", &["get", "ns", "-o", "name"]).await;
+    assert!(
+        !ns.contains("namespace/data") && ns.contains("namespace/shop"),
+        "{ns}"
+    );
+    let file = env._dir.path().join("ns.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: created\n",
+    )
+    .expect("write");
+    let out = ok(
+        kc,
+        "alpha",
+        &[
+            "create",
+            "-f",
+            file.to_str().expect("path"),
+            "--validate=false",
+        ],
+    )
+    .await;
+    assert!(out.contains("namespace/created created"), "{out}");
+    let again = kubectl(
+        kc,
+        "alpha",
+        &[
+            "create",
+            "-f",
+            file.to_str().expect("path"),
+            "--validate=false",
+        ],
+    )
+    .await;
+    assert!(again.stderr.contains("AlreadyExists"), "{}", again.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bookmarks_arrive_and_stalled_watches_send_nothing() {
+    let env = start(small()).await;
+    let c = client(&env, "alpha").await;
+    let shop: Api<Pod> = Api::namespaced(c, "shop");
+    let list = shop
+        .list(&ListParams::default().labels("app=batch"))
+        .await
+        .expect("list");
+    let rv = list.metadata.resource_version.clone().expect("rv");
+    let target = list.items[0].metadata.name.clone().expect("name");
+    let wp = WatchParams::default().labels("app=batch");
+    let mut w = shop.watch(&wp, &rv).await.expect("watch").boxed();
+    let bookmark = tokio::time::timeout(WAIT, async {
+        while let Some(ev) = w.try_next().await.expect("event") {
+            if let WatchEvent::Bookmark(b) = ev {
+                return b.metadata.resource_version;
+            }
+        }
+        String::new()
+    })
+    .await
+    .expect("a bookmark arrives");
+    assert!(
+        bookmark
+            .parse::<u64>()
+            .is_ok_and(|b| b >= rv.parse::<u64>().unwrap_or(0)),
+        "{bookmark}"
+    );
+
+    // While stalled, a change is not delivered; after the fault clears the
+    // next change is, so the first one seen is the later one.
+    env.fleet
+        .set_fault("alpha", Fault::StallWatches)
+        .expect("fault");
+    let label = |v: &str| Patch::Merge(json!({"metadata": {"labels": {"stall": v}}}));
+    shop.patch(&target, &PatchParams::default(), &label("during"))
+        .await
+        .expect("patch");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    env.fleet.clear_faults("alpha").expect("clear");
+    shop.patch(&target, &PatchParams::default(), &label("after"))
+        .await
+        .expect("patch");
+    let first = tokio::time::timeout(WAIT, async {
+        while let Some(ev) = w.try_next().await.expect("event") {
+            if let WatchEvent::Modified(p) = ev {
+                if let Some(v) = p.metadata.labels.as_ref().and_then(|l| l.get("stall")) {
+                    return v.clone();
+                }
+            }
+        }
+        String::new()
+    })
+    .await
+    .expect("a change after the stall");
+    assert_eq!(first, "after");
 }

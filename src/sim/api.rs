@@ -766,7 +766,10 @@ fn delete(region: &Region, t: &Target, name: &str) -> Response {
                 .unwrap_or(Value::Null);
             v["status"]["phase"] = json!("Terminating");
             v["metadata"]["deletionTimestamp"] = json!(clock.stamp());
-            st.store.put(Kind::Namespace, v, &clock.stamp())
+            let r = st.store.put(Kind::Namespace, v, &clock.stamp());
+            // Everything in it goes; the namespace itself once its pods are gone.
+            st.empty_namespace(&clock, name);
+            r
         }
         _ => st.store.delete(t.kind, &ns, name),
     };

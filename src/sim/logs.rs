@@ -102,15 +102,13 @@ pub async fn handle(region: Arc<Region>, t: &Target, q: &HashMap<String, String>
         .and_then(|v| v.parse().ok())
         .filter(|l| *l > 0);
     let now = clock.elapsed();
-    let since: Option<f64> =
-        if let Some(s) = q.get("sinceSeconds").and_then(|v| v.parse::<f64>().ok()) {
-            Some(now - s)
-        } else if let Some(t) = q.get("sinceTime").and_then(|v| super::clock::parse(v)) {
-            let zero = clock.at(0.0);
-            Some(t.duration_since(zero).as_secs_f64())
-        } else {
-            None
-        };
+    let since: Option<f64> = match q.get("sinceSeconds").and_then(|v| v.parse::<f64>().ok()) {
+        Some(secs) => Some(now - clock.scaled(secs)),
+        None => q
+            .get("sinceTime")
+            .and_then(|v| super::clock::parse(v))
+            .map(|t| clock.sim_secs(t)),
+    };
     let (inst, hostile) = {
         let st = region.lock();
         let Some(p) = st.pods.get(&(ns.clone(), name.clone())) else {

@@ -93,6 +93,8 @@ pub struct State {
     events: HashMap<(String, String, String), String>,
     event_order: VecDeque<(String, String)>,
     pub dirty: bool,
+    /// Earliest simulated time any pod needs the kubelet.
+    next_due: f64,
     /// Pods changed readiness or came and went: endpoints need a rebuild.
     pub endpoints_dirty: bool,
     pub hostile: bool,
@@ -324,6 +326,9 @@ impl State {
         sim.uid = s(&stored, "/metadata/uid").to_string();
         let uid = sim.uid.clone();
         let fresh = running_since.is_none();
+        if fresh {
+            self.due_at(now);
+        }
         self.pods.insert((ns.to_string(), name.clone()), sim);
         if fresh {
             self.record_event(
@@ -355,6 +360,7 @@ impl State {
         if let Some(p) = self.pods.get_mut(&(ns.to_string(), name.to_string())) {
             p.stage = Stage::Terminating;
             p.next = now + grace;
+            self.next_due = self.next_due.min(now + grace);
             let (c, uid, node) = (p.container.clone(), p.uid.clone(), p.node.clone());
             self.record_event(
                 clock,
@@ -477,6 +483,10 @@ impl State {
     /// The kubelet: move pods along their life cycle.
     pub fn kubelet_tick(&mut self, clock: &Clock) {
         let now = clock.elapsed();
+        // Nothing is due: skip the scan (big regions are mostly steady).
+        if now < self.next_due {
+            return;
+        }
         let due: Vec<(String, String)> = self
             .pods
             .iter()
@@ -486,6 +496,15 @@ impl State {
         for (ns, name) in due {
             self.step_pod(clock, &ns, &name, now);
         }
+        self.next_due = self
+            .pods
+            .values()
+            .map(|p| p.next)
+            .fold(f64::INFINITY, f64::min);
+    }
+
+    fn due_at(&mut self, t: f64) {
+        self.next_due = self.next_due.min(t);
     }
 
     fn step_pod(&mut self, clock: &Clock, ns: &str, name: &str, now: f64) {
@@ -674,6 +693,7 @@ impl State {
             Some(p) => {
                 f(p);
                 p.next = 0.0;
+                self.next_due = 0.0;
                 true
             }
             None => false,
@@ -765,16 +785,28 @@ impl State {
             let template = rs.pointer("/spec/template").cloned().unwrap_or(Value::Null);
             for _ in total..want {
                 let suffix = objects::safe_string(self.rng.u64(..), 5);
+                let pod = format!("{name}-{suffix}");
                 self.create_pod(
                     clock,
                     &template,
                     &ns,
-                    format!("{name}-{suffix}"),
+                    pod.clone(),
                     "ReplicaSet",
                     &name,
                     &uid,
                     &[],
                     None,
+                );
+                let rs_ref = json!({"kind": "ReplicaSet", "namespace": ns, "name": name, "uid": uid, "apiVersion": "apps/v1"});
+                self.record_event(
+                    clock,
+                    &ns,
+                    rs_ref,
+                    "SuccessfulCreate",
+                    &format!("Created pod: {pod}"),
+                    "Normal",
+                    "replicaset-controller",
+                    "",
                 );
             }
         } else if total > want {
@@ -790,6 +822,17 @@ impl State {
             victims.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
             for (_, _, n) in victims.into_iter().take((total - want) as usize) {
                 self.terminate_pod(clock, &ns, &n);
+                let rs_ref = json!({"kind": "ReplicaSet", "namespace": ns, "name": name, "uid": uid, "apiVersion": "apps/v1"});
+                self.record_event(
+                    clock,
+                    &ns,
+                    rs_ref,
+                    "SuccessfulDelete",
+                    &format!("Deleted pod: {n}"),
+                    "Normal",
+                    "replicaset-controller",
+                    "",
+                );
             }
         }
         let (total, ready2, _) = self.pod_counts(&ns, &name);
@@ -939,8 +982,18 @@ impl State {
                         targets[i] = cur - unhealthy.min(cur) - take_healthy;
                     }
                 }
+                let mut events = Vec::new();
                 for (i, r) in rss.iter_mut().enumerate() {
                     if u(r, "/spec/replicas") != targets[i] {
+                        let from = u(r, "/spec/replicas");
+                        let verb = if targets[i] > from { "up" } else { "down" };
+                        let msg = format!(
+                            "Scaled {verb} replica set {} from {from} to {}",
+                            s(r, "/metadata/name"),
+                            targets[i]
+                        );
+                        let dep_ref = json!({"kind": "Deployment", "namespace": ns, "name": s(&dep, "/metadata/name"), "uid": uid, "apiVersion": "apps/v1"});
+                        events.push((dep_ref, msg));
                         let mut n = r.clone();
                         n["spec"]["replicas"] = json!(targets[i]);
                         n["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] =
@@ -952,6 +1005,18 @@ impl State {
                         }
                         self.dirty = true;
                     }
+                }
+                for (r, msg) in events {
+                    self.record_event(
+                        clock,
+                        &ns,
+                        r,
+                        "ScalingReplicaSet",
+                        &msg,
+                        "Normal",
+                        "deployment-controller",
+                        "",
+                    );
                 }
             }
         }
@@ -1056,7 +1121,7 @@ impl State {
                 .and_then(Value::as_f64)
                 .unwrap_or(600.0);
             let since = super::clock::parse(s(&c, "/lastUpdateTime"))
-                .map(|t| clock.now().duration_since(t).as_secs_f64())
+                .map(|t| clock.sim_secs(clock.now()) - clock.sim_secs(t))
                 .unwrap_or(0.0);
             if since > deadline {
                 keep(
@@ -1195,11 +1260,10 @@ impl State {
         if n == 0 || self.pods.is_empty() {
             return;
         }
-        let keys: Vec<(String, String)> = (0..n)
-            .filter_map(|_| {
-                let i = self.rng.usize(..self.pods.len());
-                self.pods.keys().nth(i).cloned()
-            })
+        // One pass over the keys per tick, then random picks from it.
+        let all: Vec<&(String, String)> = self.pods.keys().collect();
+        let keys: Vec<(String, String)> = (0..n.min(all.len() * 4))
+            .map(|_| all[self.rng.usize(..all.len())].clone())
             .collect();
         let now = clock.stamp();
         for (ns, name) in keys {
@@ -1254,6 +1318,7 @@ pub fn build(
         events: HashMap::new(),
         event_order: VecDeque::new(),
         dirty: true,
+        next_due: 0.0,
         endpoints_dirty: true,
         hostile: false,
         region_index: index as u32,
@@ -1570,5 +1635,64 @@ impl State {
         }
         self.dirty = true;
         Ok(())
+    }
+}
+
+impl State {
+    /// Delete everything in a namespace (pods gracefully).
+    pub fn empty_namespace(&mut self, clock: &Clock, ns: &str) {
+        for kind in [
+            Kind::Deployment,
+            Kind::ReplicaSet,
+            Kind::StatefulSet,
+            Kind::Service,
+            Kind::Endpoints,
+            Kind::Event,
+        ] {
+            let names: Vec<String> = self
+                .store
+                .iter(kind)
+                .filter(|((n, _), _)| n == ns)
+                .map(|((_, name), _)| name.clone())
+                .collect();
+            for name in names {
+                let _ = self.store.delete(kind, ns, &name);
+            }
+        }
+        let pods: Vec<String> = self
+            .pods
+            .keys()
+            .filter(|(n, _)| n == ns)
+            .map(|(_, name)| name.clone())
+            .collect();
+        for p in pods {
+            self.terminate_pod(clock, ns, &p);
+        }
+        let bare: Vec<String> = self
+            .store
+            .iter(Kind::Pod)
+            .filter(|((n, _), _)| n == ns)
+            .map(|((_, name), _)| name.clone())
+            .collect();
+        for p in bare {
+            if !self.pods.contains_key(&(ns.to_string(), p.clone())) {
+                let _ = self.store.delete(Kind::Pod, ns, &p);
+            }
+        }
+        self.dirty = true;
+    }
+
+    /// Remove terminating namespaces whose pods are all gone.
+    pub fn finish_namespaces(&mut self) {
+        let done: Vec<String> = self
+            .store
+            .iter(Kind::Namespace)
+            .filter(|(_, o)| o.index.field("status.phase") == Some("Terminating"))
+            .map(|((_, name), _)| name.clone())
+            .filter(|ns| !self.pods.keys().any(|(n, _)| n == ns))
+            .collect();
+        for ns in done {
+            let _ = self.store.delete(Kind::Namespace, "", &ns);
+        }
     }
 }
