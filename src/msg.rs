@@ -28,7 +28,7 @@ pub enum Msg {
         region: RegionId,
         update: crate::incident::IncidentUpdate,
     },
-    /// The full object asked for by a describe, as pretty JSON.
+    /// The full object asked for by a describe, as YAML.
     Described {
         region: RegionId,
         namespace: String,
