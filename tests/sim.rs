@@ -1297,3 +1297,95 @@ async fn bookmarks_arrive_and_stalled_watches_send_nothing() {
     .expect("a change after the stall");
     assert_eq!(first, "after");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn liveness_failures_restart_and_oom_kills_crash_loop() {
+    let env = start(small()).await;
+    let kc = env.kubeconfig.as_path();
+    env.fleet
+        .set_fault(
+            "beta",
+            Fault::LivenessFailure {
+                namespace: "shop".into(),
+                workload: "web".into(),
+                pods: 1,
+            },
+        )
+        .expect("liveness fault");
+    env.fleet
+        .set_fault(
+            "beta",
+            Fault::OomKill {
+                namespace: "shop".into(),
+                workload: "batch".into(),
+                pods: 2,
+            },
+        )
+        .expect("oom fault");
+    until(
+        kc,
+        "beta",
+        &["-n", "shop", "get", "events"],
+        "liveness events",
+        |o| {
+            o.contains("Liveness probe failed: HTTP probe failed with statuscode: 500")
+                && o.contains("failed liveness probe, will be restarted")
+        },
+    )
+    .await;
+    let restarted = |o: &str| {
+        let v: Value = serde_json::from_str(o).unwrap_or(Value::Null);
+        v["items"].as_array().is_some_and(|items| {
+            items.iter().any(|p| {
+                p["status"]["containerStatuses"][0]["restartCount"]
+                    .as_u64()
+                    .unwrap_or(0)
+                    >= 1
+            })
+        })
+    };
+    until(
+        kc,
+        "beta",
+        &["-n", "shop", "get", "pods", "-l", "app=web", "-o", "json"],
+        "a liveness restart",
+        restarted,
+    )
+    .await;
+    let oom = until(
+        kc,
+        "beta",
+        &["-n", "shop", "get", "pods", "-l", "app=batch", "-o", "json"],
+        "OOMKilled",
+        |o| o.contains("\"OOMKilled\""),
+    )
+    .await;
+    let v: Value = serde_json::from_str(&oom).expect("json");
+    let killed = v["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|p| {
+            p["status"]["containerStatuses"][0]["lastState"]["terminated"]["reason"] == "OOMKilled"
+        })
+        .expect("an OOMKilled pod");
+    assert_eq!(
+        killed["status"]["containerStatuses"][0]["lastState"]["terminated"]["exitCode"],
+        137
+    );
+    let table = until(
+        kc,
+        "beta",
+        &["-n", "shop", "get", "pods", "-l", "app=batch"],
+        "CrashLoopBackOff",
+        |o| o.contains("CrashLoopBackOff"),
+    )
+    .await;
+    assert!(
+        table
+            .lines()
+            .skip(1)
+            .all(|l| l.contains("CrashLoopBackOff") || l.contains("Running")),
+        "{table}"
+    );
+}

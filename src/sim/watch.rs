@@ -168,6 +168,8 @@ pub fn handle(
         loop {
             tokio::select! {
                 _ = &mut deadline => return,
+                // The client went away (or the fleet stopped).
+                _ = tx.closed() => return,
                 _ = tick.tick() => {
                     let f = region.faults().clone();
                     if bookmarks && !f.stall_watches && tx.send(bookmark(kind, last_rv)).await.is_err() {
