@@ -49,6 +49,10 @@ pub async fn build(spec: &ClientSpec) -> Result<Client, String> {
     config.connect_timeout = Some(Duration::from_secs(10));
     // watches are bounded by timeoutSeconds and our own silence detector
     config.read_timeout = Some(Duration::from_secs(330));
+    // Retries belong to the list/watch loop, which backs off with jitter and
+    // shows them on the region's badge; kube's own layer would retry 429/503
+    // up to 15 times out of sight.
+    config.default_retry = false;
     Client::try_from(config).map_err(|e| explain(&spec.context, &e.to_string()))
 }
 
