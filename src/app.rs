@@ -124,8 +124,19 @@ pub async fn run_demo(args: CockpitArgs, demo: DemoArgs) -> Result<ExitCode, Str
         scenario = scenario.with_time_scale(scale);
     }
     let fleet = crate::sim::Fleet::start(scenario, None).await?;
+    let (regions, specs) = fleet_regions(&fleet)?;
+    let result = run_cockpit(settings, regions, specs).await;
+    drop(fleet);
+    result
+}
+
+/// Every region of a simulated fleet, and how to reach it (the kubeconfig
+/// stays in memory). Used by `demo`, the integration tests and benchmarks.
+pub fn fleet_regions(
+    fleet: &crate::sim::Fleet,
+) -> Result<(Vec<RegionConfig>, Vec<ClientSpec>), String> {
     let kubeconfig = kube::config::Kubeconfig::from_yaml(&fleet.kubeconfig_yaml())
-        .map_err(|e| format!("the demo fleet's kubeconfig: {e}"))?;
+        .map_err(|e| format!("the simulated fleet's kubeconfig: {e}"))?;
     let regions: Vec<RegionConfig> = fleet
         .regions()
         .iter()
@@ -143,9 +154,7 @@ pub async fn run_demo(args: CockpitArgs, demo: DemoArgs) -> Result<ExitCode, Str
             namespaces: Vec::new(),
         })
         .collect();
-    let result = run_cockpit(settings, regions, specs).await;
-    drop(fleet);
-    result
+    Ok((regions, specs))
 }
 
 /// Config, keymap and theme, as `check-config` checks them; NO_COLOR and

@@ -75,23 +75,8 @@ async fn start_on(scenario: Scenario, before: impl FnOnce(&Fleet), refused: &[&s
         }
     }
     let names: Vec<String> = fleet.regions().iter().map(|r| r.name.clone()).collect();
-    let regions: Vec<RegionConfig> = fleet
-        .regions()
-        .iter()
-        .map(|r| RegionConfig {
-            name: r.name.clone(),
-            context: r.context.clone(),
-            ..RegionConfig::default()
-        })
-        .collect();
-    let specs = regions
-        .iter()
-        .map(|r| ClientSpec {
-            kubeconfig: KubeconfigSource::Inline(Box::new(kubeconfig.clone())),
-            context: r.context.clone(),
-            namespaces: Vec::new(),
-        })
-        .collect();
+    let (regions, specs) =
+        pitwall::app::fleet_regions(&fleet).unwrap_or_else(|e| panic!("fleet regions: {e}"));
     let cockpit = Cockpit::new(
         &regions,
         Keymap::default(),

@@ -10,7 +10,6 @@ use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::config::Kubeconfig;
 use kube::Client;
 use pitwall::app::Cockpit;
-use pitwall::config::RegionConfig;
 use pitwall::incident::probes::ProbeRow;
 use pitwall::incident::triage::Problem;
 use pitwall::incident::workloads::ProbeKind;
@@ -47,23 +46,8 @@ async fn start() -> Harness {
     let kubeconfig = Kubeconfig::from_yaml(&fleet.kubeconfig_yaml())
         .unwrap_or_else(|e| panic!("simulator kubeconfig: {e}"));
     let names: Vec<String> = fleet.regions().iter().map(|r| r.name.clone()).collect();
-    let regions: Vec<RegionConfig> = fleet
-        .regions()
-        .iter()
-        .map(|r| RegionConfig {
-            name: r.name.clone(),
-            context: r.context.clone(),
-            ..RegionConfig::default()
-        })
-        .collect();
-    let specs = regions
-        .iter()
-        .map(|r| ClientSpec {
-            kubeconfig: KubeconfigSource::Inline(Box::new(kubeconfig.clone())),
-            context: r.context.clone(),
-            namespaces: Vec::new(),
-        })
-        .collect();
+    let (regions, specs) =
+        pitwall::app::fleet_regions(&fleet).unwrap_or_else(|e| panic!("fleet regions: {e}"));
     let cockpit = Cockpit::new(
         &regions,
         Keymap::default(),
