@@ -106,8 +106,13 @@ pub struct PodStore {
     /// Per region: rows received since the current list started.
     listed: Vec<usize>,
     view: Vec<u32>,
-    /// Scratch for `refresh_view`: which slots the previous view held.
+    /// Scratch for `refresh_view`: one flag per slot.
     placed: Vec<bool>,
+    /// Slots to put back in place at the next refresh (bounded; past the
+    /// bound the view is rebuilt instead).
+    moved: Vec<u32>,
+    /// The next refresh rebuilds the whole view (new spec, many changes).
+    rebuild: bool,
     view_spec: ViewSpec,
     view_dirty: bool,
 }
@@ -119,6 +124,7 @@ impl PodStore {
             generation: vec![HashMap::new(); regions],
             listed: vec![0; regions],
             view_dirty: true,
+            rebuild: true,
             ..PodStore::default()
         }
     }
@@ -164,11 +170,12 @@ impl PodStore {
             let old = self.slots[slot as usize].as_ref();
             // a storm of updates mostly leaves the view as it is: keep it
             // (the table reads the new row through its slot)
-            if old.is_none_or(|old| changes_view(&self.view_spec, old, &row)) {
-                self.view_dirty = true;
-            }
+            let moves = old.is_none_or(|old| changes_view(&self.view_spec, old, &row));
             self.slots[slot as usize] = Some(row);
             self.seen[slot as usize] = generation;
+            if moves {
+                self.moved(slot);
+            }
             return;
         }
         let uid = row.uid.clone();
@@ -185,7 +192,7 @@ impl PodStore {
             }
         };
         self.index[region].insert(uid, slot);
-        self.view_dirty = true;
+        self.moved(slot);
     }
 
     pub fn delete(&mut self, region: RegionId, uid: &str) {
@@ -194,7 +201,7 @@ impl PodStore {
         };
         self.slots[slot as usize] = None;
         self.free.push(slot);
-        self.view_dirty = true;
+        self.moved(slot);
     }
 
     /// A (re)list of `namespace` (or all) begins: rows stay until
@@ -261,6 +268,7 @@ impl PodStore {
         if spec != self.view_spec {
             self.view_spec = spec;
             self.view_dirty = true;
+            self.rebuild = true;
         }
     }
 
@@ -273,7 +281,10 @@ impl PodStore {
         &self.view
     }
 
-    /// Rebuilds the view when rows or the spec changed; cheap otherwise.
+    /// Brings the view up to date. A few changed rows are taken out and
+    /// put back in place by binary search (a storm costs about a pass over
+    /// the slot ids per frame, not a sort); a new spec or many changes
+    /// rebuild it.
     pub fn refresh_view(&mut self, now: Timestamp, region_names: &[String]) {
         if !self.view_dirty {
             return;
@@ -307,31 +318,9 @@ impl PodStore {
                     })
             })
         };
-        // Start from the previous order, new rows at the end: the stable
-        // sort below finds the presorted runs, so a few changed rows cost
-        // about one pass over the view instead of a full sort.
-        let previous = std::mem::take(&mut self.view);
-        let mut placed = std::mem::take(&mut self.placed);
-        placed.clear();
-        placed.resize(slots.len(), false);
-        let mut view = Vec::with_capacity(previous.len() + 16);
-        for slot in previous {
-            if placed.get(slot as usize) == Some(&false) {
-                placed[slot as usize] = true;
-                if keep(slot) {
-                    view.push(slot);
-                }
-            }
-        }
-        for slot in 0..slots.len() as u32 {
-            if !placed[slot as usize] && keep(slot) {
-                view.push(slot);
-            }
-        }
-        self.placed = placed;
-        let key = |slot: &u32| slots[*slot as usize].as_ref();
-        view.sort_by(|a, b| {
-            let (Some(a), Some(b)) = (key(a), key(b)) else {
+        let order = |a: &u32, b: &u32| -> Ordering {
+            let (Some(a), Some(b)) = (slots[*a as usize].as_ref(), slots[*b as usize].as_ref())
+            else {
                 return Ordering::Equal;
             };
             let ord = compare(spec.sort, a, b, now, region_names).then_with(|| tie_break(a, b));
@@ -340,8 +329,71 @@ impl PodStore {
             } else {
                 ord
             }
-        });
+        };
+        let mut marked = std::mem::take(&mut self.placed);
+        marked.clear();
+        marked.resize(slots.len(), false);
+        let mut view = std::mem::take(&mut self.view);
+        if std::mem::take(&mut self.rebuild) {
+            // Start from the previous order, new rows at the end: the stable
+            // sort finds the presorted runs.
+            let previous = std::mem::take(&mut view);
+            for slot in previous {
+                if marked.get(slot as usize) == Some(&false) {
+                    marked[slot as usize] = true;
+                    if keep(slot) {
+                        view.push(slot);
+                    }
+                }
+            }
+            for slot in 0..slots.len() as u32 {
+                if !marked[slot as usize] && keep(slot) {
+                    view.push(slot);
+                }
+            }
+            view.sort_by(order);
+        } else {
+            // Take the moved rows out, then put back those still shown.
+            for &slot in &self.moved {
+                marked[slot as usize] = true;
+            }
+            view.retain(|slot| !marked[*slot as usize]);
+            let mut back = Vec::with_capacity(self.moved.len());
+            for &slot in &self.moved {
+                if std::mem::take(&mut marked[slot as usize]) && keep(slot) {
+                    back.push(slot);
+                }
+            }
+            back.sort_by(order);
+            let mut merged = Vec::with_capacity(view.len() + back.len());
+            let mut from = 0;
+            for slot in back {
+                let at = from + view[from..].partition_point(|v| order(v, &slot).is_lt());
+                merged.extend_from_slice(&view[from..at]);
+                merged.push(slot);
+                from = at;
+            }
+            merged.extend_from_slice(&view[from..]);
+            view = merged;
+        }
+        self.moved.clear();
+        self.placed = marked;
         self.view = view;
+    }
+
+    /// `slot` changed in a way that can move it in (or out of) the view.
+    fn moved(&mut self, slot: u32) {
+        self.view_dirty = true;
+        if self.rebuild {
+            return;
+        }
+        // past a quarter of the rows a rebuild is cheaper (and this stays bounded)
+        if self.moved.len() >= self.slots.len() / 4 + 64 {
+            self.rebuild = true;
+            self.moved.clear();
+        } else {
+            self.moved.push(slot);
+        }
     }
 }
 
@@ -548,7 +600,7 @@ mod tests {
         let mut rng = fastrand::Rng::with_seed(11);
         let mut s = PodStore::new(2);
         let statuses = ["Running", "Pending", "CrashLoopBackOff", "Completed"];
-        for step in 0..400 {
+        for step in 0..2000 {
             let region = rng.usize(..2);
             let n = rng.usize(..60);
             let mut p = pod(region, &format!("ns{}", n % 5), &format!("p{n}"));
@@ -567,6 +619,10 @@ mod tests {
                         ..ViewSpec::default()
                     });
                 }
+            }
+            // refresh after one change or after several
+            if rng.u8(..3) > 0 {
+                continue;
             }
             s.refresh_view(0, &names_of);
             let spec = s.view_spec().clone();
