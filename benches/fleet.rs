@@ -736,6 +736,7 @@ async fn p4_storm(plan: &Plan, regions: &[RegionConfig], specs: &[ClientSpec]) {
     let relists_before: u64 = d.stats.list_starts.iter().sum();
     let upserts_before = d.stats.upserts;
     let rss_before = rss_kb().unwrap_or(0);
+    let cpu_before = cpu_seconds();
     let t = Instant::now();
     let end = t + plan.storm;
     let injector = spawn_keys(d.key_tx.clone(), end);
@@ -756,6 +757,10 @@ async fn p4_storm(plan: &Plan, regions: &[RegionConfig], specs: &[ClientSpec]) {
         row("P4", &name, &e, target, None);
         return;
     }
+    let cpu = match (cpu_before, cpu_seconds()) {
+        (Some(a), Some(b)) => format!("{:.0} % of a core", (b - a) / secs * 100.0),
+        _ => "CPU unreadable".into(),
+    };
     let rss_after = rss_kb().unwrap_or(0);
     rss_max = rss_max.max(rss_after);
     let relists = d.stats.list_starts.iter().sum::<u64>() - relists_before;
@@ -771,7 +776,7 @@ async fn p4_storm(plan: &Plan, regions: &[RegionConfig], specs: &[ClientSpec]) {
         "P4",
         &name,
         &format!(
-            "{rate:.0} updates/s arrived; frame median {} p99 {} ({frames} frames); key -> frame median {} p99 {} ({keys} keys); {relists} relists; RSS {:.1} -> max {:.1} MB ({growth:+.1} %)",
+            "{rate:.0} updates/s arrived, cockpit {cpu}; frame median {} p99 {} ({frames} frames); key -> frame median {} p99 {} ({keys} keys); {relists} relists; RSS {:.1} -> max {:.1} MB ({growth:+.1} %)",
             fmt_ms(frame_p50),
             fmt_ms(frame_p99),
             fmt_ms(key_p50),
