@@ -346,7 +346,10 @@ impl Driver {
         mut done: impl FnMut(&Driver) -> bool,
     ) -> Result<bool, String> {
         loop {
-            if self.dirty && self.last_draw.is_none_or(|t| t.elapsed() >= app::FRAME) {
+            let key_pressed = !self.stats.pending_keys.is_empty();
+            if self.dirty
+                && (key_pressed || self.last_draw.is_none_or(|t| t.elapsed() >= app::FRAME))
+            {
                 self.draw()?;
                 if done(self) {
                     return Ok(true);
