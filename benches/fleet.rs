@@ -831,6 +831,7 @@ fn p5_large_table(plan: &Plan) {
     for region in 0..regions.len() {
         cockpit.handle(Msg::RegionHealth {
             region,
+            feed: "pods",
             health: Health::Live,
         });
         cockpit.handle(Msg::Pods {

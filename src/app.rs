@@ -6,8 +6,7 @@
 //! tests and benchmarks drive exactly what the terminal shows.
 
 use crate::cli::{CockpitArgs, DemoArgs};
-use crate::config::{self, Config, RegionConfig};
-use crate::diagnostic::Diagnostic;
+use crate::config::{self, RegionConfig, Settings};
 use crate::effects;
 use crate::keymap::Keymap;
 use crate::model::Timestamp;
@@ -90,41 +89,36 @@ pub fn client_specs(regions: &[RegionConfig], fallback: Option<&PathBuf>) -> Vec
 
 /// The cockpit on the configured regions (or every kubeconfig context).
 pub async fn run(args: CockpitArgs) -> Result<ExitCode, String> {
-    let (config, mut diags) = match config::load(args.config.as_deref()) {
-        Ok(c) => (c, Vec::new()),
-        Err(d) => (Config::default(), d),
-    };
-    let mut regions = config.regions.clone();
+    let settings = load_settings(&args);
+    let regions =
+        config::resolve_regions(&settings.config, args.kubeconfig.as_deref(), &args.context)
+            .map_err(|d| {
+                let mut msg = String::from("no regions to watch: ");
+                msg.push_str(&d.to_string());
+                if !msg.contains("pitwall demo") {
+                    msg.push_str("\n(try `pitwall demo` for a simulated fleet)");
+                }
+                msg
+            })?;
     if regions.is_empty() {
-        regions = match config::regions_from_kubeconfig(args.kubeconfig.as_deref(), &args.context) {
-            Ok(r) => r,
-            Err(d) => {
-                diags.push(d);
-                Vec::new()
-            }
-        };
-    } else if !args.context.is_empty() {
-        regions.retain(|r| args.context.contains(&r.context));
-    }
-    if regions.is_empty() {
-        let mut msg = String::from(
-            "no regions configured and no kubeconfig contexts found; try `pitwall demo` for a simulated fleet",
-        );
-        for d in &diags {
-            msg.push_str(&format!("\n  {d}"));
-        }
-        return Err(msg);
+        return Err("no regions configured and no kubeconfig contexts found; \
+             try `pitwall demo` for a simulated fleet"
+            .into());
     }
     let specs = client_specs(&regions, args.kubeconfig.as_ref());
-    run_cockpit(&args, &config, regions, specs, diags).await
+    run_cockpit(settings, regions, specs).await
 }
 
 /// The cockpit on the embedded simulated fleet.
 pub async fn run_demo(args: CockpitArgs, demo: DemoArgs) -> Result<ExitCode, String> {
-    let scenario = match &demo.scenario {
+    let settings = load_settings(&args);
+    let mut scenario = match &demo.scenario {
         Some(path) => crate::sim::Scenario::load(path)?,
         None => crate::sim::Scenario::demo(),
     };
+    if let Some(scale) = demo.time_scale {
+        scenario = scenario.with_time_scale(scale);
+    }
     let fleet = crate::sim::Fleet::start(scenario, None).await?;
     let kubeconfig = kube::config::Kubeconfig::from_yaml(&fleet.kubeconfig_yaml())
         .map_err(|e| format!("the demo fleet's kubeconfig: {e}"))?;
@@ -145,10 +139,20 @@ pub async fn run_demo(args: CockpitArgs, demo: DemoArgs) -> Result<ExitCode, Str
             namespaces: Vec::new(),
         })
         .collect();
-    let config = config::load(args.config.as_deref()).unwrap_or_default();
-    let result = run_cockpit(&args, &config, regions, specs, Vec::new()).await;
+    let result = run_cockpit(settings, regions, specs).await;
     drop(fleet);
     result
+}
+
+/// Config, keymap and theme, as `check-config` checks them; NO_COLOR and
+/// TERM=dumb force monochrome.
+fn load_settings(args: &CockpitArgs) -> Settings {
+    let colors = if mono_requested() {
+        ColorSupport::Mono
+    } else {
+        ColorSupport::detect()
+    };
+    config::load_settings(args, colors)
 }
 
 /// NO_COLOR (any non-empty value) or TERM=dumb: no colour escapes at all.
@@ -188,34 +192,25 @@ fn init_logging(file: &File) {
 }
 
 async fn run_cockpit(
-    args: &CockpitArgs,
-    config: &Config,
+    settings: Settings,
     regions: Vec<RegionConfig>,
     specs: Vec<ClientSpec>,
-    mut diags: Vec<Diagnostic>,
 ) -> Result<ExitCode, String> {
     let log = open_log();
-    if let Some((file, _)) = &log {
+    if let Some((file, path)) = &log {
         init_logging(file);
+        tracing::info!(regions = regions.len(), log = %path.display(), "pitwall starting");
     }
-    let mono = mono_requested();
-    let colors = if mono {
-        ColorSupport::Mono
-    } else {
-        ColorSupport::detect()
-    };
-    let theme = if mono {
-        "mono".to_string()
-    } else {
-        args.theme.clone().unwrap_or(config.theme.clone())
-    };
-    let (styles, theme_diags) = Styles::load(&theme, None, colors);
-    let keymap_name = args.keymap.clone().unwrap_or(config.keymap.clone());
-    let (keymap, keymap_diags) = Keymap::load(&keymap_name, None);
-    diags.extend(theme_diags);
-    diags.extend(keymap_diags);
-
+    let Settings {
+        config,
+        keymap,
+        styles,
+        colors,
+        diagnostics: diags,
+    } = settings;
+    let mono = colors == ColorSupport::Mono;
     let mut cockpit = Cockpit::new(&regions, keymap, styles, wall_now());
+    cockpit.state.ui.layout = config.layout.clone();
     if !diags.is_empty() {
         cockpit.handle(Msg::Diagnostics(diags));
     }
@@ -227,8 +222,11 @@ async fn run_cockpit(
         Some((file, _)) => tui::StderrRedirect::to(file).ok(),
         None => None,
     };
-    tui::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
-    let result = match tui::new_terminal(mono || colors == ColorSupport::Mono) {
+    if let Err(e) = tui::enter() {
+        tui::restore();
+        return Err(format!("cannot set up the terminal: {e}"));
+    }
+    let result = match tui::new_terminal(mono) {
         Ok(mut term) => {
             let size = term.size().unwrap_or_default();
             cockpit.handle(Msg::Resize(size.width, size.height));
@@ -245,6 +243,7 @@ async fn run_cockpit(
     };
     tui::restore();
     drop(_stderr);
+    tracing::info!("pitwall stopped");
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) => Err(format!("terminal error: {e}")),
@@ -351,5 +350,61 @@ async fn event_loop(
                 other => effects::spawn(other, clients, &tx),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::msg::PodUpdate;
+
+    fn cockpit() -> Cockpit {
+        let regions = [RegionConfig {
+            name: "eu".into(),
+            context: "eu".into(),
+            ..RegionConfig::default()
+        }];
+        Cockpit::new(&regions, Keymap::default(), Styles::default(), wall_now())
+    }
+
+    #[test]
+    fn an_idle_cockpit_sets_no_timer_at_all() {
+        let c = cockpit();
+        assert_eq!(next_wake(&c, false, Some(Instant::now())), None);
+    }
+
+    #[test]
+    fn visible_ages_wake_when_they_change_and_toasts_at_expiry() {
+        let mut c = cockpit();
+        let created = wall_now() - 30;
+        let row = crate::model::PodRow {
+            uid: "u".into(),
+            name: "p".into(),
+            created,
+            ..Default::default()
+        };
+        c.handle(Msg::Pods {
+            region: 0,
+            update: PodUpdate::ListPage(vec![row]),
+        });
+        let mut term = Terminal::new(ratatui::backend::TestBackend::new(80, 24))
+            .unwrap_or_else(|e| panic!("{e}"));
+        c.draw(&mut term).unwrap_or_else(|e| panic!("{e}"));
+        let now = Instant::now();
+        // "<1m" becomes "1m" about 30 s from now: the loop wakes for that, not before
+        let wake = next_wake(&c, false, Some(now)).unwrap_or(now);
+        assert!(
+            wake > now && wake <= now + Duration::from_secs(32),
+            "{:?}",
+            wake - now
+        );
+        c.state
+            .ui
+            .toast(crate::state::ToastLevel::Info, "hi", wall_now());
+        let toast_wake = next_wake(&c, false, Some(now)).unwrap_or(now);
+        assert!(toast_wake > now && toast_wake <= wake);
+        // owed a frame: the next frame slot, never later than one frame away
+        let due = next_wake(&c, true, Some(now)).unwrap_or(now + Duration::from_secs(9));
+        assert!(due <= now + FRAME);
     }
 }

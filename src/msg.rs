@@ -16,11 +16,19 @@ pub enum Msg {
         region: RegionId,
         update: PodUpdate,
     },
+    /// The health of one feed of a region (`"pods"`, `"events"`, or
+    /// `"client"` for connecting); the badge shows the worst feed.
     RegionHealth {
         region: RegionId,
+        feed: &'static str,
         health: Health,
     },
-    /// The full object asked for by a describe, as pretty JSON.
+    /// Events and workloads of one region for the probes and triage panes.
+    Incident {
+        region: RegionId,
+        update: crate::incident::IncidentUpdate,
+    },
+    /// The full object asked for by a describe, as YAML.
     Described {
         region: RegionId,
         namespace: String,
@@ -33,27 +41,33 @@ pub enum Msg {
     Tick(Timestamp),
 }
 
-/// A step of one region's pod stream.
+/// A step of one region's stream of one kind (rows of type `R`).
 #[derive(Debug, Clone)]
-pub enum PodUpdate {
+pub enum Update<R> {
     /// A (re)list of one namespace (or all) begins; rows already held stay
     /// until `ListDone`.
     ListStart { namespace: Option<String> },
     /// One page of the list.
-    ListPage(Vec<PodRow>),
+    ListPage(Vec<R>),
     /// The list is complete: rows in its scope not seen since `ListStart`
     /// are gone.
     ListDone { namespace: Option<String> },
     /// Watch events, in order.
-    Changes(Vec<PodChange>),
+    Changes(Vec<Change<R>>),
 }
 
+/// Upserts are nearly every change, so boxing the row would only add an
+/// allocation per event.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
-pub enum PodChange {
-    Upsert(PodRow),
+pub enum Change<R> {
+    Upsert(R),
     /// By uid.
     Delete(String),
 }
+
+pub type PodUpdate = Update<PodRow>;
+pub type PodChange = Change<PodRow>;
 
 /// What a region's header badge says. The screen never shows stale data as
 /// live: anything but `Live` marks the region's rows as stale.
@@ -83,5 +97,19 @@ pub enum Health {
 impl Health {
     pub fn is_live(&self) -> bool {
         matches!(self, Health::Live)
+    }
+
+    /// Higher is worse: the badge shows the worst of a region's feeds.
+    pub fn severity(&self) -> u8 {
+        match self {
+            Health::Live => 0,
+            Health::Syncing => 1,
+            Health::Connecting => 2,
+            Health::Stale { .. } => 3,
+            Health::Unreachable(_) => 4,
+            Health::Forbidden(_) => 5,
+            Health::Unauthorized(_) => 6,
+            Health::Error(_) => 7,
+        }
     }
 }

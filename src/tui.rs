@@ -145,10 +145,11 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 /// Raw mode, alternate screen, hidden cursor.
 pub fn enter() -> io::Result<()> {
     enable_raw_mode()?;
+    // from here on `restore` must undo whatever part succeeded
+    ACTIVE.store(true, Ordering::SeqCst);
     let mut out = io::stdout();
     out.execute(EnterAlternateScreen)?;
     out.execute(Hide)?;
-    ACTIVE.store(true, Ordering::SeqCst);
     Ok(())
 }
 
@@ -173,12 +174,19 @@ pub fn new_terminal(strip_color: bool) -> io::Result<Term> {
     Terminal::new(CrosstermBackend::new(out))
 }
 
-/// Restores the terminal before the default panic message is printed.
+/// Restores the terminal before the default panic message is printed, when
+/// the panic is on the UI thread (the loop runs in `block_on` on `main`).
+/// A panic in a background task is only logged: the task's region reports
+/// the failure and the cockpit keeps its screen.
 pub fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        restore();
-        StderrRedirect::restore_global();
+        if std::thread::current().name() == Some("main") {
+            restore();
+            StderrRedirect::restore_global();
+        } else {
+            tracing::error!("panic in a background task: {info}");
+        }
         previous(info);
     }));
 }
@@ -261,5 +269,59 @@ mod tests {
         let mut plain = Output::new(Vec::new(), false);
         plain.write_all(b"\x1b[38;2;1;2;3mx").unwrap_or_default();
         assert_eq!(plain.inner, b"\x1b[38;2;1;2;3mx".to_vec());
+    }
+
+    /// What ratatui's crossterm backend really writes for a coloured frame,
+    /// through the filter: text and attributes, no colour at all.
+    #[test]
+    fn a_coloured_frame_through_the_backend_has_no_colour_sgr() {
+        use ratatui::style::{Color, Modifier, Style};
+        use ratatui::widgets::Paragraph;
+        #[derive(Clone, Default)]
+        struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                self.0.borrow_mut().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let out = Shared::default();
+        let backend = CrosstermBackend::new(Output::new(out.clone(), true));
+        let mut term = match Terminal::with_options(
+            backend,
+            ratatui::TerminalOptions {
+                viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 20, 2)),
+            },
+        ) {
+            Ok(t) => t,
+            Err(e) => panic!("{e}"),
+        };
+        let style = Style::default()
+            .fg(Color::Red)
+            .bg(Color::Rgb(1, 2, 3))
+            .underline_color(Color::Indexed(200))
+            .add_modifier(Modifier::BOLD);
+        let drawn = term.draw(|f| f.render_widget(Paragraph::new("alert").style(style), f.area()));
+        assert!(drawn.is_ok());
+        let bytes = out.0.borrow().clone();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.contains("alert"));
+        let sgr = regex::Regex::new(r"\x1b\[([0-9;:]*)m").unwrap_or_else(|e| panic!("{e}"));
+        let mut saw_bold = false;
+        for cap in sgr.captures_iter(&text) {
+            for p in cap[1].split([';', ':']).filter(|p| !p.is_empty()) {
+                let n: u32 = p.parse().unwrap_or(0);
+                assert!(
+                    !matches!(n, 30..=39 | 40..=49 | 58 | 59 | 90..=97 | 100..=107),
+                    "colour parameter {n} in {:?}",
+                    &cap[0]
+                );
+                saw_bold |= n == 1;
+            }
+        }
+        assert!(saw_bold, "attributes still pass: {text:?}");
     }
 }

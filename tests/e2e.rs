@@ -196,9 +196,33 @@ fn demo_command() -> String {
     format!("{BIN} demo")
 }
 
+/// The inside of the Pods pane's box (the triage and probes panes beside
+/// it also mention regions and `x/y`), or the whole screen without one.
+fn pods_pane(screen: &str) -> String {
+    let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    let found = lines.iter().enumerate().find_map(|(i, l)| {
+        let start = (0..l.len()).find(|&c| l[c..].starts_with(&['┌', ' ', 'P', 'o', 'd', 's']))?;
+        let end = (start + 1..l.len()).find(|&c| l[c] == '┐')?;
+        Some((i, start, end))
+    });
+    let Some((top, start, end)) = found else {
+        return screen.to_string();
+    };
+    let mut out = String::new();
+    for l in &lines[top + 1..] {
+        if l.get(start) == Some(&'└') {
+            break;
+        }
+        let inner: String = l.iter().skip(start + 1).take(end - start - 1).collect();
+        out.push_str(&inner);
+        out.push('\n');
+    }
+    out
+}
+
 /// Lines of the screen that are pod rows of the demo fleet.
-fn pod_rows(screen: &str) -> Vec<&str> {
-    screen
+fn pod_rows(screen: &str) -> Vec<String> {
+    pods_pane(screen)
         .lines()
         .filter(|l| {
             DEMO_REGIONS.iter().any(|r| l.contains(r)) && (l.contains("Running") || l.contains('/'))
@@ -208,6 +232,7 @@ fn pod_rows(screen: &str) -> Vec<&str> {
                 w.matches('/').count() == 1 && w.chars().all(|c| c.is_ascii_digit() || c == '/')
             })
         })
+        .map(String::from)
         .collect()
 }
 

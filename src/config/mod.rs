@@ -1,11 +1,22 @@
 //! The user's config file: regions, theme, keymap, layout, read-only.
 //!
-//! INTERFACE (fixed; the implementation behind it is being written):
+//! Parsing is by hand over a span-keeping TOML tree (`spanned`), so every
+//! unknown key, wrong type or bad value is reported with its line and column,
+//! and all problems of a file are reported at once.
+
+mod file;
+mod kubeconfig;
+mod layout;
+mod settings;
+pub mod spanned;
+
+pub use file::{parse, region_field_position};
+pub use kubeconfig::context_names as kubeconfig_contexts;
+pub use layout::{Layout, NarrowLayout, Pane};
+pub use settings::{keymap_choice, load_settings, resolve_regions, theme_choice, Settings};
 
 use crate::diagnostic::Diagnostic;
 use std::path::{Path, PathBuf};
-
-pub mod spanned;
 
 /// One region = one kube context, streamed on its own.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -31,6 +42,8 @@ pub struct Config {
     pub keymap: String,
     /// Refuse every mutating action.
     pub read_only: bool,
+    /// Which panes show, and how they collapse on narrow terminals.
+    pub layout: Layout,
 }
 
 impl Default for Config {
@@ -40,6 +53,7 @@ impl Default for Config {
             theme: "default".into(),
             keymap: "default".into(),
             read_only: false,
+            layout: Layout::default(),
         }
     }
 }
@@ -56,15 +70,63 @@ pub fn default_config_path() -> Option<PathBuf> {
 
 /// Reads `path`, or the default path when `None`. A missing default file is
 /// not an error (`Ok(Config::default())`); a missing named file is.
-pub fn load(_path: Option<&Path>) -> Result<Config, Vec<Diagnostic>> {
-    Ok(Config::default())
+pub fn load(path: Option<&Path>) -> Result<Config, Vec<Diagnostic>> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => match default_config_path() {
+            Some(p) if p.exists() => p,
+            _ => return Ok(Config::default()),
+        },
+    };
+    let file = path.display().to_string();
+    let source = read_text_file(&path)
+        .map_err(|e| vec![Diagnostic::new(&file, format!("cannot read config: {e}"))])?;
+    parse(&file, &source, path.parent())
 }
 
 /// Every context of the kubeconfig (`path` or the default search) as a
 /// region named after it; `only` narrows to those contexts (`--context a,b`).
 pub fn regions_from_kubeconfig(
-    _path: Option<&Path>,
-    _only: &[String],
+    path: Option<&Path>,
+    only: &[String],
 ) -> Result<Vec<RegionConfig>, Diagnostic> {
-    Ok(Vec::new())
+    kubeconfig::regions(path, only)
 }
+
+/// `~/x` with the home directory; `None` when there is no home to use.
+pub(crate) fn expand_home(path: &str) -> Option<PathBuf> {
+    match path.strip_prefix("~/") {
+        Some(rest) => directories::BaseDirs::new().map(|d| d.home_dir().join(rest)),
+        None if path == "~" => directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf()),
+        None => Some(PathBuf::from(path)),
+    }
+}
+
+/// Files users edit are small; anything bigger is a mistake (a wrong path,
+/// a device) that must not eat memory.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// A config, keymap or theme file as text, refusing anything over
+/// `MAX_FILE_BYTES`.
+pub fn read_text_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {} KiB",
+            MAX_FILE_BYTES / 1024
+        )));
+    }
+    Ok(text)
+}
+
+/// A shipped name or a path, as `theme =`, `keymap =` and the flags take.
+pub fn looks_like_path(name: &str) -> bool {
+    name.contains('/') || name.contains(std::path::MAIN_SEPARATOR) || name.ends_with(".toml")
+}
+
+#[cfg(test)]
+mod tests;

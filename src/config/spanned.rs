@@ -49,7 +49,14 @@ pub fn parse(file: &str, source: &str) -> Result<Entries, Diagnostic> {
             )),
         },
         Err(e) => {
-            let message = e.message().trim().to_string();
+            // toml's messages run over several lines; a diagnostic is one.
+            let message = e
+                .message()
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join("; ");
             let d = Diagnostic::new(file, format!("invalid TOML: {message}"));
             Err(match e.span() {
                 Some(span) => d.at_offset(source, span.start),

@@ -4,7 +4,7 @@ use kube::api::GetParams;
 use kube::core::Request;
 use kube::Client;
 
-/// The pod as pretty JSON, without `managedFields` (as kubectl hides them).
+/// The pod as YAML, without `managedFields` (as kubectl hides them).
 pub async fn fetch_pod(client: &Client, namespace: &str, name: &str) -> Result<String, String> {
     let req = Request::new(format!("/api/v1/namespaces/{namespace}/pods"))
         .get(name, &GetParams::default())
@@ -16,5 +16,5 @@ pub async fn fetch_pod(client: &Client, namespace: &str, name: &str) -> Result<S
     if let Some(meta) = value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
         meta.remove("managedFields");
     }
-    serde_json::to_string_pretty(&value).map_err(|e| e.to_string())
+    serde_saphyr::to_string(&value).map_err(|e| format!("cannot render as YAML: {e}"))
 }

@@ -6,14 +6,17 @@
 pub mod events;
 mod lean;
 pub mod pods;
+pub mod present;
 pub mod probes;
 pub mod triage;
+pub mod view;
 pub mod workloads;
 
 use crate::model::{EventRow, PodRow, RegionId, Timestamp, WorkloadKind};
+use crate::msg::{Change, Update};
 use pods::{PodIndex, WorkloadKey};
 use probes::{ProbeBook, ProbeDetail, ProbeKey, ProbeRow};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use triage::{RegionState, TriageInput, TriageItem};
 use workloads::WorkloadInfo;
 
@@ -21,6 +24,34 @@ pub use lean::parse_time;
 
 /// Most workloads kept (Deployments + StatefulSets over all regions).
 pub const MAX_WORKLOADS: usize = 50_000;
+
+/// One stream of rows per region; relists are tracked per feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Feed {
+    Pods,
+    Events,
+    Deployments,
+    StatefulSets,
+}
+
+/// A step of one region's incident feeds (built on the source task by
+/// `sources::feed`), in the same shape as the pod stream's updates.
+#[derive(Debug, Clone)]
+pub enum IncidentUpdate {
+    Events(Update<EventRow>),
+    Workloads(WorkloadKind, Update<WorkloadInfo>),
+}
+
+impl Feed {
+    pub fn name(self) -> &'static str {
+        match self {
+            Feed::Pods => "pods",
+            Feed::Events => "events",
+            Feed::Deployments => "deployments",
+            Feed::StatefulSets => "statefulsets",
+        }
+    }
+}
 
 /// Everything the incident panes read. The loop calls the `apply_*`
 /// methods as source messages arrive and `probe_rows` / `triage` when it
@@ -32,6 +63,11 @@ pub struct IncidentState {
     pub workloads: HashMap<WorkloadKey, WorkloadInfo>,
     /// Indexed by `RegionId`; grown on demand.
     pub regions: Vec<RegionState>,
+    /// Relists in progress: what has been seen since the list began, per
+    /// (region, feed, namespace scope; None = all namespaces).
+    relists: HashMap<(RegionId, Feed, Option<String>), HashSet<String>>,
+    /// When each rollout in progress was first seen so.
+    pub rollout_since: HashMap<WorkloadKey, Timestamp>,
 }
 
 pub fn workload_key(info: &WorkloadInfo) -> WorkloadKey {
@@ -47,8 +83,137 @@ pub fn workload_key(info: &WorkloadInfo) -> WorkloadKey {
     }
 }
 
+fn feed_of(kind: WorkloadKind) -> Feed {
+    match kind {
+        WorkloadKind::Deployment => Feed::Deployments,
+        WorkloadKind::StatefulSet => Feed::StatefulSets,
+    }
+}
+
 impl IncidentState {
+    fn mark_seen(&mut self, region: RegionId, feed: Feed, namespace: &str, id: &str) {
+        if self.relists.is_empty() {
+            return;
+        }
+        for scope in [None, Some(namespace.to_string())] {
+            if let Some(seen) = self.relists.get_mut(&(region, feed, scope)) {
+                seen.insert(id.to_string());
+            }
+        }
+    }
+
+    /// A (re)list of `feed` in one region (and namespace scope) begins: what
+    /// is held stays until `list_done`.
+    pub fn list_start(&mut self, region: RegionId, feed: Feed, namespace: Option<&str>) {
+        self.relists
+            .insert((region, feed, namespace.map(String::from)), HashSet::new());
+    }
+
+    /// The list is complete: pods and workloads in its scope that it did not
+    /// contain are gone. (Events need nothing: counts already seen are
+    /// remembered, so a relist adds no failures.)
+    pub fn list_done(&mut self, region: RegionId, feed: Feed, namespace: Option<&str>) {
+        let Some(seen) = self
+            .relists
+            .remove(&(region, feed, namespace.map(String::from)))
+        else {
+            return;
+        };
+        let in_scope =
+            |k: &WorkloadKey| k.region == region && namespace.is_none_or(|ns| ns == k.namespace);
+        match feed {
+            Feed::Pods => {
+                let gone: Vec<String> = self
+                    .pods
+                    .workloads()
+                    .filter(|(k, _)| in_scope(k))
+                    .flat_map(|(_, pods)| pods.keys())
+                    .filter(|uid| !seen.contains(*uid))
+                    .cloned()
+                    .collect();
+                for uid in gone {
+                    self.remove_pod(region, &uid);
+                }
+            }
+            Feed::Events => {}
+            Feed::Deployments | Feed::StatefulSets => {
+                let gone: Vec<WorkloadKey> = self
+                    .workloads
+                    .iter()
+                    .filter(|(k, info)| {
+                        in_scope(k)
+                            && feed_of(info.row.kind) == feed
+                            && !seen.contains(&info.row.uid)
+                    })
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                for k in gone {
+                    self.remove_workload(&k);
+                }
+            }
+        }
+    }
+
+    /// Applies one step of a region's incident feed. Returns true when
+    /// anything shown may have changed.
+    pub fn apply_update(
+        &mut self,
+        region: RegionId,
+        update: IncidentUpdate,
+        now: Timestamp,
+    ) -> bool {
+        match update {
+            IncidentUpdate::Events(u) => match u {
+                Update::ListStart { namespace } => {
+                    self.list_start(region, Feed::Events, namespace.as_deref());
+                    false
+                }
+                Update::ListDone { namespace } => {
+                    self.list_done(region, Feed::Events, namespace.as_deref());
+                    false
+                }
+                Update::ListPage(rows) => rows.iter().fold(false, |c, ev| {
+                    self.mark_seen(region, Feed::Events, &ev.namespace, &ev.uid);
+                    self.apply_event(ev, now) | c
+                }),
+                Update::Changes(changes) => changes.into_iter().fold(false, |c, ch| match ch {
+                    Change::Upsert(ev) => self.apply_event(&ev, now) | c,
+                    Change::Delete(uid) => {
+                        self.remove_event(region, &uid);
+                        c
+                    }
+                }),
+            },
+            IncidentUpdate::Workloads(kind, u) => {
+                let feed = feed_of(kind);
+                match u {
+                    Update::ListStart { namespace } => {
+                        self.list_start(region, feed, namespace.as_deref())
+                    }
+                    Update::ListDone { namespace } => {
+                        self.list_done(region, feed, namespace.as_deref())
+                    }
+                    Update::ListPage(rows) => {
+                        for info in rows {
+                            self.apply_workload(info, now);
+                        }
+                    }
+                    Update::Changes(changes) => {
+                        for ch in changes {
+                            match ch {
+                                Change::Upsert(info) => self.apply_workload(info, now),
+                                Change::Delete(uid) => self.remove_workload_uid(region, kind, &uid),
+                            }
+                        }
+                    }
+                }
+                true
+            }
+        }
+    }
+
     pub fn apply_pod(&mut self, pod: &PodRow, now: Timestamp) {
+        self.mark_seen(pod.region, Feed::Pods, &pod.namespace, &pod.uid);
         self.pods.upsert(pod, now);
     }
 
@@ -67,8 +232,15 @@ impl IncidentState {
         self.probes.remove_event(region, uid);
     }
 
-    pub fn apply_workload(&mut self, info: WorkloadInfo) {
+    pub fn apply_workload(&mut self, info: WorkloadInfo, now: Timestamp) {
+        let r = &info.row;
+        self.mark_seen(r.region, feed_of(r.kind), &r.namespace, &r.uid);
         let key = workload_key(&info);
+        if triage::mid_flight(r) {
+            self.rollout_since.entry(key.clone()).or_insert(now);
+        } else {
+            self.rollout_since.remove(&key);
+        }
         if self.workloads.len() >= MAX_WORKLOADS && !self.workloads.contains_key(&key) {
             return;
         }
@@ -77,6 +249,20 @@ impl IncidentState {
 
     pub fn remove_workload(&mut self, key: &WorkloadKey) {
         self.workloads.remove(key);
+        self.rollout_since.remove(key);
+    }
+
+    /// A watch said this workload was deleted (by uid, as watches do).
+    pub fn remove_workload_uid(&mut self, region: RegionId, kind: WorkloadKind, uid: &str) {
+        let gone: Vec<WorkloadKey> = self
+            .workloads
+            .iter()
+            .filter(|(k, i)| k.region == region && i.row.kind == kind && i.row.uid == uid)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in gone {
+            self.remove_workload(&k);
+        }
     }
 
     pub fn set_region(&mut self, region: RegionId, state: RegionState) {
@@ -108,8 +294,71 @@ impl IncidentState {
                 workloads: &self.workloads,
                 probe_rows,
                 regions: &self.regions,
+                rollout_since: &self.rollout_since,
             },
             now,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incident::pods::tests::pod;
+    use crate::model::WorkloadRow;
+
+    fn deploy(region: RegionId, ns: &str, name: &str) -> WorkloadInfo {
+        WorkloadInfo {
+            row: WorkloadRow {
+                region,
+                kind: WorkloadKind::Deployment,
+                uid: format!("{ns}-{name}"),
+                namespace: ns.into(),
+                name: name.into(),
+                ..WorkloadRow::default()
+            },
+            probes: vec![],
+        }
+    }
+
+    #[test]
+    fn relist_drops_what_disappeared_and_keeps_the_rest() {
+        let mut s = IncidentState::default();
+        for i in 0..3 {
+            s.apply_pod(
+                &pod(0, &format!("a{i}"), &format!("api-1-{i}"), "api", true),
+                0,
+            );
+        }
+        s.apply_pod(&pod(1, "other", "api-1-9", "api", true), 0);
+        s.apply_workload(deploy(0, "shop", "api"), 0);
+        s.apply_workload(deploy(0, "shop", "gone"), 0);
+
+        s.list_start(0, Feed::Pods, None);
+        s.list_start(0, Feed::Deployments, None);
+        s.apply_pod(&pod(0, "a0", "api-1-0", "api", true), 1);
+        s.apply_pod(&pod(0, "a2", "api-1-2", "api", true), 1);
+        s.apply_workload(deploy(0, "shop", "api"), 0);
+        // rows stay until the list completes
+        assert_eq!(s.pods.len(), 4);
+        s.list_done(0, Feed::Pods, None);
+        s.list_done(0, Feed::Deployments, None);
+        assert_eq!(s.pods.len(), 3, "a1 is gone, region 1 untouched");
+        assert!(s.pods.get(0, "a1").is_none() && s.pods.get(1, "other").is_some());
+        let names: Vec<_> = s.workloads.keys().map(|k| k.name.as_str()).collect();
+        assert_eq!(names, vec!["api"]);
+    }
+
+    #[test]
+    fn namespace_scoped_relist_leaves_other_namespaces_alone() {
+        let mut s = IncidentState::default();
+        let mut p = pod(0, "x", "db-0", "db", true);
+        p.namespace = "data".into();
+        s.apply_pod(&p, 0);
+        s.apply_pod(&pod(0, "y", "api-1-0", "api", true), 0);
+        s.list_start(0, Feed::Pods, Some("shop"));
+        s.list_done(0, Feed::Pods, Some("shop"));
+        assert!(s.pods.get(0, "x").is_some());
+        assert!(s.pods.get(0, "y").is_none());
     }
 }

@@ -10,6 +10,9 @@ use std::fmt;
 /// How long a pod may be unready before triage calls it a problem: pods
 /// starting in a healthy rollout are briefly unready.
 pub const UNREADY_GRACE_SECS: i64 = 15;
+/// A pod seen in CrashLoopBackOff stays crash-looping between back-offs
+/// (while it briefly runs) until it is ready with no restart for this long.
+pub const CRASH_STICKY_SECS: i64 = 120;
 /// An OOM kill older than this no longer counts as "now".
 pub const OOM_RECENT_SECS: i64 = 30 * 60;
 
@@ -106,8 +109,11 @@ pub struct PodFacts {
     pub restarts: u32,
     /// Set while the pod is unready: when it was first seen so.
     pub unready_since: Option<Timestamp>,
-    /// Set while a container waits in CrashLoopBackOff.
+    /// Set when a container was seen waiting in CrashLoopBackOff; kept
+    /// while it keeps restarting (see `crash_at`).
     pub crash_since: Option<Timestamp>,
+    pub crash_waiting: bool,
+    pub last_restart: Option<Timestamp>,
     /// The most recent OOM kill of any container.
     pub oom_at: Option<Timestamp>,
     /// A waiting reason from `FAILING_WAIT_REASONS`.
@@ -131,17 +137,35 @@ impl PodFacts {
             (true, Some(None)) => Some(now),
             (true, None) => Some(if pod.created > 0 { evidence } else { now }),
         };
-        let crash = pod.containers.iter().any(|c| {
-            matches!(&c.state, ContainerState::Waiting { reason, .. } if reason == "CrashLoopBackOff")
-        });
-        let failing_reason = pod.containers.iter().find_map(|c| match &c.state {
-            ContainerState::Waiting { reason, .. }
-                if FAILING_WAIT_REASONS.contains(&reason.as_str()) =>
-            {
-                Some(reason.clone())
-            }
-            _ => None,
-        });
+        // the kubectl STATUS column says it too when containers are not known
+        let crash = pod.status == "CrashLoopBackOff"
+            || pod.containers.iter().any(|c| {
+                matches!(&c.state, ContainerState::Waiting { reason, .. } if reason == "CrashLoopBackOff")
+            });
+        let failing_reason = pod
+            .containers
+            .iter()
+            .find_map(|c| match &c.state {
+                ContainerState::Waiting { reason, .. }
+                    if FAILING_WAIT_REASONS.contains(&reason.as_str()) =>
+                {
+                    Some(reason.clone())
+                }
+                _ => None,
+            })
+            .or_else(|| {
+                FAILING_WAIT_REASONS
+                    .contains(&pod.status.as_str())
+                    .then(|| pod.status.clone())
+            });
+        // between back-offs the container runs for a moment: stay a crash
+        // loop until the pod is ready and has stopped restarting
+        let recently_restarted = pod
+            .last_restart
+            .is_some_and(|t| now.saturating_sub(t) <= CRASH_STICKY_SECS);
+        let crash_seen = crash
+            || (prev.is_some_and(|p| p.crash_since.is_some())
+                && (pod.ready < pod.total || recently_restarted));
         let oom_at = pod
             .containers
             .iter()
@@ -164,7 +188,9 @@ impl PodFacts {
             completed,
             restarts: pod.restarts,
             unready_since: keep(prev.map(|p| p.unready_since), unready),
-            crash_since: keep(prev.map(|p| p.crash_since), crash && !pod.deleting),
+            crash_since: keep(prev.map(|p| p.crash_since), crash_seen && !pod.deleting),
+            crash_waiting: crash,
+            last_restart: pod.last_restart,
             oom_at,
             failing_since: keep(
                 prev.map(|p| p.failing_since),
@@ -184,6 +210,18 @@ impl PodFacts {
     pub fn unready_at(&self, now: Timestamp) -> Option<Timestamp> {
         self.unready_since
             .filter(|&s| now.saturating_sub(s) >= UNREADY_GRACE_SECS)
+    }
+
+    /// Crash-looping now: waiting in back-off, or seen so and since then not
+    /// ready or restarted within `CRASH_STICKY_SECS`.
+    pub fn crash_at(&self, now: Timestamp) -> Option<Timestamp> {
+        self.crash_since.filter(|_| {
+            self.crash_waiting
+                || self.ready < self.total
+                || self
+                    .last_restart
+                    .is_some_and(|t| now.saturating_sub(t) <= CRASH_STICKY_SECS)
+        })
     }
 
     pub fn oom_recent(&self, now: Timestamp) -> Option<Timestamp> {
@@ -268,6 +306,16 @@ impl PodIndex {
         self.owner.len()
     }
 
+    /// The next moment an unready pod's grace period ends (after `now`).
+    pub fn next_grace_end(&self, now: Timestamp) -> Option<Timestamp> {
+        self.by_workload
+            .values()
+            .flat_map(|pods| pods.values())
+            .filter_map(|p| p.unready_since.map(|s| s + UNREADY_GRACE_SECS))
+            .filter(|&t| t > now)
+            .min()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.owner.is_empty()
     }
@@ -287,7 +335,7 @@ pub(crate) mod tests {
             namespace: "shop".into(),
             name: name.into(),
             phase: "Running".into(),
-            status: if ready { "Running" } else { "Running" }.into(),
+            status: "Running".into(),
             ready: ready as u16,
             total: 1,
             created: 1_000,
@@ -360,9 +408,11 @@ pub(crate) mod tests {
         assert_eq!(idx.get(0, "a").unwrap().unready_since, since);
         idx.upsert(&pod(0, "a", "checkout-1", "checkout", true), 7_000);
         assert_eq!(idx.get(0, "a").unwrap().unready_since, None);
+        assert_eq!(idx.next_grace_end(8_000), None);
         // unready again later: the new streak starts when it was observed
         idx.upsert(&pod(0, "a", "checkout-1", "checkout", false), 8_000);
         assert_eq!(idx.get(0, "a").unwrap().unready_since, Some(8_000));
+        assert_eq!(idx.next_grace_end(8_000), Some(8_000 + UNREADY_GRACE_SECS));
     }
 
     #[test]
@@ -373,7 +423,25 @@ pub(crate) mod tests {
             2_100,
         );
         let f = idx.get(2, "a").unwrap();
-        assert!(f.crash_since.is_some());
+        assert_eq!(f.crash_at(2_100), Some(2_000));
+        // between back-offs the container runs, not ready: still a crash loop
+        let mut running = pod(2, "a", "api-1", "api", false);
+        running.restarts = 5;
+        running.last_restart = Some(2_150);
+        idx.upsert(&running, 2_160);
+        assert_eq!(idx.get(2, "a").unwrap().crash_at(2_160), Some(2_000));
+        // ready and quiet for longer than the sticky window: recovered
+        let mut ready = pod(2, "a", "api-1", "api", true);
+        ready.last_restart = Some(2_150);
+        idx.upsert(&ready, 2_170);
+        let f = idx.get(2, "a").unwrap();
+        assert!(f.crash_at(2_170).is_some());
+        assert_eq!(f.crash_at(2_150 + CRASH_STICKY_SECS + 1), None);
+        idx.upsert(
+            &crashlooping(pod(2, "a", "api-1", "api", false), true),
+            2_100,
+        );
+        let f = idx.get(2, "a").unwrap();
         assert_eq!(f.oom_recent(2_100), Some(2_000));
         assert_eq!(f.oom_recent(2_000 + OOM_RECENT_SECS + 1), None);
         assert!(!f.container_ready(Some("app")));

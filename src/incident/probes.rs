@@ -188,6 +188,24 @@ fn bounded(s: &str) -> String {
     format!("{}…", &s[..end])
 }
 
+/// Newest last, one entry per event object (at its latest count), capped.
+fn push_recent(recent: &mut VecDeque<RecentEvent>, ev: &EventRow) {
+    if let Some(i) = recent.iter().position(|e| e.uid == ev.uid) {
+        recent.remove(i);
+    }
+    recent.push_back(RecentEvent {
+        uid: ev.uid.clone(),
+        pod: ev.object.name.clone(),
+        at: ev.last_seen,
+        reason: ev.reason.clone(),
+        message: bounded(&ev.message),
+        count: ev.count,
+    });
+    while recent.len() > MAX_RECENT_PER_ROW {
+        recent.pop_front();
+    }
+}
+
 /// One pod's failures within a row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PodFailure {
@@ -204,6 +222,8 @@ pub struct PodFailure {
 /// One event as the detail view lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecentEvent {
+    /// The event object's uid: one entry per event, at its latest count.
+    pub uid: String,
     pub pod: String,
     pub at: Timestamp,
     pub reason: String,
@@ -350,7 +370,7 @@ impl ProbeBook {
     /// Applies one added or modified event. Returns true when a row changed.
     pub fn apply_event(&mut self, ev: &EventRow, pods: &PodIndex, now: Timestamp) -> bool {
         let Some(signal) = classify(ev) else {
-            return false;
+            return self.note_other_warning(ev, pods);
         };
         let id = (ev.region, ev.uid.clone());
         let (delta, from) = match self.tracked.get(&id) {
@@ -381,7 +401,7 @@ impl ProbeBook {
         };
         let key = ProbeKey { workload, kind };
         if !self.rows.contains_key(&key) && self.rows.len() >= MAX_ROWS {
-            self.evict_oldest_row();
+            self.evict_oldest_rows();
         }
         let row = self.rows.entry(key).or_insert_with(|| ProbeAgg::new(from));
         let pod = row
@@ -424,23 +444,47 @@ impl ProbeBook {
             if let Some(oldest) = row
                 .pods
                 .values()
-                .min_by_key(|p| (p.last_seen, p.uid.clone()))
+                .min_by(|a, b| {
+                    a.last_seen
+                        .cmp(&b.last_seen)
+                        .then_with(|| a.uid.cmp(&b.uid))
+                })
                 .map(|p| p.uid.clone())
             {
                 row.pods.remove(&oldest);
             }
         }
-        row.recent.push_back(RecentEvent {
-            pod: ev.object.name.clone(),
-            at: ev.last_seen,
-            reason: ev.reason.clone(),
-            message: bounded(&ev.message),
-            count: ev.count,
-        });
-        while row.recent.len() > MAX_RECENT_PER_ROW {
-            row.recent.pop_front();
-        }
+        push_recent(&mut row.recent, ev);
         true
+    }
+
+    /// Another Warning (BackOff, Failed, OOMKilling, ...) about a pod that
+    /// already fails a probe joins that row's recent events, so the detail
+    /// tells the pod's story; it adds no failures.
+    fn note_other_warning(&mut self, ev: &EventRow, pods: &PodIndex) -> bool {
+        if ev.type_ != "Warning" || (!ev.object.kind.is_empty() && ev.object.kind != "Pod") {
+            return false;
+        }
+        let workload = pods
+            .owner_of(ev.region, &ev.object.uid)
+            .cloned()
+            .unwrap_or_else(|| {
+                WorkloadKey::guess(ev.region, &ev.object.namespace, &ev.object.name)
+            });
+        let mut noted = false;
+        for kind in ProbeKind::ALL {
+            let key = ProbeKey {
+                workload: workload.clone(),
+                kind,
+            };
+            if let Some(row) = self.rows.get_mut(&key) {
+                if row.pods.contains_key(&ev.object.uid) {
+                    push_recent(&mut row.recent, ev);
+                    noted = true;
+                }
+            }
+        }
+        noted
     }
 
     /// The event object was deleted (TTL): stop tracking its count. The
@@ -506,13 +550,16 @@ impl ProbeBook {
         }
     }
 
-    fn evict_oldest_row(&mut self) {
-        if let Some(k) = self
+    /// Drops the least recently failing tenth of the rows at once, so a
+    /// storm of new workloads costs one scan per many insertions.
+    fn evict_oldest_rows(&mut self) {
+        let mut by_age: Vec<(Timestamp, ProbeKey)> = self
             .rows
             .iter()
-            .min_by_key(|(k, r)| (r.last_seen, *k))
-            .map(|(k, _)| k.clone())
-        {
+            .map(|(k, r)| (r.last_seen, k.clone()))
+            .collect();
+        by_age.sort_unstable();
+        for (_, k) in by_age.into_iter().take((MAX_ROWS / 10).max(1)) {
             self.rows.remove(&k);
         }
     }
@@ -681,7 +728,7 @@ impl ProbeBook {
             }
             bytes += r.recent.capacity() * size_of::<RecentEvent>();
             for e in &r.recent {
-                bytes += s(&e.pod) + s(&e.reason) + s(&e.message);
+                bytes += s(&e.uid) + s(&e.pod) + s(&e.reason) + s(&e.message);
             }
         }
         // each event uid is held twice: the table and the eviction order
@@ -705,3 +752,6 @@ impl ProbeBook {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

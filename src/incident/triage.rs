@@ -72,9 +72,9 @@ impl Problem {
             Problem::CannotStart => "cannot start",
             Problem::RolloutStuck => "rollout stuck",
             Problem::Unready => "unready",
-            Problem::ProbeFailures(ProbeKind::Readiness) => "readiness probe failing",
-            Problem::ProbeFailures(ProbeKind::Liveness) => "liveness probe failing",
-            Problem::ProbeFailures(ProbeKind::Startup) => "startup probe failing",
+            Problem::ProbeFailures(ProbeKind::Readiness) => "readiness failing",
+            Problem::ProbeFailures(ProbeKind::Liveness) => "liveness failing",
+            Problem::ProbeFailures(ProbeKind::Startup) => "startup failing",
             Problem::RolloutInProgress => "rolling out",
             Problem::RolloutPaused => "rollout paused",
         }
@@ -137,14 +137,18 @@ pub struct TriageInput<'a> {
     pub probe_rows: &'a [ProbeRow],
     /// Indexed by `RegionId`.
     pub regions: &'a [RegionState],
+    /// When each rollout in progress was first seen so.
+    pub rollout_since: &'a HashMap<WorkloadKey, Timestamp>,
+}
+
+/// A rollout is under way: a new spec not yet observed, or not every
+/// replica on the new template.
+pub fn mid_flight(r: &crate::model::WorkloadRow) -> bool {
+    r.observed_generation < r.generation || r.updated < r.desired
 }
 
 fn share(n: u32, of: u32) -> u32 {
-    if of == 0 {
-        0
-    } else {
-        (40 * n.min(of)) / of
-    }
+    (40 * n.min(of)).checked_div(of).unwrap_or(0)
 }
 
 fn level(score: u32) -> Level {
@@ -193,9 +197,26 @@ fn workload_item(
     }
 }
 
+fn explained_unready(p: &PodFacts, now: Timestamp) -> Option<Timestamp> {
+    if p.crash_at(now).is_some() || p.failing_reason.is_some() {
+        return None;
+    }
+    p.unready_at(now)
+}
+
 /// Items from the pods of each workload.
 fn pod_items(input: &TriageInput, now: Timestamp, out: &mut Vec<TriageItem>) {
     for (key, pods) in input.pods.workloads() {
+        // most workloads are healthy: one cheap pass, no allocation
+        let troubled = pods.values().any(|p| {
+            p.unready_since.is_some()
+                || p.crash_since.is_some()
+                || p.oom_at.is_some()
+                || p.failing_reason.is_some()
+        });
+        if !troubled {
+            continue;
+        }
         let live: Vec<_> = pods
             .values()
             .filter(|p| !p.deleting && !p.completed)
@@ -203,7 +224,7 @@ fn pod_items(input: &TriageInput, now: Timestamp, out: &mut Vec<TriageItem>) {
         let total = live.len() as u32;
         let min_since =
             |f: &dyn Fn(&PodFacts) -> Option<Timestamp>| live.iter().filter_map(|p| f(p)).min();
-        let crash: u32 = live.iter().filter(|p| p.crash_since.is_some()).count() as u32;
+        let crash: u32 = live.iter().filter(|p| p.crash_at(now).is_some()).count() as u32;
         if crash > 0 {
             let score = Problem::CrashLoop.base() + share(crash, total);
             out.push(workload_item(
@@ -212,7 +233,7 @@ fn pod_items(input: &TriageInput, now: Timestamp, out: &mut Vec<TriageItem>) {
                 score,
                 format!("{crash}/{total} pods CrashLoopBackOff"),
                 String::new(),
-                min_since(&|p| p.crash_since),
+                min_since(&|p| p.crash_at(now)),
             ));
         }
         let oom: u32 = live.iter().filter(|p| p.oom_recent(now).is_some()).count() as u32;
@@ -245,7 +266,12 @@ fn pod_items(input: &TriageInput, now: Timestamp, out: &mut Vec<TriageItem>) {
                 min_since(&|p| p.failing_since),
             ));
         }
-        let unready: u32 = live.iter().filter(|p| p.unready_at(now).is_some()).count() as u32;
+        // pods already named by a crash-loop or cannot-start item are not
+        // repeated here
+        let unready: u32 = live
+            .iter()
+            .filter(|p| explained_unready(p, now).is_some())
+            .count() as u32;
         if unready > 0 {
             let score = Problem::Unready.base() + share(unready, total);
             out.push(workload_item(
@@ -254,7 +280,7 @@ fn pod_items(input: &TriageInput, now: Timestamp, out: &mut Vec<TriageItem>) {
                 score,
                 format!("{unready}/{total} pods unready"),
                 String::new(),
-                min_since(&|p| p.unready_at(now)),
+                min_since(&|p| explained_unready(p, now)),
             ));
         }
     }
@@ -280,16 +306,12 @@ fn rollout_items(input: &TriageInput, now: Timestamp, out: &mut Vec<TriageItem>)
             ));
             continue;
         }
-        let mid_flight = r.observed_generation < r.generation || r.updated < r.desired;
-        if !mid_flight {
+        if !mid_flight(r) {
             continue;
         }
-        let since = r
-            .conditions
-            .iter()
-            .find(|c| c.type_ == "Progressing")
-            .and_then(|c| c.last_transition)
-            .or(Some(now));
+        // the Progressing condition keeps its transition time through a
+        // new rollout, so the start is when it was first seen under way
+        let since = Some(input.rollout_since.get(key).copied().unwrap_or(now));
         let (problem, what) = if r.paused {
             (Problem::RolloutPaused, "paused at")
         } else {
@@ -421,3 +443,6 @@ pub fn reselect(
         .and_then(|id| items.iter().position(|i| &i.id == id))
         .or(Some(old_index.min(items.len() - 1)))
 }
+
+#[cfg(test)]
+mod tests;

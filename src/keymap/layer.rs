@@ -22,6 +22,16 @@ pub fn parse_layer(file: &str, source: &str) -> Result<Vec<Entry>, Vec<Diagnosti
     let mut errors = Vec::new();
     let mut entries = Vec::new();
     for (section, body) in &doc {
+        if !matches!(body.get_ref(), Node::Table(_)) {
+            errors.push(loc.at(
+                section.span(),
+                format!(
+                    "`{}` is outside any section: put bindings under [global], [table], [modal] or [input]",
+                    section.get_ref()
+                ),
+            ));
+            continue;
+        }
         let Some(context) = KeyContext::from_name(section.get_ref()) else {
             errors.push(loc.at(
                 section.span(),

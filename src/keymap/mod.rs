@@ -162,12 +162,12 @@ impl Keymap {
         if name != "default" {
             if let Some(source) = shipped_source(name) {
                 keymap.add_layer(&shipped_file_name(name), source, &mut diagnostics);
-            } else if looks_like_path(name) {
+            } else if crate::config::looks_like_path(name) {
                 keymap.add_file(Path::new(name), &mut diagnostics);
             } else {
                 let names: Vec<_> = shipped_names().collect();
                 diagnostics.push(Diagnostic::new(
-                    name,
+                    "keymap",
                     format!(
                         "unknown keymap `{name}` (shipped: {}; or give a file path)",
                         names.join(", ")
@@ -197,7 +197,7 @@ impl Keymap {
 
     fn add_file(&mut self, path: &Path, diagnostics: &mut Vec<Diagnostic>) {
         let file = path.display().to_string();
-        match std::fs::read_to_string(path) {
+        match crate::config::read_text_file(path) {
             Ok(source) => self.add_layer(&file, &source, diagnostics),
             Err(e) => diagnostics.push(Diagnostic::new(file, format!("cannot read keymap: {e}"))),
         }
@@ -211,7 +211,11 @@ impl Keymap {
     }
 
     fn apply(&mut self, entries: &[Entry]) {
-        for entry in entries {
+        // A layer is a set, not a script: its unbindings go first so that
+        // `"g" = "none"` never removes the layer's own `"gt" = ...`.
+        let (unbind, bind): (Vec<&Entry>, Vec<&Entry>) =
+            entries.iter().partition(|e| e.action.is_none());
+        for entry in unbind.into_iter().chain(bind) {
             self.contexts[entry.context as usize].apply(&entry.keys, entry.action);
         }
     }
@@ -269,11 +273,6 @@ impl Keymap {
             .map(|h| h.keys)
             .collect()
     }
-}
-
-/// `--keymap` and `keymap =` take a shipped name or a file.
-fn looks_like_path(name: &str) -> bool {
-    name.contains('/') || name.contains(std::path::MAIN_SEPARATOR) || name.ends_with(".toml")
 }
 
 #[cfg(test)]

@@ -126,6 +126,16 @@ fn unbinding_a_prefix_and_binding_longer_keys_in_one_file_is_allowed() {
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(pane(&km, "gt"), Lookup::Action(Action::Top));
     assert_eq!(pane(&km, "gg"), Lookup::Unbound);
+    // The order of lines in the file does not matter.
+    let km = Keymap::defaults()
+        .layered("user.toml", "[table]\n\"gt\" = \"top\"\n\"g\" = \"none\"\n")
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(pane(&km, "gt"), Lookup::Action(Action::Top));
+    assert_eq!(pane(&km, "gg"), Lookup::Unbound);
+    assert_eq!(
+        errors("q = \"quit\"\n"),
+        ["user.toml:1:1: `q` is outside any section: put bindings under [global], [table], [modal] or [input]"]
+    );
 }
 
 #[test]
@@ -203,7 +213,7 @@ fn unknown_keymap_names_and_missing_files_are_reported() {
     let (km, diags) = Keymap::load("helix", None);
     assert_eq!(
         diags.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
-        ["helix: unknown keymap `helix` (shipped: default, vim, emacs; or give a file path)"]
+        ["keymap: unknown keymap `helix` (shipped: default, vim, emacs; or give a file path)"]
     );
     assert_eq!(pane(&km, "q"), Lookup::Action(Action::Quit));
     let (_, diags) = Keymap::load("default", Some(Path::new("/nonexistent/keymap.toml")));
@@ -223,4 +233,75 @@ fn help_lists_bindings_in_registry_order() {
     assert_eq!(order, sorted);
     assert_eq!(km.keys_for(Table, Action::Down), ["j", "<Down>"]);
     assert_eq!(km.keys_for(Table, Action::Top), ["gg", "<Home>"]);
+}
+
+mod layering_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arb_keys() -> impl Strategy<Value = String> {
+        proptest::collection::vec(prop_oneof![Just("g"), Just("G"), Just("<C-d>")], 1..4)
+            .prop_map(|parts| parts.concat())
+    }
+
+    fn arb_action() -> impl Strategy<Value = &'static str> {
+        prop_oneof![Just("top"), Just("bottom"), Just("describe"), Just("none")]
+    }
+
+    /// A layer's lines, dropping ones that would make the file itself
+    /// invalid (repeats and prefix conflicts between its own bindings).
+    fn arb_layer() -> impl Strategy<Value = Vec<(String, &'static str)>> {
+        proptest::collection::vec((arb_keys(), arb_action()), 1..6).prop_map(|lines| {
+            let mut kept: Vec<(String, &'static str)> = Vec::new();
+            for (k, a) in lines {
+                let clash = kept.iter().any(|(other, other_a)| {
+                    *other == k
+                        || (a != "none"
+                            && *other_a != "none"
+                            && (other.starts_with(&k) || k.starts_with(other.as_str())))
+                });
+                if !clash {
+                    kept.push((k, a));
+                }
+            }
+            kept
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn layers_keep_the_table_prefix_free_and_the_last_word_wins(
+            layers in proptest::collection::vec(arb_layer(), 1..4)
+        ) {
+            let mut km = Keymap::defaults();
+            for layer in &layers {
+                let source: String = std::iter::once("[table]\n".to_string())
+                    .chain(layer.iter().map(|(k, a)| format!("\"{k}\" = \"{a}\"\n")))
+                    .collect();
+                km = match km.layered("p.toml", &source) {
+                    Ok(km) => km,
+                    Err(e) => return Err(TestCaseError::fail(format!("{source}: {e:?}"))),
+                };
+                // What this layer bound now answers; what it unbound acts no more.
+                for (k, a) in layer {
+                    let found = km.lookup(&[Table], &keys(k));
+                    match Action::from_name(a) {
+                        Some(action) => prop_assert_eq!(found, Lookup::Action(action), "{}", k),
+                        // Unbound, or only the start of this layer's longer keys.
+                        None => prop_assert!(!matches!(found, Lookup::Action(_)), "{}", k),
+                    }
+                }
+            }
+            let bound: Vec<Vec<Key>> = km
+                .bindings(Table)
+                .iter()
+                .map(|h| keys(&h.keys))
+                .collect();
+            for (i, a) in bound.iter().enumerate() {
+                for b in &bound[i + 1..] {
+                    prop_assert!(!a.starts_with(b) && !b.starts_with(a), "{:?} vs {:?}", a, b);
+                }
+            }
+        }
+    }
 }

@@ -2,10 +2,11 @@
 //! verbs get/list/create/update/patch/delete (watch in `watch.rs`, logs in
 //! `logs.rs`).
 
-use super::http::{self, json_response, not_found, status, status_with, Body, Response};
+use super::http::{self, json_response, not_found, status, status_with, Response};
 use super::region::Region;
 use super::select::Selector;
-use super::store::{Kind, StoreError, ALL_KINDS};
+use super::store::{Kind, StoreError};
+use super::table::{self, Format};
 use super::{discovery, logs, rbac, watch};
 use base64::Engine;
 use bytes::{BufMut, Bytes, BytesMut};
@@ -30,7 +31,6 @@ enum Route {
     Discovery(Response),
     Resource(Target),
     Ssar,
-    Admin(String),
     NotFound,
 }
 
@@ -47,15 +47,13 @@ fn route(path: &str) -> Route {
         ["api", "v1", rest @ ..] => ("", rest),
         ["apis", "apps", "v1", rest @ ..] => ("apps", rest),
         ["apis", "authorization.k8s.io", "v1", "selfsubjectaccessreviews"] => return Route::Ssar,
-        ["_sim", rest @ ..] => return Route::Admin(rest.join("/")),
         _ => return Route::NotFound,
     };
     let (namespace, rest): (Option<String>, &[&str]) = match rest {
-        ["namespaces", ns, plural, tail @ ..] if group == "" || true => {
+        ["namespaces", ns, plural, ..] => {
             if Kind::from_plural(group, plural).is_some_and(|k| k.namespaced()) {
                 (Some(ns.to_string()), &rest[2..])
             } else {
-                let _ = tail;
                 (None, rest)
             }
         }
@@ -119,7 +117,6 @@ pub async fn handle(region: Arc<Region>, req: Request<hyper::body::Incoming>) ->
             "NotFound",
             "the server could not find the requested resource",
         ),
-        Route::Admin(_) => unauthorized(),
         Route::Ssar => {
             if req.method() != Method::POST {
                 return status(
@@ -127,6 +124,25 @@ pub async fn handle(region: Arc<Region>, req: Request<hyper::body::Incoming>) ->
                     "MethodNotAllowed",
                     "the server does not allow this method on the requested resource",
                 );
+            }
+            let is_pb = req
+                .headers()
+                .get(hyper::header::CONTENT_TYPE)
+                .and_then(|h| h.to_str().ok())
+                .is_some_and(|c| c.contains("protobuf"));
+            if is_pb {
+                let limited = http_body_util::Limited::new(req.into_body(), MAX_BODY);
+                let Ok(bytes) = limited.collect().await.map(|c| c.to_bytes()) else {
+                    return status(413, "RequestEntityTooLarge", "request body too large");
+                };
+                return match rbac::ssar_from_protobuf(&bytes) {
+                    Some(body) => json_response(201, rbac::review(&region, body)),
+                    None => status(
+                        415,
+                        "UnsupportedMediaType",
+                        "cannot decode this protobuf body; send JSON",
+                    ),
+                };
             }
             match read_json(req).await {
                 Ok(body) => json_response(201, rbac::review(&region, body)),
@@ -205,6 +221,12 @@ async fn resource(
     faults: &super::faults::Faults,
 ) -> Response {
     let is_watch = q.get("watch").is_some_and(|w| w == "1" || w == "true");
+    let fmt = table::format(
+        req.headers()
+            .get(hyper::header::ACCEPT)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("application/json"),
+    );
     let verb = verb(req.method(), &t, is_watch);
     let res = match &t.sub {
         Some(s) => format!("{}/{}", t.kind.plural(), s),
@@ -235,7 +257,7 @@ async fn resource(
                 scale(region, req, &t).await
             }
             (_, "status") => match *req.method() {
-                Method::GET => get(&region, &t),
+                Method::GET => get(&region, &t, Format::Json, &q),
                 _ => write(region, req, t, q).await,
             },
             _ => status(
@@ -252,14 +274,14 @@ async fn resource(
                     return error_code(code);
                 }
             }
-            watch::handle(region, &t, &q, faults)
+            watch::handle(region, &t, &q, faults, fmt)
         }
-        Method::GET if t.name.is_some() => get(&region, &t),
+        Method::GET if t.name.is_some() => get(&region, &t, fmt, &q),
         Method::GET => {
             if let Some(code) = faults.list_error {
                 return error_code(code);
             }
-            list(&region, &t, &q)
+            list(&region, &t, &q, fmt)
         }
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE => {
             write(region, req, t, q).await
@@ -298,15 +320,34 @@ pub fn error_code(code: u16) -> Response {
     }
 }
 
-fn get(region: &Region, t: &Target) -> Response {
+fn get(region: &Region, t: &Target, fmt: Format, q: &HashMap<String, String>) -> Response {
     let name = t.name.as_deref().unwrap_or("");
-    let st = region.lock();
-    match st
-        .store
-        .get(t.kind, t.namespace.as_deref().unwrap_or(""), name)
-    {
-        Some(o) => json_response(200, o.json.clone()),
-        None => not_found(t.kind.plural(), name),
+    let json = {
+        let st = region.lock();
+        match st
+            .store
+            .get(t.kind, t.namespace.as_deref().unwrap_or(""), name)
+        {
+            Some(o) => o.json.clone(),
+            None => return not_found(t.kind.plural(), name),
+        }
+    };
+    match fmt {
+        Format::Json => json_response(200, json),
+        Format::Table | Format::Metadata => {
+            let v: Value = serde_json::from_slice(&json).unwrap_or(Value::Null);
+            let out = if fmt == Format::Table {
+                let include = q
+                    .get("includeObject")
+                    .map(String::as_str)
+                    .unwrap_or("Metadata");
+                let meta = json!({"resourceVersion": v.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null)});
+                table::table(t.kind, &[v], meta, include, region.clock.now())
+            } else {
+                table::partial_metadata(&v)
+            };
+            json_response(200, serde_json::to_vec(&out).unwrap_or_default())
+        }
     }
 }
 
@@ -316,7 +357,7 @@ struct Continue {
     start: String,
 }
 
-fn list(region: &Region, t: &Target, q: &HashMap<String, String>) -> Response {
+fn list(region: &Region, t: &Target, q: &HashMap<String, String>, fmt: Format) -> Response {
     let sel = match Selector::parse(
         q.get("labelSelector").map(String::as_str),
         q.get("fieldSelector").map(String::as_str),
@@ -345,39 +386,30 @@ fn list(region: &Region, t: &Target, q: &HashMap<String, String>) -> Response {
     let ns_filter = t.namespace.clone();
     let st = region.lock();
     let rv = st.store.rv();
-    let mut body = BytesMut::with_capacity(if limit > 0 { limit * 4096 } else { 1 << 16 });
-    let mut items = 0usize;
+    let mut picked: Vec<Bytes> = Vec::with_capacity(limit.clamp(16, 100_000));
     let mut last_key: Option<(String, String)> = None;
     let mut remaining = 0usize;
-    let iter = match &ns_filter {
-        Some(ns) if after.is_none() => st
-            .store
-            .range_after(t.kind, Some(&(ns.clone(), String::new())).filter(|_| true)),
-        _ => st.store.range_after(t.kind, after.as_ref()),
+    // Objects cannot have an empty name, so starting after (ns, "") visits
+    // exactly the namespace's objects first.
+    let start = match (&after, &ns_filter) {
+        (Some(a), _) => Some(a.clone()),
+        (None, Some(ns)) => Some((ns.clone(), String::new())),
+        (None, None) => None,
     };
-    // Objects in the namespace with an empty name cannot exist, so starting
-    // after (ns, "") visits exactly the namespace's objects first.
-    for (key, obj) in iter {
+    for (key, obj) in st.store.range_after(t.kind, start.as_ref()) {
         if let Some(ns) = &ns_filter {
             if key.0 != *ns {
-                if key.0 > *ns {
-                    break;
-                }
-                continue;
+                break;
             }
         }
         if !sel.is_empty() && !sel.matches(&obj.index) {
             continue;
         }
-        if limit > 0 && items >= limit {
+        if limit > 0 && picked.len() >= limit {
             remaining += 1;
             continue;
         }
-        if items > 0 {
-            body.put_u8(b',');
-        }
-        body.put_slice(&obj.json);
-        items += 1;
+        picked.push(obj.json.clone());
         last_key = Some(key.clone());
     }
     drop(st);
@@ -393,17 +425,48 @@ fn list(region: &Region, t: &Target, q: &HashMap<String, String>) -> Response {
             meta["remainingItemCount"] = json!(remaining);
         }
     }
-    let head = format!(
-        "{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":{},\"items\":[",
-        t.kind.name(),
-        t.kind.api_version(),
-        meta
-    );
-    let mut out = BytesMut::with_capacity(head.len() + body.len() + 2);
-    out.put_slice(head.as_bytes());
-    out.put_slice(&body);
-    out.put_slice(b"]}");
-    json_response(200, out.freeze())
+    match fmt {
+        Format::Json => {
+            let head = format!(
+                "{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":{},\"items\":[",
+                t.kind.name(),
+                t.kind.api_version(),
+                meta
+            );
+            let size: usize = picked.iter().map(|b| b.len() + 1).sum();
+            let mut out = BytesMut::with_capacity(head.len() + size + 2);
+            out.put_slice(head.as_bytes());
+            for (i, b) in picked.iter().enumerate() {
+                if i > 0 {
+                    out.put_u8(b',');
+                }
+                out.put_slice(b);
+            }
+            out.put_slice(b"]}");
+            json_response(200, out.freeze())
+        }
+        Format::Table => {
+            let items: Vec<Value> = picked
+                .iter()
+                .filter_map(|b| serde_json::from_slice(b).ok())
+                .collect();
+            let include = q
+                .get("includeObject")
+                .map(String::as_str)
+                .unwrap_or("Metadata");
+            let tab = table::table(t.kind, &items, meta, include, region.clock.now());
+            json_response(200, serde_json::to_vec(&tab).unwrap_or_default())
+        }
+        Format::Metadata => {
+            let items: Vec<Value> = picked
+                .iter()
+                .filter_map(|b| serde_json::from_slice::<Value>(b).ok())
+                .map(|v| table::partial_metadata(&v))
+                .collect();
+            let body = json!({"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": meta, "items": items});
+            json_response(200, serde_json::to_vec(&body).unwrap_or_default())
+        }
+    }
 }
 
 fn store_error(e: StoreError, t: &Target, name: &str) -> Response {
@@ -441,6 +504,7 @@ fn content_type(req: &Request<hyper::body::Incoming>) -> String {
 }
 
 /// Apply a PATCH body of the given content type to `target`.
+#[allow(clippy::result_large_err)]
 pub fn apply_patch(ctype: &str, target: &mut Value, patch: &Value) -> Result<(), Response> {
     match ctype {
         "application/merge-patch+json" => super::patch::merge(target, patch),
@@ -702,7 +766,10 @@ fn delete(region: &Region, t: &Target, name: &str) -> Response {
                 .unwrap_or(Value::Null);
             v["status"]["phase"] = json!("Terminating");
             v["metadata"]["deletionTimestamp"] = json!(clock.stamp());
-            st.store.put(Kind::Namespace, v, &clock.stamp())
+            let r = st.store.put(Kind::Namespace, v, &clock.stamp());
+            // Everything in it goes; the namespace itself once its pods are gone.
+            st.empty_namespace(&clock, name);
+            r
         }
         _ => st.store.delete(t.kind, &ns, name),
     };
@@ -752,9 +819,6 @@ fn cascade(
     };
     for (rs, rs_uid) in owned(st, Kind::ReplicaSet) {
         let _ = st.store.delete(Kind::ReplicaSet, ns, &rs);
-        for (pod, _) in owned(st, Kind::Pod).into_iter().chain(Vec::new()) {
-            let _ = pod;
-        }
         for (pod, _) in owned_by(st, ns, &rs_uid) {
             st.terminate_pod(clock, ns, &pod);
         }
@@ -850,10 +914,3 @@ async fn scale(region: Arc<Region>, req: Request<hyper::body::Incoming>, t: &Tar
     region.wake.notify_one();
     json_response(200, serde_json::to_vec(&scale_of(&obj)).unwrap_or_default())
 }
-
-/// Every kind the simulator serves (for discovery).
-pub fn kinds() -> &'static [Kind] {
-    &ALL_KINDS
-}
-
-pub fn _body_unused(_: Body, _: Bytes) {}

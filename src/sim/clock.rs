@@ -1,5 +1,8 @@
-//! Simulated time: wall-clock time at start plus real elapsed time multiplied
-//! by the scenario's time scale, so tests can run a long story quickly.
+//! Simulated time: real elapsed time multiplied by the scenario's time scale,
+//! so tests can run a long story quickly. Timestamps written into objects
+//! and log lines stay on the wall clock (a simulated second lasts
+//! 1/time_scale real seconds), so clients that compute ages or send
+//! `sinceTime` from their own clock never see the future.
 
 use std::time::{Duration, Instant};
 
@@ -19,10 +22,6 @@ impl Clock {
         }
     }
 
-    pub fn scale(&self) -> f64 {
-        self.scale
-    }
-
     /// Simulated seconds since start.
     pub fn elapsed(&self) -> f64 {
         self.started.elapsed().as_secs_f64() * self.scale
@@ -32,15 +31,26 @@ impl Clock {
         self.at(self.elapsed())
     }
 
-    /// The timestamp `secs` simulated seconds after start (may be negative).
+    /// The wall-clock timestamp of `secs` simulated seconds after start
+    /// (may be negative).
     pub fn at(&self, secs: f64) -> jiff::Timestamp {
-        let nanos = (secs * 1e9) as i64;
+        let nanos = (secs / self.scale * 1e9) as i64;
         self.start_wall
             .checked_add(jiff::SignedDuration::from_nanos(nanos))
             .unwrap_or(self.start_wall)
     }
 
     /// RFC 3339 with whole seconds, as the API server writes metadata times.
+    /// Simulated seconds since start of a wall-clock timestamp.
+    pub fn sim_secs(&self, t: jiff::Timestamp) -> f64 {
+        t.duration_since(self.start_wall).as_secs_f64() * self.scale
+    }
+
+    /// Simulated seconds in `real` wall-clock seconds.
+    pub fn scaled(&self, real: f64) -> f64 {
+        real * self.scale
+    }
+
     pub fn stamp(&self) -> String {
         stamp(self.now())
     }

@@ -69,7 +69,7 @@ pub fn entry(seed: u64, instance: u32, i: u64, ts: &str, hostile: bool) -> Strin
             (h >> 24) % 400
         )
     };
-    if hostile && pick % 7 == 0 {
+    if hostile && pick.is_multiple_of(7) {
         s.push_str(" \u{1b}]52;c;cHduZWQ=\u{7}\u{1b}[2J\u{1b}[1;1H\u{202e}txt.exe");
     }
     s
@@ -102,15 +102,13 @@ pub async fn handle(region: Arc<Region>, t: &Target, q: &HashMap<String, String>
         .and_then(|v| v.parse().ok())
         .filter(|l| *l > 0);
     let now = clock.elapsed();
-    let since: Option<f64> =
-        if let Some(s) = q.get("sinceSeconds").and_then(|v| v.parse::<f64>().ok()) {
-            Some(now - s)
-        } else if let Some(t) = q.get("sinceTime").and_then(|v| super::clock::parse(v)) {
-            let zero = clock.at(0.0);
-            Some(t.duration_since(zero).as_secs_f64())
-        } else {
-            None
-        };
+    let since: Option<f64> = match q.get("sinceSeconds").and_then(|v| v.parse::<f64>().ok()) {
+        Some(secs) => Some(now - clock.scaled(secs)),
+        None => q
+            .get("sinceTime")
+            .and_then(|v| super::clock::parse(v))
+            .map(|t| clock.sim_secs(t)),
+    };
     let (inst, hostile) = {
         let st = region.lock();
         let Some(p) = st.pods.get(&(ns.clone(), name.clone())) else {
@@ -236,10 +234,8 @@ pub async fn handle(region: Arc<Region>, t: &Target, q: &HashMap<String, String>
         let mut buf = String::new();
         for l in lines {
             buf.push_str(&l);
-            if buf.len() >= 32 * 1024 {
-                if !send(&tx, &mut buf, &mut budget).await {
-                    return;
-                }
+            if buf.len() >= 32 * 1024 && !send(&tx, &mut buf, &mut budget).await {
+                return;
             }
         }
         if !send(&tx, &mut buf, &mut budget).await {

@@ -19,6 +19,7 @@ pub mod scenario;
 mod select;
 mod server;
 mod store;
+mod table;
 mod tls;
 mod watch;
 
@@ -153,6 +154,7 @@ impl Fleet {
         let mut endpoints = Vec::new();
         let mut regions = Vec::new();
         let file = scenario.file;
+        let mut listeners = Vec::new();
         for (i, spec) in file.regions.iter().enumerate() {
             let port = match base_port {
                 Some(p) => p
@@ -173,8 +175,29 @@ impl Fleet {
                 .map_err(|e| format!("cannot read the listening address: {e}"))?
                 .port();
             let token = random_token(&mut rng);
-            let clock = clock::Clock::new(file.time_scale);
-            let mut region = region::build(&file, i, spec, clock, token.clone());
+            listeners.push((i, listener, port, token));
+        }
+        // Building a big region is CPU work: do it off the async workers,
+        // regions in parallel.
+        let builds: Vec<_> = listeners
+            .iter()
+            .map(|(i, _, _, token)| {
+                let (file, i, token) = (file.clone(), *i, token.clone());
+                tokio::task::spawn_blocking(move || {
+                    let clock = clock::Clock::new(file.time_scale);
+                    region::build(&file, i, &file.regions[i], clock, token)
+                })
+            })
+            .collect();
+        let mut built = Vec::new();
+        for b in builds {
+            built.push(
+                b.await
+                    .map_err(|e| format!("building a region failed: {e}"))?,
+            );
+        }
+        for ((i, listener, port, token), mut region) in listeners.into_iter().zip(built) {
+            let spec = &file.regions[i];
             region.admin_token = admin_token.clone();
             let region = Arc::new(region);
             let timeline: Vec<(f64, Fault)> = file

@@ -32,6 +32,9 @@ fn fnv(bytes: &[u8]) -> u64 {
 /// `pod-template-hash` of a pod template (stable for equal templates).
 pub fn template_hash(template: &Value) -> String {
     let mut t = template.clone();
+    // Clients round-trip templates through typed structs, adding nulls
+    // (`creationTimestamp: null`); equal templates must hash equally.
+    strip_nulls(&mut t);
     // The hash label itself must not feed the hash.
     if let Some(l) = t
         .pointer_mut("/metadata/labels")
@@ -41,6 +44,17 @@ pub fn template_hash(template: &Value) -> String {
     }
     let bytes = serde_json::to_vec(&t).unwrap_or_default();
     safe_string(fnv(&bytes), 10)
+}
+
+fn strip_nulls(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.retain(|_, x| !x.is_null());
+            m.values_mut().for_each(strip_nulls);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
 }
 
 fn probe(p: &ProbeSpec) -> Value {
@@ -334,6 +348,7 @@ pub fn pod(template: &Value, ns: &str, p: &PodPlacement, created: &str) -> Value
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn event(
     ns: &str,
     name: &str,

@@ -71,3 +71,70 @@ pub fn review(region: &Region, mut body: Value) -> Vec<u8> {
     };
     serde_json::to_vec(&body).unwrap_or_default()
 }
+
+fn varint(buf: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut x = 0u64;
+    for shift in (0..64).step_by(7) {
+        let b = *buf.get(*pos)?;
+        *pos += 1;
+        x |= ((b & 0x7f) as u64) << shift;
+        if b & 0x80 == 0 {
+            return Some(x);
+        }
+    }
+    None
+}
+
+/// The length-delimited fields of a protobuf message, by number.
+fn pb_fields(buf: &[u8]) -> Option<Vec<(u64, &[u8])>> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < buf.len() {
+        let key = varint(buf, &mut pos)?;
+        let (num, wire) = (key >> 3, (key & 7) as u8);
+        match wire {
+            0 => {
+                varint(buf, &mut pos)?;
+            }
+            1 => pos += 8,
+            5 => pos += 4,
+            2 => {
+                let len = varint(buf, &mut pos)? as usize;
+                let end = pos.checked_add(len)?;
+                out.push((num, buf.get(pos..end)?));
+                pos = end;
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// Decode a protobuf-encoded SelfSubjectAccessReview (kubectl sends these)
+/// into its JSON form: the `k8s\0` envelope, then `Unknown.raw`, then
+/// spec.resourceAttributes / nonResourceAttributes.
+pub fn ssar_from_protobuf(body: &[u8]) -> Option<Value> {
+    let inner = body.strip_prefix(b"k8s\0")?;
+    let raw = pb_fields(inner)?.into_iter().find(|(n, _)| *n == 2)?.1;
+    let spec = pb_fields(raw)?.into_iter().find(|(n, _)| *n == 2)?.1;
+    let mut out = json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "metadata": {}, "spec": {}});
+    for (n, payload) in pb_fields(spec)? {
+        let fields = pb_fields(payload)?;
+        let text = |want: u64| {
+            fields
+                .iter()
+                .find(|(n, _)| *n == want)
+                .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default()
+        };
+        if n == 1 {
+            out["spec"]["resourceAttributes"] = json!({
+                "namespace": text(1), "verb": text(2), "group": text(3), "version": text(4),
+                "resource": text(5), "subresource": text(6), "name": text(7),
+            });
+        } else if n == 2 {
+            out["spec"]["nonResourceAttributes"] = json!({"path": text(1), "verb": text(2)});
+        }
+    }
+    Some(out)
+}

@@ -8,7 +8,7 @@ use super::scenario::{RbacRule, RegionSpec, ScenarioFile, WorkloadSpec};
 use super::store::{splitmix, Kind, Store};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 /// Events kept per region; the oldest are deleted beyond this.
@@ -58,6 +58,7 @@ pub enum Crash {
 #[derive(Debug, Clone)]
 pub struct PodSim {
     pub node: String,
+    pub ip: String,
     pub container: String,
     pub image: String,
     pub stage: Stage,
@@ -92,6 +93,10 @@ pub struct State {
     events: HashMap<(String, String, String), String>,
     event_order: VecDeque<(String, String)>,
     pub dirty: bool,
+    /// Earliest simulated time any pod needs the kubelet.
+    next_due: f64,
+    /// Pods changed readiness or came and went: endpoints need a rebuild.
+    pub endpoints_dirty: bool,
     pub hostile: bool,
     region_index: u32,
     /// Workload specs by namespace/name (log rates, probes for new pods).
@@ -127,10 +132,6 @@ fn int_or_percent(v: Option<&Value>, total: u64, round_up: bool, default: u64) -
 }
 
 impl State {
-    pub fn now_stamp(&self, clock: &Clock) -> String {
-        clock.stamp()
-    }
-
     fn pick_node(&mut self) -> usize {
         let mut best = 0;
         for (i, load) in self.node_load.iter().enumerate() {
@@ -285,14 +286,10 @@ impl State {
         } else {
             None
         };
-        let stamp = match self.store.put(Kind::Pod, v, &created) {
-            Ok(v) => v,
-            Err(_) => return,
-        };
-        let uid = s(&stamp, "/metadata/uid").to_string();
         let now = clock.elapsed();
         let mut sim = PodSim {
             node: node.clone(),
+            ip: pod_ip_of(&v),
             container,
             image,
             stage: Stage::Pulling,
@@ -309,7 +306,7 @@ impl State {
             crash,
             log_rate: wl.as_ref().map(|w| w.log_rate).unwrap_or(1.0),
             seed,
-            uid: uid.clone(),
+            uid: String::new(),
             owner: owner_name.to_string(),
             stopped: false,
         };
@@ -320,9 +317,20 @@ impl State {
             sim.stage = Stage::Running;
             sim.ready = true;
             sim.next = f64::INFINITY;
-            self.pods.insert((ns.to_string(), name.clone()), sim);
-            self.write_pod_status(clock, ns, &name);
-        } else {
+            fill_pod_status(clock, &sim, &mut v);
+        }
+        let stored = match self.store.put(Kind::Pod, v, &created) {
+            Ok(v) => v,
+            Err(_) => return,
+        };
+        sim.uid = s(&stored, "/metadata/uid").to_string();
+        let uid = sim.uid.clone();
+        let fresh = running_since.is_none();
+        if fresh {
+            self.due_at(now);
+        }
+        self.pods.insert((ns.to_string(), name.clone()), sim);
+        if fresh {
             self.record_event(
                 clock,
                 ns,
@@ -333,9 +341,9 @@ impl State {
                 "default-scheduler",
                 "",
             );
-            self.pods.insert((ns.to_string(), name), sim);
         }
         self.dirty = true;
+        self.endpoints_dirty = true;
     }
 
     /// Graceful deletion: mark Terminating; the kubelet removes it shortly.
@@ -352,6 +360,7 @@ impl State {
         if let Some(p) = self.pods.get_mut(&(ns.to_string(), name.to_string())) {
             p.stage = Stage::Terminating;
             p.next = now + grace;
+            self.next_due = self.next_due.min(now + grace);
             let (c, uid, node) = (p.container.clone(), p.uid.clone(), p.node.clone());
             self.record_event(
                 clock,
@@ -378,17 +387,34 @@ impl State {
         }
         let _ = self.store.delete(Kind::Pod, ns, name);
         self.dirty = true;
+        self.endpoints_dirty = true;
     }
 
     /// Rewrite a pod's status from the kubelet's view.
     pub fn write_pod_status(&mut self, clock: &Clock, ns: &str, name: &str) {
-        let Some(p) = self.pods.get(&(ns.to_string(), name.to_string())).cloned() else {
+        let Some(p) = self.pods.get(&(ns.to_string(), name.to_string())) else {
             return;
         };
         let Some(mut v) = self.store.get_value(Kind::Pod, ns, name) else {
             return;
         };
-        let created = s(&v, "/metadata/creationTimestamp").to_string();
+        fill_pod_status(clock, p, &mut v);
+        let now = clock.stamp();
+        let _ = self.store.put(Kind::Pod, v, &now);
+        self.endpoints_dirty = true;
+    }
+}
+
+fn pod_ip_of(v: &Value) -> String {
+    s(v, "/status/podIP").to_string()
+}
+
+/// Write a pod's status from the kubelet's view of it.
+fn fill_pod_status(clock: &Clock, p: &PodSim, v: &mut Value) {
+    let name = s(v, "/metadata/name").to_string();
+    let ns = s(v, "/metadata/namespace").to_string();
+    {
+        let created = s(v, "/metadata/creationTimestamp").to_string();
         let started = clock.stamp_at(p.started);
         let running = p.stage == Stage::Running;
         let ready = running && p.ready;
@@ -411,16 +437,11 @@ impl State {
         let cond = |t: &str, ok: bool| {
             let mut c = json!({"type": t, "status": if ok {"True"} else {"False"}, "lastProbeTime": null, "lastTransitionTime": if ok { started.clone() } else { created.clone() }});
             if !ok && (t == "Ready" || t == "ContainersReady") {
-                c["reason"] = json!(if t == "Ready" {
-                    "ContainersNotReady"
-                } else {
-                    "ContainersNotReady"
-                });
+                c["reason"] = json!("ContainersNotReady");
                 c["message"] = json!(format!("containers with unready status: [{}]", p.container));
             }
             c
         };
-        let scheduled = p.stage != Stage::Pulling || true;
         let phase = if p.stage == Stage::Pulling {
             "Pending"
         } else {
@@ -452,16 +473,20 @@ impl State {
             cond("Initialized", true),
             cond("Ready", ready),
             cond("ContainersReady", ready),
-            cond("PodScheduled", scheduled),
+            cond("PodScheduled", true),
         ]);
         v["status"]["containerStatuses"] = json!([cs]);
-        let now = clock.stamp();
-        let _ = self.store.put(Kind::Pod, v, &now);
     }
+}
 
+impl State {
     /// The kubelet: move pods along their life cycle.
     pub fn kubelet_tick(&mut self, clock: &Clock) {
         let now = clock.elapsed();
+        // Nothing is due: skip the scan (big regions are mostly steady).
+        if now < self.next_due {
+            return;
+        }
         let due: Vec<(String, String)> = self
             .pods
             .iter()
@@ -471,6 +496,15 @@ impl State {
         for (ns, name) in due {
             self.step_pod(clock, &ns, &name, now);
         }
+        self.next_due = self
+            .pods
+            .values()
+            .map(|p| p.next)
+            .fold(f64::INFINITY, f64::min);
+    }
+
+    fn due_at(&mut self, t: f64) {
+        self.next_due = self.next_due.min(t);
     }
 
     fn step_pod(&mut self, clock: &Clock, ns: &str, name: &str, now: f64) {
@@ -659,6 +693,7 @@ impl State {
             Some(p) => {
                 f(p);
                 p.next = 0.0;
+                self.next_due = 0.0;
                 true
             }
             None => false,
@@ -750,16 +785,28 @@ impl State {
             let template = rs.pointer("/spec/template").cloned().unwrap_or(Value::Null);
             for _ in total..want {
                 let suffix = objects::safe_string(self.rng.u64(..), 5);
+                let pod = format!("{name}-{suffix}");
                 self.create_pod(
                     clock,
                     &template,
                     &ns,
-                    format!("{name}-{suffix}"),
+                    pod.clone(),
                     "ReplicaSet",
                     &name,
                     &uid,
                     &[],
                     None,
+                );
+                let rs_ref = json!({"kind": "ReplicaSet", "namespace": ns, "name": name, "uid": uid, "apiVersion": "apps/v1"});
+                self.record_event(
+                    clock,
+                    &ns,
+                    rs_ref,
+                    "SuccessfulCreate",
+                    &format!("Created pod: {pod}"),
+                    "Normal",
+                    "replicaset-controller",
+                    "",
                 );
             }
         } else if total > want {
@@ -775,6 +822,17 @@ impl State {
             victims.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
             for (_, _, n) in victims.into_iter().take((total - want) as usize) {
                 self.terminate_pod(clock, &ns, &n);
+                let rs_ref = json!({"kind": "ReplicaSet", "namespace": ns, "name": name, "uid": uid, "apiVersion": "apps/v1"});
+                self.record_event(
+                    clock,
+                    &ns,
+                    rs_ref,
+                    "SuccessfulDelete",
+                    &format!("Deleted pod: {n}"),
+                    "Normal",
+                    "replicaset-controller",
+                    "",
+                );
             }
         }
         let (total, ready2, _) = self.pod_counts(&ns, &name);
@@ -803,7 +861,6 @@ impl State {
 
     fn reconcile_deployment(&mut self, clock: &Clock, dep: Value) {
         let ns = s(&dep, "/metadata/namespace").to_string();
-        let name = s(&dep, "/metadata/name").to_string();
         let uid = s(&dep, "/metadata/uid").to_string();
         let desired = dep
             .pointer("/spec/replicas")
@@ -914,9 +971,6 @@ impl State {
                         rss.iter().map(|r| u(r, "/status/availableReplicas")).sum();
                     let min_available = desired.saturating_sub(unavailable);
                     let mut budget = available.saturating_sub(min_available);
-                    let new_unavailable = u(&rss[ni], "/spec/replicas")
-                        .saturating_sub(u(&rss[ni], "/status/availableReplicas"));
-                    budget = budget.saturating_sub(new_unavailable.min(budget).min(0));
                     for (i, r) in rss.iter().enumerate() {
                         if i == ni {
                             continue;
@@ -928,8 +982,18 @@ impl State {
                         targets[i] = cur - unhealthy.min(cur) - take_healthy;
                     }
                 }
+                let mut events = Vec::new();
                 for (i, r) in rss.iter_mut().enumerate() {
                     if u(r, "/spec/replicas") != targets[i] {
+                        let from = u(r, "/spec/replicas");
+                        let verb = if targets[i] > from { "up" } else { "down" };
+                        let msg = format!(
+                            "Scaled {verb} replica set {} from {from} to {}",
+                            s(r, "/metadata/name"),
+                            targets[i]
+                        );
+                        let dep_ref = json!({"kind": "Deployment", "namespace": ns, "name": s(&dep, "/metadata/name"), "uid": uid, "apiVersion": "apps/v1"});
+                        events.push((dep_ref, msg));
                         let mut n = r.clone();
                         n["spec"]["replicas"] = json!(targets[i]);
                         n["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] =
@@ -941,6 +1005,18 @@ impl State {
                         }
                         self.dirty = true;
                     }
+                }
+                for (r, msg) in events {
+                    self.record_event(
+                        clock,
+                        &ns,
+                        r,
+                        "ScalingReplicaSet",
+                        &msg,
+                        "Normal",
+                        "deployment-controller",
+                        "",
+                    );
                 }
             }
         }
@@ -1045,7 +1121,7 @@ impl State {
                 .and_then(Value::as_f64)
                 .unwrap_or(600.0);
             let since = super::clock::parse(s(&c, "/lastUpdateTime"))
-                .map(|t| clock.now().duration_since(t).as_secs_f64())
+                .map(|t| clock.sim_secs(clock.now()) - clock.sim_secs(t))
                 .unwrap_or(0.0);
             if since > deadline {
                 keep(
@@ -1184,11 +1260,10 @@ impl State {
         if n == 0 || self.pods.is_empty() {
             return;
         }
-        let keys: Vec<(String, String)> = (0..n)
-            .filter_map(|_| {
-                let i = self.rng.usize(..self.pods.len());
-                self.pods.keys().nth(i).cloned()
-            })
+        // One pass over the keys per tick, then random picks from it.
+        let all: Vec<&(String, String)> = self.pods.keys().collect();
+        let keys: Vec<(String, String)> = (0..n.min(all.len() * 4))
+            .map(|_| all[self.rng.usize(..all.len())].clone())
             .collect();
         let now = clock.stamp();
         for (ns, name) in keys {
@@ -1232,7 +1307,7 @@ pub fn build(
     clock: Clock,
     token: String,
 ) -> Region {
-    let seed = splitmix(file.seed ^ (index as u64 + 1) * 0x1000_0000_01b3);
+    let seed = splitmix(file.seed ^ ((index as u64 + 1) * 0x1000_0000_01b3));
     let mut st = State {
         store: Store::new(file.watch_history, seed),
         pods: HashMap::new(),
@@ -1243,6 +1318,8 @@ pub fn build(
         events: HashMap::new(),
         event_order: VecDeque::new(),
         dirty: true,
+        next_due: 0.0,
+        endpoints_dirty: true,
         hostile: false,
         region_index: index as u32,
         workloads: BTreeMap::new(),
@@ -1421,6 +1498,10 @@ pub fn build(
 impl State {
     /// Endpoints follow ready pods selected by each service.
     pub fn update_endpoints(&mut self, clock: &Clock) {
+        if !self.endpoints_dirty {
+            return;
+        }
+        self.endpoints_dirty = false;
         let now = clock.stamp();
         for svc in self.store.values(Kind::Service) {
             let ns = s(&svc, "/metadata/namespace").to_string();
@@ -1441,10 +1522,7 @@ impl State {
                 let Some(p) = self.pods.get(&(pns.clone(), pname.clone())) else {
                     continue;
                 };
-                let Ok(pod) = serde_json::from_slice::<Value>(&o.json) else {
-                    continue;
-                };
-                let addr = json!({"ip": s(&pod, "/status/podIP"), "nodeName": p.node, "targetRef": {"kind": "Pod", "namespace": ns, "name": pname, "uid": p.uid}});
+                let addr = json!({"ip": p.ip, "nodeName": p.node, "targetRef": {"kind": "Pod", "namespace": ns, "name": pname, "uid": p.uid}});
                 if p.ready && p.stage == Stage::Running {
                     ready.push(addr);
                 } else {
@@ -1557,5 +1635,64 @@ impl State {
         }
         self.dirty = true;
         Ok(())
+    }
+}
+
+impl State {
+    /// Delete everything in a namespace (pods gracefully).
+    pub fn empty_namespace(&mut self, clock: &Clock, ns: &str) {
+        for kind in [
+            Kind::Deployment,
+            Kind::ReplicaSet,
+            Kind::StatefulSet,
+            Kind::Service,
+            Kind::Endpoints,
+            Kind::Event,
+        ] {
+            let names: Vec<String> = self
+                .store
+                .iter(kind)
+                .filter(|((n, _), _)| n == ns)
+                .map(|((_, name), _)| name.clone())
+                .collect();
+            for name in names {
+                let _ = self.store.delete(kind, ns, &name);
+            }
+        }
+        let pods: Vec<String> = self
+            .pods
+            .keys()
+            .filter(|(n, _)| n == ns)
+            .map(|(_, name)| name.clone())
+            .collect();
+        for p in pods {
+            self.terminate_pod(clock, ns, &p);
+        }
+        let bare: Vec<String> = self
+            .store
+            .iter(Kind::Pod)
+            .filter(|((n, _), _)| n == ns)
+            .map(|((_, name), _)| name.clone())
+            .collect();
+        for p in bare {
+            if !self.pods.contains_key(&(ns.to_string(), p.clone())) {
+                let _ = self.store.delete(Kind::Pod, ns, &p);
+            }
+        }
+        self.dirty = true;
+    }
+
+    /// Remove terminating namespaces whose pods are all gone.
+    pub fn finish_namespaces(&mut self) {
+        let done: Vec<String> = self
+            .store
+            .iter(Kind::Namespace)
+            .filter(|(_, o)| o.index.field("status.phase") == Some("Terminating"))
+            .map(|((_, name), _)| name.clone())
+            .filter(|ns| !self.pods.keys().any(|(n, _)| n == ns))
+            .collect();
+        for ns in done {
+            let _ = self.store.delete(Kind::Namespace, "", &ns);
+        }
     }
 }

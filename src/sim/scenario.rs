@@ -210,7 +210,7 @@ impl ScenarioFile {
         if self.watch_history < 10 {
             return Err(err(file, "watch_history", "must be at least 10"));
         }
-        if !(self.bookmark_interval_seconds > 0.0) {
+        if self.bookmark_interval_seconds.is_nan() || self.bookmark_interval_seconds <= 0.0 {
             return Err(err(file, "bookmark_interval_seconds", "must be > 0"));
         }
         if self.regions.is_empty() {

@@ -129,6 +129,7 @@ pub fn spawn_ticker(
                     break;
                 }
             }
+            st.finish_namespaces();
             if churn_debt >= 1.0 {
                 let n = churn_debt.floor() as usize;
                 churn_debt -= n as f64;

@@ -192,7 +192,6 @@ impl Index {
 #[derive(Debug, Clone)]
 pub struct Obj {
     pub json: Bytes,
-    pub rv: u64,
     pub index: Arc<Index>,
 }
 
@@ -397,7 +396,6 @@ impl Store {
             key,
             Obj {
                 json: json.clone(),
-                rv,
                 index: index.clone(),
             },
         );

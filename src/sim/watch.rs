@@ -8,6 +8,7 @@ use super::http::{status, status_json, stream_response, Response};
 use super::region::Region;
 use super::select::Selector;
 use super::store::{watch_line, Kind};
+use super::table::{self, Format};
 use bytes::Bytes;
 use serde_json::json;
 use std::collections::HashMap;
@@ -38,11 +39,30 @@ fn bookmark(kind: Kind, rv: u64) -> Bytes {
     watch_line("BOOKMARK", &serde_json::to_vec(&obj).unwrap_or_default())
 }
 
+/// Re-render a watch line for a client that asked for Tables.
+fn as_table(kind: Kind, line: Bytes, include: &str, now: jiff::Timestamp) -> Bytes {
+    #[derive(serde::Deserialize)]
+    struct Ev {
+        #[serde(rename = "type")]
+        ty: String,
+        object: serde_json::Value,
+    }
+    match serde_json::from_slice::<Ev>(&line) {
+        Ok(ev) if ev.ty != "BOOKMARK" && ev.ty != "ERROR" => {
+            let meta = json!({"resourceVersion": ev.object.pointer("/metadata/resourceVersion").cloned().unwrap_or(serde_json::Value::Null)});
+            let tab = table::table(kind, &[ev.object], meta, include, now);
+            watch_line(&ev.ty, &serde_json::to_vec(&tab).unwrap_or_default())
+        }
+        _ => line,
+    }
+}
+
 pub fn handle(
     region: Arc<Region>,
     t: &Target,
     q: &HashMap<String, String>,
     faults: &Faults,
+    fmt: Format,
 ) -> Response {
     let sel = match Selector::parse(
         q.get("labelSelector").map(String::as_str),
@@ -122,12 +142,24 @@ pub fn handle(
         }
     };
     let every = region.bookmark_interval;
+    let include = q
+        .get("includeObject")
+        .cloned()
+        .unwrap_or_else(|| "Metadata".into());
+    let clock = region.clock.clone();
+    let render = move |line: Bytes| -> Bytes {
+        if fmt == Format::Table {
+            as_table(kind, line, &include, clock.now())
+        } else {
+            line
+        }
+    };
     tokio::spawn(async move {
         let deadline = tokio::time::sleep(Duration::from_secs(timeout));
         tokio::pin!(deadline);
         for line in initial {
             tokio::select! {
-                r = tx.send(line) => if r.is_err() { return },
+                r = tx.send(render(line)) => if r.is_err() { return },
                 _ = &mut deadline => return,
             }
         }
@@ -136,6 +168,8 @@ pub fn handle(
         loop {
             tokio::select! {
                 _ = &mut deadline => return,
+                // The client went away (or the fleet stopped).
+                _ = tx.closed() => return,
                 _ = tick.tick() => {
                     let f = region.faults().clone();
                     if bookmarks && !f.stall_watches && tx.send(bookmark(kind, last_rv)).await.is_err() {
@@ -162,10 +196,10 @@ pub fn handle(
                         continue;
                     }
                     if f.malformed_watch {
-                        let _ = tx.send(Bytes::from_static(b"{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\n")).await;
+                        let _ = tx.send(Bytes::from_static(b"{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":[}}}}\n")).await;
                         return;
                     }
-                    if tx.send(change.line()).await.is_err() {
+                    if tx.send(render(change.line())).await.is_err() {
                         return;
                     }
                 }

@@ -49,5 +49,50 @@ pub async fn build(spec: &ClientSpec) -> Result<Client, String> {
     config.connect_timeout = Some(Duration::from_secs(10));
     // watches are bounded by timeoutSeconds and our own silence detector
     config.read_timeout = Some(Duration::from_secs(330));
-    Client::try_from(config).map_err(|e| format!("context {}: {e}", spec.context))
+    // Retries belong to the list/watch loop, which backs off with jitter and
+    // shows them on the region's badge; kube's own layer would retry 429/503
+    // up to 15 times out of sight.
+    config.default_retry = false;
+    Client::try_from(config).map_err(|e| explain(&spec.context, &e.to_string()))
+}
+
+/// kube's exec-plugin errors carry the whole environment and output; the
+/// badge wants the command, the status and what the plugin said.
+fn explain(context: &str, err: &str) -> String {
+    let Some(rest) = err.split("auth exec command").nth(1) else {
+        return format!("context {context}: {err}");
+    };
+    let status = regex::Regex::new(r"failed with status ([^:]+: ?-?\d+)")
+        .ok()
+        .and_then(|re| re.captures(rest).map(|c| c[1].to_string()))
+        .unwrap_or_else(|| "failed".into());
+    let stderr = regex::Regex::new(r#"stderr: "((?:[^"\\]|\\.)*)""#)
+        .ok()
+        .and_then(|re| {
+            re.captures(rest)
+                .map(|c| c[1].replace("\\n", " ").trim().to_string())
+        })
+        .unwrap_or_default();
+    let mut out = format!("credentials: exec plugin {status}");
+    if !stderr.is_empty() {
+        out.push_str(": ");
+        out.push_str(&stderr.chars().take(200).collect::<String>());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn exec_plugin_failures_read_short() {
+        let raw = r#"auth error: auth exec command 'KUBERNETES_EXEC_INFO="{}" "sh" "-c" "x"' failed with status exit status: 3: Output { status: ExitStatus(unix_wait_status(768)), stdout: "", stderr: "plugin-noise\n" }"#;
+        assert_eq!(
+            super::explain("c", raw),
+            "credentials: exec plugin exit status: 3: plugin-noise"
+        );
+        assert_eq!(
+            super::explain("c", "no such context"),
+            "context c: no such context"
+        );
+    }
 }

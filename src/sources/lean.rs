@@ -121,19 +121,3 @@ pub struct LeanTerminated {
     pub signal: i32,
     pub finished_at: Option<jiff::Timestamp>,
 }
-
-/// A page of a list: items plus where to continue and the list's version.
-#[derive(Debug, Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-pub struct LeanPodList {
-    pub metadata: LeanListMeta,
-    pub items: Vec<LeanPod>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-pub struct LeanListMeta {
-    pub resource_version: String,
-    #[serde(rename = "continue")]
-    pub continue_: Option<String>,
-}

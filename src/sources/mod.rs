@@ -4,7 +4,9 @@
 
 pub mod backoff;
 pub mod client;
+pub mod feed;
 pub mod lean;
+pub mod listwatch;
 pub mod pod_row;
 pub mod pods;
 
@@ -12,7 +14,7 @@ use crate::model::RegionId;
 use crate::msg::{Health, Msg};
 use backoff::Backoff;
 use client::ClientSpec;
-use pods::{Closed, PodStream, WatchEnd};
+use listwatch::{Closed, ListWatch};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc::Sender;
@@ -29,6 +31,8 @@ pub struct SourceOptions {
     pub max_batch: usize,
     pub backoff_min: Duration,
     pub backoff_max: Duration,
+    /// Also stream events, deployments and statefulsets (probes, triage).
+    pub incident_feeds: bool,
 }
 
 impl Default for SourceOptions {
@@ -40,6 +44,7 @@ impl Default for SourceOptions {
             max_batch: 2000,
             backoff_min: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
+            incident_feeds: true,
         }
     }
 }
@@ -114,10 +119,6 @@ pub fn classify(e: &kube::Error) -> ErrorClass {
     }
 }
 
-fn now() -> i64 {
-    jiff::Timestamp::now().as_second()
-}
-
 /// Starts one supervisor per region; each runs until the receiver is dropped.
 pub fn spawn_all(
     specs: Vec<ClientSpec>,
@@ -131,7 +132,23 @@ pub fn spawn_all(
         .map(|(region, spec)| {
             let (tx, clients, opts) = (tx.clone(), clients.clone(), opts.clone());
             tokio::spawn(async move {
-                let _ = run_region(region, spec, tx, clients, opts).await;
+                let inner = tokio::spawn(run_region(region, spec, tx.clone(), clients, opts));
+                // a bug in a source must not leave its badge claiming live
+                if let Err(e) = inner.await {
+                    if e.is_panic() {
+                        tracing::error!(region, "source task panicked");
+                        let health = Health::Error(
+                            "internal error in this region's source (see the log)".into(),
+                        );
+                        let _ = tx
+                            .send(Msg::RegionHealth {
+                                region,
+                                feed: "client",
+                                health,
+                            })
+                            .await;
+                    }
+                }
             })
         })
         .collect()
@@ -147,9 +164,13 @@ async fn run_region(
     let send_health = |h: Health| {
         let tx = tx.clone();
         async move {
-            tx.send(Msg::RegionHealth { region, health: h })
-                .await
-                .map_err(|_| Closed)
+            tx.send(Msg::RegionHealth {
+                region,
+                feed: "client",
+                health: h,
+            })
+            .await
+            .map_err(|_| Closed)
         }
     };
     send_health(Health::Connecting).await?;
@@ -165,100 +186,44 @@ async fn run_region(
         }
     };
     clients.set(region, client.clone());
+    // the client is built; each feed reports its own health from here, and
+    // is registered before the client turns live so the badge never shows
+    // live before the first list
+    let kind = pods::Pods;
+    tx.send(Msg::RegionHealth {
+        region,
+        feed: <pods::Pods as listwatch::Watched>::FEED,
+        health: Health::Syncing,
+    })
+    .await
+    .map_err(|_| Closed)?;
+    send_health(Health::Live).await?;
     let namespaces: Vec<Option<&str>> = if spec.namespaces.is_empty() {
         vec![None]
     } else {
         spec.namespaces.iter().map(|n| Some(n.as_str())).collect()
     };
     let streams = namespaces.into_iter().map(|namespace| {
-        let stream = PodStream {
+        let lw = ListWatch {
+            kind: &kind,
             region,
             client: &client,
             namespace,
             tx: &tx,
             opts: &opts,
         };
-        async move { run_stream(stream).await }
+        let (client, tx, opts) = (&client, &tx, &opts);
+        async move {
+            if opts.incident_feeds {
+                futures::try_join!(lw.run(), feed::run_all(region, client, namespace, tx, opts))
+                    .map(|_| ())
+            } else {
+                lw.run().await
+            }
+        }
     });
     futures::future::join_all(streams)
         .await
         .into_iter()
         .collect()
-}
-
-/// List, then watch; on trouble report it and come back with backoff.
-async fn run_stream(s: PodStream<'_>) -> Result<(), Closed> {
-    let mut backoff = Backoff::new(s.opts.backoff_min, s.opts.backoff_max);
-    let mut synced = false;
-    loop {
-        s.health(if synced {
-            Health::Stale {
-                since: now(),
-                reason: "relisting".into(),
-            }
-        } else {
-            Health::Syncing
-        })
-        .await?;
-        let mut rv = match s.list().await? {
-            Ok(rv) => rv,
-            Err(e) => {
-                report(&s, classify(&e), synced).await?;
-                tokio::time::sleep(backoff.next_delay()).await;
-                continue;
-            }
-        };
-        synced = true;
-        s.health(Health::Live).await?;
-        loop {
-            let end = s.watch(&mut rv, &mut backoff).await?;
-            match end {
-                WatchEnd::Closed => continue,
-                WatchEnd::Silent => {
-                    tracing::warn!(region = s.region, "watch silent, reconnecting");
-                    let reason = format!(
-                        "no events or bookmarks for {}s",
-                        s.opts.stall_after.as_secs()
-                    );
-                    s.health(Health::Stale {
-                        since: now(),
-                        reason,
-                    })
-                    .await?;
-                }
-                WatchEnd::Error(_) => {
-                    let class = end.class().unwrap_or(ErrorClass::Gone);
-                    tracing::warn!(region = s.region, "watch: {class:?}");
-                    if class == ErrorClass::Gone {
-                        break;
-                    }
-                    report(&s, class, true).await?;
-                }
-            }
-            tokio::time::sleep(backoff.next_delay()).await;
-        }
-    }
-}
-
-async fn report(s: &PodStream<'_>, class: ErrorClass, synced: bool) -> Result<(), Closed> {
-    let health = match class {
-        ErrorClass::Unauthorized(m) => Health::Unauthorized(m),
-        ErrorClass::Forbidden(m) => Health::Forbidden(m),
-        ErrorClass::Credentials(m) => Health::Error(format!("credentials: {m}")),
-        ErrorClass::Unreachable(m) if !synced => Health::Unreachable(m),
-        ErrorClass::Unreachable(m) => Health::Stale {
-            since: now(),
-            reason: format!("connection lost: {m}"),
-        },
-        ErrorClass::Transient(m) if !synced => Health::Error(m),
-        ErrorClass::Transient(m) => Health::Stale {
-            since: now(),
-            reason: m,
-        },
-        ErrorClass::Gone => Health::Stale {
-            since: now(),
-            reason: "relisting".into(),
-        },
-    };
-    s.health(health).await
 }

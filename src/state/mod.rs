@@ -1,6 +1,7 @@
 //! The cockpit's model: plain data, no IO. Sources and effects never touch
 //! it; only the reducers in `update/` change it, and `ui/` reads it.
 
+pub mod incident;
 pub mod pods;
 pub mod ui;
 
@@ -18,7 +19,10 @@ pub struct RegionState {
     pub name: String,
     pub context: String,
     pub production: bool,
+    /// The worst of `feeds`: what the badge shows.
     pub health: Health,
+    /// Each feed's own health (pods, events, ...).
+    pub feeds: Vec<(&'static str, Health)>,
 }
 
 impl RegionState {
@@ -28,7 +32,51 @@ impl RegionState {
             context: cfg.context.clone(),
             production: cfg.production,
             health: Health::Connecting,
+            feeds: Vec::new(),
         }
+    }
+
+    /// Records one feed's health and recomputes the badge. A feed that stays
+    /// stale keeps the moment it first stopped being live.
+    pub fn set_feed(&mut self, feed: &'static str, health: Health) {
+        let health = match (self.feeds.iter().find(|(f, _)| *f == feed), health) {
+            (Some((_, Health::Stale { since, .. })), Health::Stale { reason, .. }) => {
+                Health::Stale {
+                    since: *since,
+                    reason,
+                }
+            }
+            (_, h) => h,
+        };
+        match self.feeds.iter_mut().find(|(f, _)| *f == feed) {
+            Some(slot) => slot.1 = health,
+            None => self.feeds.push((feed, health)),
+        }
+        let worst = self
+            .feeds
+            .iter()
+            .map(|(_, h)| h)
+            .max_by_key(|h| h.severity());
+        self.health = match worst {
+            // the earliest moment any stale feed stopped being live
+            Some(Health::Stale { reason, .. }) => {
+                let since = self
+                    .feeds
+                    .iter()
+                    .filter_map(|(_, h)| match h {
+                        Health::Stale { since, .. } => Some(*since),
+                        _ => None,
+                    })
+                    .min()
+                    .unwrap_or_default();
+                Health::Stale {
+                    since,
+                    reason: reason.clone(),
+                }
+            }
+            Some(h) => h.clone(),
+            None => Health::Connecting,
+        };
     }
 }
 
@@ -43,6 +91,8 @@ pub struct State {
     /// Seconds since the epoch; ages and "since" times are drawn against it.
     pub now: Timestamp,
     pub quit: bool,
+    /// Probe failures and triage.
+    pub incident: incident::IncidentPanes,
 }
 
 impl State {
@@ -56,12 +106,14 @@ impl State {
             keymap,
             now,
             quit: false,
+            incident: incident::IncidentPanes::default(),
         }
     }
 
     /// Brings the cached table view up to date (rows, sort, filter) and keeps
     /// the selection on the same pod when it is still shown.
     pub fn refresh_view(&mut self) {
+        self.incident.refresh(self.now);
         if !self.pods.view_is_dirty() {
             return;
         }
@@ -86,6 +138,11 @@ impl State {
     /// The earliest moment something time-based on screen changes by itself
     /// (a toast expiring), if any. Ages are refreshed by a once-a-minute tick.
     pub fn next_deadline(&self) -> Option<Timestamp> {
-        self.ui.toasts.iter().map(|t| t.expires).min()
+        let toast = self.ui.toasts.iter().map(|t| t.expires).min();
+        // an unready pod becomes a triage item when its grace period ends
+        [toast, self.incident.next_change]
+            .into_iter()
+            .flatten()
+            .min()
     }
 }

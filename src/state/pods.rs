@@ -76,6 +76,8 @@ pub struct ViewSpec {
     pub region: Option<RegionId>,
     pub namespace: Option<String>,
     pub problems_only: bool,
+    /// Only pods of this workload (kind, name), e.g. from a triage jump.
+    pub owner: Option<(String, String)>,
 }
 
 impl Default for ViewSpec {
@@ -87,6 +89,7 @@ impl Default for ViewSpec {
             region: None,
             namespace: None,
             problems_only: false,
+            owner: None,
         }
     }
 }
@@ -248,16 +251,15 @@ impl PodStore {
         }
     }
 
-    /// Namespaces present (for scope cycling), sorted.
+    /// Namespaces present (for scope cycling), sorted; borrows while
+    /// scanning, so only the distinct names are copied.
     pub fn namespaces(&self, region: Option<RegionId>) -> Vec<String> {
-        let mut out: Vec<String> = self
+        let set: std::collections::BTreeSet<&str> = self
             .rows()
             .filter(|r| region.is_none_or(|g| g == r.region))
-            .map(|r| r.namespace.clone())
+            .map(|r| r.namespace.as_str())
             .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
+        set.into_iter().map(String::from).collect()
     }
 
     pub fn view_spec(&self) -> &ViewSpec {
@@ -306,6 +308,10 @@ impl PodStore {
                     .as_ref()
                     .is_some_and(|ns| *ns != row.namespace)
                 || (spec.problems_only && row.is_healthy())
+                || spec.owner.as_ref().is_some_and(|(kind, name)| {
+                    let w = crate::incident::pods::WorkloadKey::of_pod(row);
+                    w.kind != *kind || w.name != *name
+                })
             {
                 return false;
             }
@@ -425,6 +431,8 @@ fn changes_view(spec: &ViewSpec, old: &PodRow, new: &PodRow) -> bool {
     compare(spec.sort, old, new, 0, &[]) != Ordering::Equal
         || tie_break(old, new) != Ordering::Equal
         || (spec.problems_only && old.is_healthy() != new.is_healthy())
+        || (spec.owner.is_some()
+            && (old.owner_kind != new.owner_kind || old.owner_name != new.owner_name))
         || (!spec.filter.trim().is_empty()
             && (old.node != new.node || old.owner_name != new.owner_name))
 }
@@ -653,5 +661,59 @@ mod tests {
         assert_eq!(s.len(), 2);
         s.refresh_view(0, &["r".into()]);
         assert_eq!(names(&s), vec!["y", "z"]);
+    }
+
+    fn uids(s: &PodStore) -> Vec<String> {
+        s.view()
+            .iter()
+            .filter_map(|x| s.get(*x))
+            .map(|r| r.uid.clone())
+            .collect()
+    }
+
+    #[test]
+    fn incremental_view_matches_a_fresh_build() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        let names = vec!["a".to_string(), "b".to_string()];
+        for sort in Column::ALL {
+            let mut s = PodStore::new(2);
+            let spec = ViewSpec {
+                sort,
+                ..ViewSpec::default()
+            };
+            s.set_view_spec(spec.clone());
+            let mut all = Vec::new();
+            for i in 0..500 {
+                let mut p = pod(
+                    rng.usize(0..2),
+                    &format!("ns{}", rng.u8(0..5)),
+                    &format!("p{i}"),
+                );
+                p.restarts = rng.u32(0..4);
+                p.created = rng.i64(0..1000);
+                all.push(p.clone());
+                s.upsert(p);
+            }
+            s.refresh_view(0, &names);
+            for _ in 0..60 {
+                let i = rng.usize(0..all.len());
+                if rng.bool() {
+                    all[i].restarts = rng.u32(0..9);
+                    all[i].namespace = format!("ns{}", rng.u8(0..5));
+                    s.upsert(all[i].clone());
+                } else {
+                    let p = all.swap_remove(i);
+                    s.delete(p.region, &p.uid);
+                }
+            }
+            s.refresh_view(0, &names);
+            let mut fresh = PodStore::new(2);
+            fresh.set_view_spec(spec);
+            for p in &all {
+                fresh.upsert(p.clone());
+            }
+            fresh.refresh_view(0, &names);
+            assert_eq!(uids(&s), uids(&fresh), "sort by {sort:?}");
+        }
     }
 }

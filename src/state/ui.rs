@@ -11,15 +11,28 @@ use tui_textarea::TextArea;
 /// ones show the focused pane with tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Pane {
+    Triage,
     Pods,
+    Probes,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 1] = [Pane::Pods];
+    pub const ALL: [Pane; 3] = [Pane::Triage, Pane::Pods, Pane::Probes];
+
+    /// The pane a `[layout]` entry names, once it is built.
+    pub fn from_config(p: crate::config::Pane) -> Option<Pane> {
+        match p {
+            crate::config::Pane::Pods => Some(Pane::Pods),
+            crate::config::Pane::Triage => Some(Pane::Triage),
+            crate::config::Pane::Probes => Some(Pane::Probes),
+        }
+    }
 
     pub fn title(self) -> &'static str {
         match self {
+            Pane::Triage => "Triage",
             Pane::Pods => "Pods",
+            Pane::Probes => "Probes",
         }
     }
 }
@@ -61,6 +74,10 @@ pub struct PaletteState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaletteItem {
     Action(crate::action::Action),
+    /// Scope the table to this region.
+    Region(RegionId),
+    /// Scope the table to this namespace.
+    Namespace(String),
     /// Jump to this pod (slot id, shown as region/namespace/name).
     Pod {
         slot: u32,
@@ -100,6 +117,8 @@ pub struct UiState {
     pub toasts: VecDeque<Toast>,
     pub pending_keys: Vec<Key>,
     pub size: (u16, u16),
+    /// Which panes show and how they collapse (`[layout]` in config).
+    pub layout: crate::config::Layout,
     /// Set when the whole screen must be repainted (resume, refresh).
     pub full_redraw: bool,
 }
@@ -114,12 +133,28 @@ impl Default for UiState {
             toasts: VecDeque::new(),
             pending_keys: Vec::new(),
             size: (80, 24),
+            layout: crate::config::Layout::default(),
             full_redraw: false,
         }
     }
 }
 
 impl UiState {
+    /// The built panes `[layout] wide` names, in its order (all when none).
+    pub fn panes(&self) -> Vec<Pane> {
+        let panes: Vec<Pane> = self
+            .layout
+            .wide
+            .iter()
+            .filter_map(|p| Pane::from_config(*p))
+            .collect();
+        if panes.is_empty() {
+            Pane::ALL.to_vec()
+        } else {
+            panes
+        }
+    }
+
     /// Bounded: the oldest toast goes when a new one would exceed the cap.
     pub fn toast(&mut self, level: ToastLevel, text: impl Into<String>, now: Timestamp) {
         if self.toasts.len() >= MAX_TOASTS {

@@ -64,7 +64,21 @@ const MODIFIERS: &[(&str, Modifier)] = &[
 
 /// Every entry of a theme file, or every problem in it.
 pub fn parse_theme(file: &str, source: &str) -> Result<ThemeFile, Vec<Diagnostic>> {
-    let doc = spanned::parse(file, source).map_err(|d| vec![d])?;
+    let (theme, errors) = parse_theme_lenient(file, source);
+    if errors.is_empty() {
+        Ok(theme)
+    } else {
+        Err(errors)
+    }
+}
+
+/// What could be read of a theme file, and its problems: the loader goes on
+/// with the rest so one run reports the problems of the whole chain.
+pub fn parse_theme_lenient(file: &str, source: &str) -> (ThemeFile, Vec<Diagnostic>) {
+    let doc = match spanned::parse(file, source) {
+        Ok(doc) => doc,
+        Err(d) => return (ThemeFile::default(), vec![d]),
+    };
     let loc = Located { file, source };
     let mut p = Parser {
         loc,
@@ -86,12 +100,8 @@ pub fn parse_theme(file: &str, source: &str) -> Result<ThemeFile, Vec<Diagnostic
             scope => p.scope(scope, key, value),
         }
     }
-    if p.errors.is_empty() {
-        Ok(p.theme)
-    } else {
-        p.errors.sort_by_key(|d| (d.line, d.col));
-        Err(p.errors)
-    }
+    p.errors.sort_by_key(|d| (d.line, d.col));
+    (p.theme, p.errors)
 }
 
 struct Parser<'a> {

@@ -10,7 +10,7 @@ mod color;
 mod file;
 
 pub use color::{downgrade_color, downgrade_style, nearest_16, nearest_256, parse_color};
-pub use file::{parse_theme, ThemeFile};
+pub use file::{parse_theme, parse_theme_lenient, ThemeFile};
 
 use crate::diagnostic::Diagnostic;
 use file::{ColorRef, Pos, RawStyle};
@@ -223,22 +223,30 @@ type Resolved = HashMap<String, Style>;
 fn resolve(name_or_path: &str, user_dir: Option<&Path>) -> Result<Resolved, Vec<Diagnostic>> {
     const MAX_DEPTH: usize = 8;
     let mut chain: Vec<(String, ThemeFile)> = Vec::new();
+    let mut errors = Vec::new();
     let mut next: Option<(String, Option<PathBuf>, Option<Pos>)> =
         Some((name_or_path.to_string(), None, None));
     while let Some((name, base_dir, named_at)) = next.take() {
         let visited: Vec<&str> = chain.iter().map(|(id, _)| id.as_str()).collect();
         let fail = |message: String| match &named_at {
             Some(pos) => pos.diagnostic(message),
-            None => Diagnostic::new(name.clone(), message),
+            None => Diagnostic::new("theme", message),
         };
         if chain.len() >= MAX_DEPTH {
-            return Err(vec![fail(format!(
+            errors.push(fail(format!(
                 "themes inherit more than {MAX_DEPTH} levels deep"
-            ))]);
+            )));
+            break;
         }
-        let found =
-            locate(&name, base_dir.as_deref(), user_dir, &visited).map_err(|m| vec![fail(m)])?;
-        let theme = parse_theme(&found.file, &found.source)?;
+        let found = match locate(&name, base_dir.as_deref(), user_dir, &visited) {
+            Ok(found) => found,
+            Err(m) => {
+                errors.push(fail(m));
+                break;
+            }
+        };
+        let (theme, mut problems) = parse_theme_lenient(&found.file, &found.source);
+        errors.append(&mut problems);
         next = theme
             .inherits
             .clone()
@@ -252,8 +260,8 @@ fn resolve(name_or_path: &str, user_dir: Option<&Path>) -> Result<Resolved, Vec<
         palette.extend(theme.palette.iter().map(|(n, c)| (n.as_str(), *c)));
         scopes.extend(theme.scopes.iter().map(|(s, st)| (s.as_str(), st)));
     }
-    let mut errors = Vec::new();
     let mut resolved = Resolved::new();
+    let mut colour_errors = Vec::new();
     for (scope, raw) in scopes {
         let mut colour = |c: &Option<ColorRef>| match c {
             None => None,
@@ -264,7 +272,7 @@ fn resolve(name_or_path: &str, user_dir: Option<&Path>) -> Result<Resolved, Vec<
                     .copied()
                     .or_else(|| parse_color(name));
                 if found.is_none() {
-                    errors.push(pos.diagnostic(format!(
+                    colour_errors.push(pos.diagnostic(format!(
                         "unknown colour `{name}` for `{scope}` (not in the palette, \"#rrggbb\", an ANSI name or 0-255)"
                     )));
                 }
@@ -276,10 +284,13 @@ fn resolve(name_or_path: &str, user_dir: Option<&Path>) -> Result<Resolved, Vec<
         style.bg = colour(&raw.bg);
         resolved.insert(scope.to_string(), style);
     }
+    // Report file by file down the chain, each in reading order.
+    errors.append(&mut colour_errors);
+    let order = |file: &str| chain.iter().position(|(id, _)| id == file);
+    errors.sort_by_key(|d| (order(&d.file), d.line, d.col));
     if errors.is_empty() {
         Ok(resolved)
     } else {
-        errors.sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
         Err(errors)
     }
 }
@@ -301,7 +312,7 @@ fn locate(
     user_dir: Option<&Path>,
     visited: &[&str],
 ) -> Result<Found, String> {
-    if looks_like_path(name) {
+    if crate::config::looks_like_path(name) {
         let path = match base_dir {
             Some(dir) if Path::new(name).is_relative() => dir.join(name),
             _ => PathBuf::from(name),
@@ -310,8 +321,8 @@ fn locate(
         if visited.contains(&file.as_str()) {
             return Err(format!("theme `{name}` inherits itself"));
         }
-        let source =
-            std::fs::read_to_string(&path).map_err(|e| format!("cannot read theme {file}: {e}"))?;
+        let source = crate::config::read_text_file(&path)
+            .map_err(|e| format!("cannot read theme {file}: {e}"))?;
         let dir = path.parent().map(Path::to_path_buf);
         return Ok(Found { file, source, dir });
     }
@@ -321,7 +332,7 @@ fn locate(
         let file = path.display().to_string();
         skipped = visited.contains(&file.as_str());
         if path.is_file() && !skipped {
-            let source = std::fs::read_to_string(&path)
+            let source = crate::config::read_text_file(&path)
                 .map_err(|e| format!("cannot read theme {file}: {e}"))?;
             return Ok(Found {
                 file,
@@ -349,10 +360,6 @@ fn locate(
             ))
         }
     }
-}
-
-fn looks_like_path(name: &str) -> bool {
-    name.contains('/') || name.contains(std::path::MAIN_SEPARATOR) || name.ends_with(".toml")
 }
 
 #[cfg(test)]

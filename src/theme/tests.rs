@@ -203,6 +203,7 @@ bad = "#12345"
         errs,
         [
             "t.toml:1:1: unknown scope `ui.txt`",
+            "t.toml:2:13: unknown colour `amber` for `ui.text` (not in the palette, \"#rrggbb\", an ANSI name or 0-255)",
             "t.toml:3:41: unknown modifier `blink` for `ui.error` (expected one of bold, dim, italic, underlined, slow-blink, rapid-blink, reversed, hidden, crossed-out)",
             "t.toml:4:13: colour index 300 for `ui.hint` fg is not 0-255",
             "t.toml:5:12: scope `ui.dim` must be a colour or a table, found an array",
@@ -219,7 +220,7 @@ bad = "#12345"
     let (styles, diags) = Styles::load("/nonexistent/t.toml", None, ColorSupport::TrueColor);
     assert_eq!(
         diags.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
-        ["/nonexistent/t.toml: cannot read theme /nonexistent/t.toml: No such file or directory (os error 2)"]
+        ["theme: cannot read theme /nonexistent/t.toml: No such file or directory (os error 2)"]
     );
     let (default, _) = Styles::load("default", None, ColorSupport::TrueColor);
     assert_eq!(styles.get("ui.error"), default.get("ui.error"));
@@ -255,4 +256,29 @@ fn inheritance_finds_user_themes_and_stops_on_cycles() {
     assert_eq!(diags.len(), 1);
     assert_eq!(diags[0].message, "theme `a` inherits itself");
     assert_eq!((diags[0].line, diags[0].col), (Some(1), Some(12)));
+}
+
+#[test]
+fn downgraded_shipped_themes_keep_text_readable() {
+    use ColorSupport::*;
+    for name in shipped_names() {
+        for colors in [TrueColor, Ansi256, Ansi16] {
+            let (styles, _) = Styles::load(name, None, colors);
+            for scope in SCOPES {
+                let s = styles.get(scope);
+                if let (Some(fg), Some(bg)) = (s.fg, s.bg) {
+                    assert_ne!(
+                        fg, bg,
+                        "{name} {colors:?} {scope}: text in its own background"
+                    );
+                }
+            }
+            let sel = styles.get("ui.selection");
+            let row = styles.get("table.row");
+            assert!(
+                sel.bg != row.bg || sel.add_modifier.contains(Modifier::REVERSED),
+                "{name} {colors:?}: selected row looks like any other row"
+            );
+        }
+    }
 }

@@ -2,24 +2,26 @@
 //! cluster goes through `sanitize` before it reaches a cell.
 //!
 //! Layout: header (region badges), the panes, the status bar; overlays on
-//! top. Wide terminals (>= 140x40) show every pane at once, the focused one
-//! bordered brighter; smaller ones show the focused pane with a tab line.
+//! top. From `[layout] narrow_below` columns up every pane of `[layout]
+//! wide` shows at once (the first across the top, the others side by side
+//! below), the focused one bordered brighter; narrower terminals show the
+//! focused pane with a tab line, or the panes stacked.
 
 pub mod format;
 pub mod header;
 pub mod overlays;
 pub mod pods;
+pub mod probes;
 pub mod statusbar;
+pub mod triage;
 
+use crate::config::{Layout as PaneLayout, NarrowLayout};
 use crate::state::{Modal, Pane, State};
 use crate::theme::Styles;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
-
-/// At least this size shows several panes side by side.
-pub const WIDE: (u16, u16) = (140, 40);
 
 pub fn draw(state: &State, styles: &Styles, frame: &mut Frame) {
     let area = frame.area();
@@ -35,17 +37,23 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame) {
     ])
     .areas(area);
     header::draw(state, styles, frame, head);
-    for (pane, rect) in pane_areas(body, &Pane::ALL, state.ui.focus) {
-        draw_pane(state, styles, frame, pane, rect);
+    let layout = &state.ui.layout;
+    let panes = state.ui.panes();
+    let mut areas = pane_areas(body, layout, &panes, state.ui.focus);
+    if body.width >= layout.narrow_below {
+        arrange_wide(state, body, &panes, &mut areas);
     }
-    if Pane::ALL.len() > 1 && !(area.width >= WIDE.0 && area.height >= WIDE.1) {
-        draw_tabs(state, styles, frame, body);
+    for (pane, rect) in &areas {
+        draw_pane(state, styles, frame, *pane, *rect);
+    }
+    if panes.len() > 1 && areas.len() == 1 {
+        draw_tabs(state, styles, frame, body, &panes);
     }
     statusbar::draw(state, styles, frame, status);
 
     match &state.ui.modal {
         Some(Modal::Help { scroll }) => overlays::help::draw(state, styles, frame, body, *scroll),
-        Some(Modal::Palette(p)) => overlays::palette::draw(styles, frame, body, p),
+        Some(Modal::Palette(p)) => overlays::palette::draw(state, styles, frame, body, p),
         Some(Modal::Describe(view)) => overlays::describe::draw(styles, frame, body, view),
         None => {}
     }
@@ -53,11 +61,25 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame) {
 }
 
 /// Where each pane goes. Wide: the first pane takes the top 60 %, the others
-/// share the bottom. Otherwise only the focused pane, full size.
-pub fn pane_areas(body: Rect, panes: &[Pane], focus: Pane) -> Vec<(Pane, Rect)> {
-    let wide = body.width >= WIDE.0 && body.height + 2 >= WIDE.1;
-    if !wide || panes.len() < 2 {
+/// share the bottom left to right. Narrow: the focused pane (tabs), or all
+/// stacked.
+pub fn pane_areas(
+    body: Rect,
+    layout: &PaneLayout,
+    panes: &[Pane],
+    focus: Pane,
+) -> Vec<(Pane, Rect)> {
+    if panes.len() < 2 {
         return vec![(focus, body)];
+    }
+    if body.width < layout.narrow_below {
+        return match layout.narrow {
+            NarrowLayout::Tabs => vec![(focus, body)],
+            NarrowLayout::Stack => {
+                let rows = Layout::vertical(panes.iter().map(|_| Constraint::Fill(1))).split(body);
+                panes.iter().copied().zip(rows.iter().copied()).collect()
+            }
+        };
     }
     let [top, bottom] =
         Layout::vertical([Constraint::Percentage(60), Constraint::Fill(1)]).areas(body);
@@ -68,17 +90,42 @@ pub fn pane_areas(body: Rect, panes: &[Pane], focus: Pane) -> Vec<(Pane, Rect)> 
     out
 }
 
+/// Wide layout with the pod table and other panes: the pod table needs
+/// the full width for its columns, so the other panes share a top row and
+/// the pods take the full width below. The top row is 45 % of the body when
+/// it holds the probes pane (its detail needs the room), else as tall as
+/// triage needs (10 rows to 45 %).
+fn arrange_wide(state: &State, body: Rect, panes: &[Pane], areas: &mut Vec<(Pane, Rect)>) {
+    let others: Vec<Pane> = panes.iter().copied().filter(|p| *p != Pane::Pods).collect();
+    if areas.len() < 2 || others.is_empty() || others.len() == panes.len() {
+        return;
+    }
+    let most = (body.height * 45 / 100).max(10);
+    let top_h = if others.contains(&Pane::Probes) {
+        most
+    } else {
+        (state.incident.triage.len() as u16 + 3).clamp(10, most)
+    };
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(top_h), Constraint::Fill(1)]).areas(body);
+    let cols = Layout::horizontal(others.iter().map(|_| Constraint::Fill(1))).split(top);
+    *areas = others.into_iter().zip(cols.iter().copied()).collect();
+    areas.push((Pane::Pods, bottom));
+}
+
 fn draw_pane(state: &State, styles: &Styles, frame: &mut Frame, pane: Pane, rect: Rect) {
     let focused = state.ui.focus == pane;
     match pane {
         Pane::Pods => pods::draw(state, styles, frame, rect, focused),
+        Pane::Triage => triage::draw(state, styles, frame, rect, focused),
+        Pane::Probes => probes::draw(state, styles, frame, rect, focused),
     }
 }
 
 /// The tab line on the pane's top border, right-aligned.
-fn draw_tabs(state: &State, styles: &Styles, frame: &mut Frame, body: Rect) {
+fn draw_tabs(state: &State, styles: &Styles, frame: &mut Frame, body: Rect, panes: &[Pane]) {
     let mut spans = Vec::new();
-    for p in Pane::ALL {
+    for &p in panes {
         let scope = if p == state.ui.focus {
             "ui.tab.active"
         } else {

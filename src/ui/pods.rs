@@ -6,7 +6,7 @@ use crate::model::{PodRow, Timestamp};
 use crate::sanitize::sanitize;
 use crate::state::{Column, State};
 use crate::theme::Styles;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Row, Table};
@@ -56,6 +56,21 @@ fn width_of(c: Column, narrow: bool, region_width: u16) -> Constraint {
     }
 }
 
+/// Shortens `text` to `width` columns by cutting its middle, so both the
+/// workload prefix and the unique suffix of a pod name stay readable.
+pub fn middle_ellipsis(text: String, width: usize) -> String {
+    let n = text.chars().count();
+    if n <= width || width < 5 {
+        return text;
+    }
+    let tail = (width - 1) / 2;
+    let head = width - 1 - tail;
+    let mut out: String = text.chars().take(head).collect();
+    out.push('…');
+    out.extend(text.chars().skip(n - tail));
+    out
+}
+
 pub fn status_scope(row: &PodRow) -> &'static str {
     if row.deleting || row.status == "Terminating" {
         return "pod.status.terminating";
@@ -83,7 +98,7 @@ fn cell_text(state: &State, row: &PodRow, c: Column, narrow: bool) -> String {
         Column::Status => sanitize(&row.status).into_owned(),
         Column::Restarts => match row.last_restart {
             Some(t) if row.restarts > 0 && !narrow => {
-                format!("{} ({})", row.restarts, age(state.now, t))
+                format!("{} ({} ago)", row.restarts, age(state.now, t))
             }
             _ => row.restarts.to_string(),
         },
@@ -100,7 +115,7 @@ fn cell_text(state: &State, row: &PodRow, c: Column, narrow: bool) -> String {
     }
 }
 
-fn title(state: &State, focused: bool, tabs: bool) -> Line<'static> {
+fn title(state: &State) -> Line<'static> {
     let spec = state.pods.view_spec();
     let mut t = format!(" Pods {}/{} ", state.pods.view().len(), state.pods.len());
     if let Some(r) = spec.region {
@@ -109,13 +124,27 @@ fn title(state: &State, focused: bool, tabs: bool) -> Line<'static> {
     if let Some(ns) = &spec.namespace {
         t.push_str(&format!("ns:{} ", sanitize(ns)));
     }
+    if let Some((kind, name)) = &spec.owner {
+        t.push_str(&format!(
+            "{}:{} ",
+            sanitize(&kind.to_lowercase()),
+            sanitize(name)
+        ));
+    }
     if spec.problems_only {
         t.push_str("problems ");
     }
     if !spec.filter.is_empty() {
         t.push_str(&format!("/{} ", sanitize(&spec.filter)));
     }
-    let _ = (focused, tabs);
+    // rows of regions that are not live are dimmed; say so in words too
+    let not_live = (0..state.regions.len())
+        .filter(|&i| !state.regions[i].health.is_live() && state.pods.region_len(i) > 0)
+        .count();
+    if not_live > 0 && !state.pods.is_empty() {
+        let s = if not_live == 1 { "" } else { "s" };
+        t.push_str(&format!("· {not_live} region{s} not live, rows dimmed "));
+    }
     Line::from(t)
 }
 
@@ -129,7 +158,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
         .borders(Borders::ALL)
         .border_style(border)
         .title(Span::styled(
-            title(state, focused, false).to_string(),
+            title(state).to_string(),
             styles.get("ui.title"),
         ));
     let inner = block.inner(area);
@@ -140,6 +169,16 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
 
     let cols = columns_for(inner.width);
     let narrow = inner.width < NARROW;
+    let region_w = region_width(state, narrow);
+    let constraints: Vec<Constraint> = cols
+        .iter()
+        .map(|c| width_of(*c, narrow, region_w))
+        .collect();
+    // the widths the table will give each column, to shorten long names
+    // in the middle: a pod's unique suffix must stay visible
+    let widths = Layout::horizontal(constraints.iter().copied())
+        .spacing(1)
+        .split(inner);
     let spec = state.pods.view_spec();
     let header = Row::new(cols.iter().map(|c| {
         let mut name = c.title().to_string();
@@ -183,8 +222,11 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
                 .get(row.region)
                 .is_some_and(|r| r.health.is_live());
             let base = if live { row_style } else { dim };
-            let cells = cols.iter().map(|c| {
-                let text = cell_text(state, row, *c, narrow);
+            let cells = cols.iter().zip(widths.iter()).map(|(c, area)| {
+                let mut text = cell_text(state, row, *c, narrow);
+                if matches!(c, Column::Name | Column::Owner) {
+                    text = middle_ellipsis(text, area.width as usize);
+                }
                 let style = match c {
                     Column::Status => styles.get(status_scope(row)),
                     Column::Restarts
@@ -205,13 +247,9 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
             };
             Some(Row::new(cells).style(style))
         });
-    let table = Table::new(
-        rows,
-        cols.iter()
-            .map(|c| width_of(*c, narrow, region_width(state, narrow))),
-    )
-    .header(header)
-    .column_spacing(1);
+    let table = Table::new(rows, constraints)
+        .header(header)
+        .column_spacing(1);
     frame.render_widget(table, inner);
 
     if view.is_empty() {
@@ -283,6 +321,7 @@ mod next_change_tests {
             context: "eu".into(),
             production: false,
             health: crate::msg::Health::Live,
+            feeds: Vec::new(),
         };
         let mut state = State::new(vec![region], Keymap::defaults(), now);
         assert_eq!(

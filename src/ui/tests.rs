@@ -77,10 +77,12 @@ fn cockpit() -> Cockpit {
         });
     }
     c.handle(Msg::RegionHealth {
+        feed: "pods",
         region: 0,
         health: Health::Live,
     });
     c.handle(Msg::RegionHealth {
+        feed: "pods",
         region: 1,
         health: Health::Stale {
             since: NOW - 20,
@@ -88,10 +90,12 @@ fn cockpit() -> Cockpit {
         },
     });
     c.handle(Msg::RegionHealth {
+        feed: "pods",
         region: 2,
         health: Health::Forbidden("pods is forbidden".into()),
     });
     c.handle(Msg::RegionHealth {
+        feed: "pods",
         region: 3,
         health: Health::Unreachable("Connection refused (os error 111)".into()),
     });
@@ -177,4 +181,31 @@ fn tiny_and_huge_terminals_do_not_panic() {
     for (w, h) in [(1, 1), (10, 3), (20, 5), (33, 7), (300, 120)] {
         let _ = screen(&mut c, w, h);
     }
+}
+
+#[test]
+fn long_names_keep_their_unique_suffix() {
+    use super::pods::middle_ellipsis;
+    assert_eq!(
+        middle_ellipsis("checkout-7d9f8b6c4-x2x9z".into(), 12),
+        "checko…x2x9z"
+    );
+    assert_eq!(middle_ellipsis("short".into(), 12), "short");
+    let mut c = cockpit();
+    let long = pod(
+        0,
+        "shop",
+        "payments-gateway-5d8f7c9b6-abcde-very-long-q7x2k",
+        "Running",
+        6,
+    );
+    c.handle(Msg::Pods {
+        region: 0,
+        update: PodUpdate::Changes(vec![crate::msg::Change::Upsert(long)]),
+    });
+    let s = screen(&mut c, 80, 24);
+    assert!(
+        s.contains("q7x2k"),
+        "the suffix of a long name stays visible:\n{s}"
+    );
 }

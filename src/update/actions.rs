@@ -11,6 +11,9 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     if state.ui.modal.is_some() {
         return apply_modal(state, action);
     }
+    if super::incident::on_action(state, action) {
+        return Vec::new();
+    }
     match action {
         Action::Quit => {
             state.quit = true;
@@ -20,7 +23,8 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Palette => palette::open(state),
         Action::FocusNext | Action::FocusPrev => cycle_focus(state, action == Action::FocusNext),
         Action::ShowPods => state.ui.focus = Pane::Pods,
-        Action::ShowTriage | Action::ShowProbes => {}
+        Action::ShowTriage => state.ui.focus = Pane::Triage,
+        Action::ShowProbes => state.ui.focus = Pane::Probes,
         Action::Up => move_cursor(state, -1),
         Action::Down => move_cursor(state, 1),
         Action::PageUp => move_cursor(state, -(page(state) as isize)),
@@ -100,18 +104,40 @@ fn apply_modal(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Bottom => isize::MAX / 2,
         _ => return Vec::new(),
     };
-    let scroll = match &mut state.ui.modal {
-        Some(Modal::Help { scroll }) => scroll,
-        Some(Modal::Describe(view)) => &mut view.scroll,
+    let help_lines: usize = crate::action::KeyContext::ALL
+        .iter()
+        .map(|c| {
+            let n = super::bindings::bindings(&state.keymap, *c).len();
+            if n == 0 {
+                0
+            } else {
+                n + 1
+            }
+        })
+        .sum();
+    let (scroll, content) = match &mut state.ui.modal {
+        Some(Modal::Help { scroll }) => (scroll, help_lines),
+        Some(Modal::Describe(view)) => {
+            let n = view
+                .lines
+                .as_ref()
+                .and_then(|l| l.as_ref().ok())
+                .map_or(0, Vec::len);
+            (&mut view.scroll, n)
+        }
         _ => return Vec::new(),
     };
-    // drawing clamps to the content; keep the number sane here
-    *scroll = scroll.saturating_add_signed(delta).min(1_000_000);
+    // the overlay shows about a page; never scroll past its last line, so
+    // the first key back up moves the view
+    // (smallest overlay: header up to 3 rows, status bar, margins, borders)
+    let visible = state.ui.size.1.saturating_sub(9) as usize;
+    let max = content.saturating_sub(visible.max(1));
+    *scroll = scroll.saturating_add_signed(delta).min(max);
     Vec::new()
 }
 
 fn cycle_focus(state: &mut State, forward: bool) {
-    let all = Pane::ALL;
+    let all = state.ui.panes();
     let i = all.iter().position(|p| *p == state.ui.focus).unwrap_or(0);
     let n = all.len();
     state.ui.focus = all[if forward {

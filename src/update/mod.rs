@@ -3,11 +3,12 @@
 
 pub mod actions;
 pub mod bindings;
+pub mod incident;
 pub mod keys;
 pub mod palette;
 
 use crate::model::{RegionId, Timestamp};
-use crate::msg::{Health, Msg, PodChange, PodUpdate};
+use crate::msg::{Msg, PodChange, PodUpdate};
 use crate::state::{State, ToastLevel};
 
 /// Work for the loop to do outside the reducer.
@@ -35,8 +36,21 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             on_pods(state, region, update);
             Vec::new()
         }
-        Msg::RegionHealth { region, health } => {
-            on_health(state, region, health);
+        Msg::RegionHealth {
+            region,
+            feed,
+            health,
+        } => {
+            if let Some(r) = state.regions.get_mut(region) {
+                r.set_feed(feed, health);
+                // triage lists a region by its badge (the worst feed)
+                let (health, now) = (r.health.clone(), state.now);
+                state.incident.set_region_health(region, &health, now);
+            }
+            Vec::new()
+        }
+        Msg::Incident { region, update } => {
+            incident::on_feed(state, region, update);
             Vec::new()
         }
         Msg::Described {
@@ -66,6 +80,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 }
 
 fn on_pods(state: &mut State, region: RegionId, update: PodUpdate) {
+    incident::on_pods(state, region, &update);
     let pods = &mut state.pods;
     match update {
         PodUpdate::ListStart { namespace } => pods.list_start(region, namespace.as_deref()),
@@ -80,21 +95,6 @@ fn on_pods(state: &mut State, region: RegionId, update: PodUpdate) {
             }
         }
     }
-}
-
-fn on_health(state: &mut State, region: RegionId, health: Health) {
-    let Some(r) = state.regions.get_mut(region) else {
-        return;
-    };
-    // A region that stays stale keeps the moment it first stopped being live.
-    let health = match (&r.health, health) {
-        (Health::Stale { since, .. }, Health::Stale { reason, .. }) => Health::Stale {
-            since: *since,
-            reason,
-        },
-        (_, h) => h,
-    };
-    r.health = health;
 }
 
 fn on_tick(state: &mut State, now: Timestamp) {

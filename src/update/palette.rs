@@ -21,15 +21,19 @@ pub fn open(state: &mut State) {
     state.ui.modal = Some(Modal::Palette(Box::new(palette)));
 }
 
-pub fn label(item: &PaletteItem) -> String {
+pub fn label(state: &State, item: &PaletteItem) -> String {
     match item {
         PaletteItem::Action(a) => a.name().to_string(),
+        PaletteItem::Region(r) => state.region_name(*r).to_string(),
+        PaletteItem::Namespace(ns) => ns.clone(),
         PaletteItem::Pod { label, .. } => label.clone(),
     }
 }
 
 fn rank(state: &State, palette: &mut PaletteState) {
     let query = palette.input.lines().first().cloned().unwrap_or_default();
+    // scores first, labels only for the few kept: a broad query over 50k
+    // pods must not format 50k strings per keystroke
     let mut out: Vec<(u32, PaletteItem)> = Vec::new();
     if query.trim().is_empty() {
         out.extend(ACTIONS.iter().map(|a| (0, PaletteItem::Action(a.action))));
@@ -37,30 +41,57 @@ fn rank(state: &State, palette: &mut PaletteState) {
         let pattern = Pattern::parse(&query, CaseMatching::Smart, Normalization::Smart);
         let mut matcher = Matcher::new(Config::DEFAULT);
         let mut buf = Vec::new();
+        let mut score = |text: &str| pattern.score(Utf32Str::new(text, &mut buf), &mut matcher);
         for a in ACTIONS {
-            if let Some(score) = pattern.score(Utf32Str::new(a.name, &mut buf), &mut matcher) {
+            if let Some(s) = score(a.name) {
                 // actions first among equals: they are what `:` is mostly for
-                out.push((score.saturating_add(1), PaletteItem::Action(a.action)));
+                out.push((s.saturating_add(2), PaletteItem::Action(a.action)));
+            }
+        }
+        for (i, name) in state.region_names.iter().enumerate() {
+            if let Some(s) = score(name) {
+                out.push((s.saturating_add(1), PaletteItem::Region(i)));
+            }
+        }
+        for ns in state.pods.namespaces(None) {
+            if let Some(s) = score(&ns) {
+                out.push((s.saturating_add(1), PaletteItem::Namespace(ns)));
             }
         }
         for &slot in state.pods.view() {
             let Some(row) = state.pods.get(slot) else {
                 continue;
             };
-            if let Some(score) = pattern.score(Utf32Str::new(&row.name, &mut buf), &mut matcher) {
-                let label = format!(
-                    "{}/{}/{}",
-                    state.region_name(row.region),
-                    row.namespace,
-                    row.name
-                );
-                out.push((score, PaletteItem::Pod { slot, label }));
+            if let Some(s) = score(&row.name) {
+                out.push((
+                    s,
+                    PaletteItem::Pod {
+                        slot,
+                        label: String::new(),
+                    },
+                ));
             }
         }
-        out.sort_by(|a, b| b.0.cmp(&a.0));
+        out.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
     }
     out.truncate(MAX_CANDIDATES);
-    palette.candidates = out.into_iter().map(|(_, item)| item).collect();
+    palette.candidates = out
+        .into_iter()
+        .map(|(_, item)| match item {
+            PaletteItem::Pod { slot, .. } => {
+                let label = state.pods.get(slot).map_or_else(String::new, |row| {
+                    format!(
+                        "{}/{}/{}",
+                        state.region_name(row.region),
+                        row.namespace,
+                        row.name
+                    )
+                });
+                PaletteItem::Pod { slot, label }
+            }
+            other => other,
+        })
+        .collect();
     palette.chosen = palette
         .chosen
         .min(palette.candidates.len().saturating_sub(1));
@@ -87,6 +118,21 @@ pub fn on_key(state: &mut State, ev: KeyEvent, key: Key) -> Vec<Effect> {
             let chosen = palette.candidates.get(palette.chosen).cloned();
             return match chosen {
                 Some(PaletteItem::Action(a)) => apply(state, a),
+                Some(PaletteItem::Region(r)) => {
+                    let mut spec = state.pods.view_spec().clone();
+                    spec.region = Some(r);
+                    spec.namespace = None;
+                    state.pods.set_view_spec(spec);
+                    state.refresh_view();
+                    Vec::new()
+                }
+                Some(PaletteItem::Namespace(ns)) => {
+                    let mut spec = state.pods.view_spec().clone();
+                    spec.namespace = Some(ns);
+                    state.pods.set_view_spec(spec);
+                    state.refresh_view();
+                    Vec::new()
+                }
                 Some(PaletteItem::Pod { slot, .. }) => {
                     state.refresh_view();
                     if let Some(i) = state.pods.view().iter().position(|s| *s == slot) {
@@ -99,7 +145,7 @@ pub fn on_key(state: &mut State, ev: KeyEvent, key: Key) -> Vec<Effect> {
         }
         Some(Action::Complete) => {
             if let Some(item) = palette.candidates.get(palette.chosen) {
-                let text = label(item);
+                let text = label(state, item);
                 palette.input = tui_textarea::TextArea::new(vec![text]);
                 palette.input.move_cursor(tui_textarea::CursorMove::End);
                 palette.chosen = 0;

@@ -3,6 +3,7 @@
 use super::*;
 use crate::action::Action;
 use crate::model::PodRow;
+use crate::msg::Health;
 use crate::state::{Modal, RegionState};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -31,11 +32,12 @@ pub fn pod(region: usize, ns: &str, name: &str, status: &str) -> PodRow {
 fn state(regions: &[&str]) -> State {
     let regions = regions
         .iter()
-        .map(|n| RegionState {
-            name: n.to_string(),
-            context: n.to_string(),
-            production: false,
-            health: Health::Connecting,
+        .map(|n| {
+            RegionState::from_config(&crate::config::RegionConfig {
+                name: n.to_string(),
+                context: n.to_string(),
+                ..Default::default()
+            })
         })
         .collect();
     State::new(regions, crate::keymap::Keymap::default(), 1_000_000)
@@ -74,6 +76,7 @@ fn list(state: &mut State, region: usize, rows: Vec<PodRow>) {
     update(
         state,
         Msg::RegionHealth {
+            feed: "pods",
             region,
             health: Health::Live,
         },
@@ -212,6 +215,7 @@ fn scopes_problems_and_next_problem() {
 fn stale_keeps_its_first_moment_and_live_clears_it() {
     let mut s = state(&["eu"]);
     let stale = |since, reason: &str| Msg::RegionHealth {
+        feed: "pods",
         region: 0,
         health: Health::Stale {
             since,
@@ -230,6 +234,7 @@ fn stale_keeps_its_first_moment_and_live_clears_it() {
     update(
         &mut s,
         Msg::RegionHealth {
+            feed: "pods",
             region: 0,
             health: Health::Live,
         },
@@ -334,4 +339,94 @@ fn palette_runs_actions_and_jumps_to_pods() {
     }
     update(&mut s, code(KeyCode::Enter));
     assert_eq!(selected_name(&mut s), "pay-1");
+}
+
+#[test]
+fn the_badge_shows_the_worst_feed() {
+    let mut s = state(&["eu"]);
+    let health = |feed, health| Msg::RegionHealth {
+        region: 0,
+        feed,
+        health,
+    };
+    update(&mut s, health("client", Health::Live));
+    update(&mut s, health("pods", Health::Live));
+    update(
+        &mut s,
+        health(
+            "events",
+            Health::Stale {
+                since: 50,
+                reason: "quiet".into(),
+            },
+        ),
+    );
+    assert_eq!(
+        s.regions[0].health,
+        Health::Stale {
+            since: 50,
+            reason: "quiet".into()
+        }
+    );
+    update(&mut s, health("pods", Health::Forbidden("no".into())));
+    assert_eq!(s.regions[0].health, Health::Forbidden("no".into()));
+    update(&mut s, health("pods", Health::Live));
+    update(&mut s, health("events", Health::Live));
+    assert_eq!(s.regions[0].health, Health::Live);
+}
+
+#[test]
+fn palette_scopes_to_a_region_or_namespace() {
+    let mut s = state(&["eu", "us"]);
+    shop(&mut s);
+    update(&mut s, key(':'));
+    for c in "infra".chars() {
+        update(&mut s, key(c));
+    }
+    update(&mut s, code(KeyCode::Enter));
+    s.refresh_view();
+    assert_eq!(s.pods.view_spec().namespace.as_deref(), Some("infra"));
+    assert_eq!(s.pods.view().len(), 1);
+    update(&mut s, key(':'));
+    update(&mut s, key('u'));
+    update(&mut s, key('s'));
+    update(&mut s, code(KeyCode::Enter));
+    s.refresh_view();
+    assert_eq!(s.pods.view_spec().region, Some(1));
+    assert_eq!(s.pods.view_spec().namespace, None);
+    assert_eq!(s.pods.view().len(), 2);
+}
+
+#[test]
+fn overlays_never_scroll_past_their_content() {
+    let mut s = state(&["eu"]);
+    list(&mut s, 0, vec![pod(0, "shop", "cart-1", "Running")]);
+    update(&mut s, Msg::Resize(80, 24));
+    update(&mut s, key('d'));
+    let body: Vec<String> = (0..100).map(|i| format!("line {i}")).collect();
+    update(
+        &mut s,
+        Msg::Described {
+            region: 0,
+            namespace: "shop".into(),
+            name: "cart-1".into(),
+            result: Ok(body.join("\n")),
+        },
+    );
+    let scroll = |s: &State| match &s.ui.modal {
+        Some(Modal::Describe(v)) => v.scroll,
+        _ => usize::MAX,
+    };
+    update(&mut s, key('G'));
+    let bottom = scroll(&s);
+    assert!(bottom > 0 && bottom < 100, "bottom {bottom}");
+    update(&mut s, key('k'));
+    assert_eq!(
+        scroll(&s),
+        bottom - 1,
+        "the first key back up moves the view"
+    );
+    update(&mut s, key('g'));
+    update(&mut s, key('g'));
+    assert_eq!(scroll(&s), 0);
 }

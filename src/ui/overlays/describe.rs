@@ -20,7 +20,7 @@ pub fn draw(styles: &Styles, frame: &mut Frame, area: Rect, view: &DescribeView)
         .borders(Borders::ALL)
         .border_style(styles.get("ui.border.focused"))
         .title(format!(
-            " {} (JSON, read-only; Esc closes) ",
+            " {} (YAML, read-only; Esc closes) ",
             sanitize(&view.title)
         ))
         .style(styles.get("ui.modal"));

@@ -3,7 +3,7 @@
 use super::centered;
 use crate::sanitize::sanitize;
 use crate::state::ui::PaletteItem;
-use crate::state::PaletteState;
+use crate::state::{PaletteState, State};
 use crate::theme::Styles;
 use crate::update::palette::label;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
-pub fn draw(styles: &Styles, frame: &mut Frame, area: Rect, p: &PaletteState) {
+pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, p: &PaletteState) {
     let rect = centered(area, 72, 16);
     frame.render_widget(Clear, rect);
     let block = Block::default()
@@ -42,7 +42,9 @@ pub fn draw(styles: &Styles, frame: &mut Frame, area: Rect, p: &PaletteState) {
         .map(|(i, item)| {
             let (kind, help) = match item {
                 PaletteItem::Action(a) => ("action", a.help()),
-                PaletteItem::Pod { .. } => ("pod", ""),
+                PaletteItem::Region(_) => ("region", "scope the table to this region"),
+                PaletteItem::Namespace(_) => ("ns", "scope the table to this namespace"),
+                PaletteItem::Pod { .. } => ("pod", "select this pod"),
             };
             let style = if i == p.chosen {
                 styles
@@ -53,7 +55,7 @@ pub fn draw(styles: &Styles, frame: &mut Frame, area: Rect, p: &PaletteState) {
             };
             Line::from(vec![
                 Span::styled(format!("{:<7}", kind), styles.get("ui.dim")),
-                Span::styled(sanitize(&label(item)).into_owned(), style),
+                Span::styled(sanitize(&label(state, item)).into_owned(), style),
                 Span::styled(format!("  {help}"), styles.get("ui.dim")),
             ])
         })

@@ -1,4 +1,5 @@
-//! Toasts: short notices stacked at the top right, newest last.
+//! Toasts: short notices stacked at the bottom right (clear of titles and
+//! the header), newest at the bottom.
 
 use crate::sanitize::sanitize;
 use crate::state::{State, ToastLevel};
@@ -9,17 +10,18 @@ use ratatui::Frame;
 
 pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
     let width = area.width.min(60);
-    let mut y = area.y;
-    for t in &state.ui.toasts {
+    let mut bottom = area.y + area.height;
+    for t in state.ui.toasts.iter().rev() {
         let text = sanitize(&t.text).into_owned();
         let inner_w = width.saturating_sub(2).max(1) as usize;
         let h = (text.chars().count().div_ceil(inner_w)).clamp(1, 3) as u16 + 2;
-        if y + h > area.y + area.height {
+        if bottom < area.y + h {
             break;
         }
+        bottom -= h;
         let rect = Rect {
             x: area.x + area.width - width,
-            y,
+            y: bottom,
             width,
             height: h,
         };
@@ -32,13 +34,9 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(styles.get(scope));
-        frame.render_widget(
-            Paragraph::new(text)
-                .style(styles.get("ui.toast"))
-                .wrap(Wrap { trim: true })
-                .block(block),
-            rect,
-        );
-        y += h;
+        let body = Paragraph::new(text)
+            .style(styles.get("ui.toast"))
+            .wrap(Wrap { trim: true });
+        frame.render_widget(body.block(block), rect);
     }
 }

@@ -1,0 +1,332 @@
+//! config.toml, checked field by field.
+
+use super::layout::{Layout, NarrowLayout, Pane};
+use super::spanned::{self, Located, Node};
+use super::{expand_home, looks_like_path, Config, RegionConfig};
+use crate::diagnostic::Diagnostic;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The config in `source` (named `file` in diagnostics). Relative paths in
+/// it (kubeconfig, theme and keymap files) start from `base_dir`.
+pub fn parse(file: &str, source: &str, base_dir: Option<&Path>) -> Result<Config, Vec<Diagnostic>> {
+    let doc = spanned::parse(file, source).map_err(|d| vec![d])?;
+    let mut c = Checker {
+        loc: Located { file, source },
+        base_dir,
+        errors: Vec::new(),
+    };
+    let mut config = Config::default();
+    for (key, value) in &doc {
+        match key.get_ref().as_str() {
+            "theme" => {
+                if let Some(s) = c.non_empty_string("theme", value) {
+                    config.theme = c.name_or_path(s);
+                }
+            }
+            "keymap" => {
+                if let Some(s) = c.non_empty_string("keymap", value) {
+                    config.keymap = c.name_or_path(s);
+                }
+            }
+            "read_only" => {
+                if let Some(b) = c.boolean("read_only", value) {
+                    config.read_only = b;
+                }
+            }
+            "region" => config.regions = c.regions(value),
+            "layout" => config.layout = c.layout(value),
+            other => c.error(
+                key.span(),
+                format!(
+                    "unknown key `{other}` (expected theme, keymap, read_only, [[region]] or [layout])"
+                ),
+            ),
+        }
+    }
+    if c.errors.is_empty() {
+        Ok(config)
+    } else {
+        c.errors.sort_by_key(|d| (d.line, d.col));
+        Err(c.errors)
+    }
+}
+
+/// Where `field` of the `index`th `[[region]]` is written (line, column),
+/// for problems found after parsing (a context missing from a kubeconfig).
+pub fn region_field_position(source: &str, index: usize, field: &str) -> Option<(usize, usize)> {
+    let doc = spanned::parse("", source).ok()?;
+    let (_, regions) = doc.iter().find(|(k, _)| k.get_ref() == "region")?;
+    let Node::Array(items) = regions.get_ref() else {
+        return None;
+    };
+    let item = items.get(index)?;
+    let span = match item.get_ref() {
+        Node::Table(fields) => fields
+            .iter()
+            .find(|(k, _)| k.get_ref() == field)
+            .map_or_else(|| item.span(), |(_, v)| v.span()),
+        _ => item.span(),
+    };
+    let d = Diagnostic::new("", "").at_offset(source, span.start);
+    d.line.zip(d.col)
+}
+
+struct Checker<'a> {
+    loc: Located<'a>,
+    base_dir: Option<&'a Path>,
+    errors: Vec<Diagnostic>,
+}
+
+type Value = Spanned<Node>;
+
+impl Checker<'_> {
+    fn error(&mut self, span: Range<usize>, message: String) {
+        self.errors.push(self.loc.at(span, message));
+    }
+
+    fn line_of(&self, span: Range<usize>) -> usize {
+        self.loc.at(span, "").line.unwrap_or(0)
+    }
+
+    fn wrong_type(&mut self, what: &str, expected: &str, value: &Value) {
+        let found = value.get_ref().kind();
+        self.error(
+            value.span(),
+            format!("`{what}` must be {expected}, found {found}"),
+        );
+    }
+
+    fn string<'v>(&mut self, what: &str, value: &'v Value) -> Option<&'v str> {
+        match value.get_ref() {
+            Node::String(s) => Some(s),
+            _ => {
+                self.wrong_type(what, "a string", value);
+                None
+            }
+        }
+    }
+
+    fn non_empty_string<'v>(&mut self, what: &str, value: &'v Value) -> Option<&'v str> {
+        let s = self.string(what, value)?;
+        if s.trim().is_empty() {
+            self.error(value.span(), format!("`{what}` must not be empty"));
+            return None;
+        }
+        Some(s)
+    }
+
+    fn boolean(&mut self, what: &str, value: &Value) -> Option<bool> {
+        match value.get_ref() {
+            Node::Boolean(b) => Some(*b),
+            _ => {
+                self.wrong_type(what, "true or false", value);
+                None
+            }
+        }
+    }
+
+    fn path(&self, text: &str) -> PathBuf {
+        let path = expand_home(text).unwrap_or_else(|| PathBuf::from(text));
+        match self.base_dir {
+            Some(dir) if path.is_relative() => dir.join(path),
+            _ => path,
+        }
+    }
+
+    /// A relative file path in the config means next to the config file.
+    fn name_or_path(&self, text: &str) -> String {
+        if looks_like_path(text) {
+            self.path(text).display().to_string()
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn url(&mut self, what: &str, value: &Value) -> Option<String> {
+        let s = self.non_empty_string(what, value)?;
+        if !(s.starts_with("http://") || s.starts_with("https://")) {
+            self.error(
+                value.span(),
+                format!("`{what}` must start with http:// or https://, found `{s}`"),
+            );
+            return None;
+        }
+        Some(s.to_string())
+    }
+
+    fn regions(&mut self, value: &Value) -> Vec<RegionConfig> {
+        let Node::Array(items) = value.get_ref() else {
+            self.wrong_type("region", "an array of tables (write [[region]])", value);
+            return Vec::new();
+        };
+        let mut regions = Vec::new();
+        // name -> line of its first definition
+        let mut names: Vec<(String, usize)> = Vec::new();
+        for item in items {
+            let Node::Table(fields) = item.get_ref() else {
+                self.wrong_type("region", "a table", item);
+                continue;
+            };
+            let mut region = RegionConfig::default();
+            let (mut has_name, mut has_context) = (false, false);
+            for (key, v) in fields {
+                match key.get_ref().as_str() {
+                    "name" => {
+                        if let Some(name) = self.non_empty_string("name", v) {
+                            let line = self.line_of(v.span());
+                            if let Some((_, first)) = names.iter().find(|(n, _)| n == name) {
+                                let first = *first;
+                                self.error(
+                                    v.span(),
+                                    format!("duplicate region name `{name}` (first on line {first})"),
+                                );
+                            } else {
+                                names.push((name.to_string(), line));
+                            }
+                            region.name = name.to_string();
+                        }
+                        has_name |= matches!(v.get_ref(), Node::String(_));
+                    }
+                    "context" => {
+                        if let Some(s) = self.non_empty_string("context", v) {
+                            region.context = s.to_string();
+                        }
+                        has_context |= matches!(v.get_ref(), Node::String(_));
+                    }
+                    "kubeconfig" => {
+                        if let Some(s) = self.non_empty_string("kubeconfig", v) {
+                            region.kubeconfig = Some(self.path(s));
+                        }
+                    }
+                    "namespaces" => region.namespaces = self.namespaces(v),
+                    "production" => {
+                        region.production = self.boolean("production", v).unwrap_or(false)
+                    }
+                    "prometheus_url" => region.prometheus_url = self.url("prometheus_url", v),
+                    "elasticsearch_url" => {
+                        region.elasticsearch_url = self.url("elasticsearch_url", v)
+                    }
+                    "elasticsearch_index" => {
+                        region.elasticsearch_index = self
+                            .non_empty_string("elasticsearch_index", v)
+                            .map(str::to_string)
+                    }
+                    other => self.error(
+                        key.span(),
+                        format!(
+                            "unknown key `{other}` in [[region]] (expected name, context, kubeconfig, \
+                             namespaces, production, prometheus_url, elasticsearch_url or \
+                             elasticsearch_index)"
+                        ),
+                    ),
+                }
+            }
+            for (present, field) in [(has_name, "name"), (has_context, "context")] {
+                if !present {
+                    self.error(item.span(), format!("[[region]] needs a `{field}`"));
+                }
+            }
+            regions.push(region);
+        }
+        regions
+    }
+
+    fn namespaces(&mut self, value: &Value) -> Vec<String> {
+        let Node::Array(items) = value.get_ref() else {
+            self.wrong_type("namespaces", "an array of strings", value);
+            return Vec::new();
+        };
+        let mut out: Vec<String> = Vec::new();
+        for item in items {
+            if let Some(ns) = self.non_empty_string("namespaces", item) {
+                if out.iter().any(|n| n == ns) {
+                    self.error(item.span(), format!("namespace `{ns}` is listed twice"));
+                } else {
+                    out.push(ns.to_string());
+                }
+            }
+        }
+        out
+    }
+
+    fn layout(&mut self, value: &Value) -> Layout {
+        let mut layout = Layout::default();
+        let Node::Table(fields) = value.get_ref() else {
+            self.wrong_type("layout", "a table", value);
+            return layout;
+        };
+        for (key, v) in fields {
+            match key.get_ref().as_str() {
+                "wide" => {
+                    if let Some(panes) = self.panes(v) {
+                        layout.wide = panes;
+                    }
+                }
+                "narrow" => {
+                    if let Some(s) = self.string("narrow", v) {
+                        match NarrowLayout::from_name(s) {
+                            Some(n) => layout.narrow = n,
+                            None => self.error(
+                                v.span(),
+                                format!("unknown narrow layout `{s}` (expected tabs or stack)"),
+                            ),
+                        }
+                    }
+                }
+                "narrow_below" => match v.get_ref() {
+                    Node::Integer(n) if (40..=1000).contains(n) => {
+                        layout.narrow_below = *n as u16;
+                    }
+                    Node::Integer(n) => self.error(
+                        v.span(),
+                        format!("`narrow_below` must be between 40 and 1000 columns, found {n}"),
+                    ),
+                    _ => self.wrong_type("narrow_below", "a number of columns", v),
+                },
+                other => self.error(
+                    key.span(),
+                    format!(
+                        "unknown key `{other}` in [layout] (expected wide, narrow or narrow_below)"
+                    ),
+                ),
+            }
+        }
+        layout
+    }
+
+    fn panes(&mut self, value: &Value) -> Option<Vec<Pane>> {
+        let Node::Array(items) = value.get_ref() else {
+            self.wrong_type("wide", "an array of pane names", value);
+            return None;
+        };
+        if items.is_empty() {
+            self.error(value.span(), "`wide` must name at least one pane".into());
+            return None;
+        }
+        let mut panes = Vec::new();
+        let mut ok = true;
+        for item in items {
+            let Some(name) = self.string("wide", item) else {
+                ok = false;
+                continue;
+            };
+            match Pane::from_name(name) {
+                Some(p) if panes.contains(&p) => {
+                    ok = false;
+                    self.error(item.span(), format!("pane `{name}` is listed twice"));
+                }
+                Some(p) => panes.push(p),
+                None => {
+                    ok = false;
+                    self.error(
+                        item.span(),
+                        format!("unknown pane `{name}` (expected triage, pods or probes)"),
+                    );
+                }
+            }
+        }
+        ok.then_some(panes)
+    }
+}

@@ -1,0 +1,274 @@
+use super::*;
+
+fn errors(source: &str) -> Vec<String> {
+    match parse("config.toml", source, None) {
+        Ok(c) => panic!("expected errors, parsed {c:?}"),
+        Err(diags) => diags.iter().map(|d| d.to_string()).collect(),
+    }
+}
+
+#[test]
+fn a_full_config_parses() {
+    let source = r#"
+theme = "light"
+keymap = "vim"
+read_only = true
+
+[[region]]
+name = "cn-north"
+context = "prod-cn-north"
+kubeconfig = "kube/cn"
+namespaces = ["shop", "search"]
+production = true
+prometheus_url = "http://127.0.0.1:9090"
+elasticsearch_url = "https://127.0.0.1:9200"
+elasticsearch_index = "logs-*"
+
+[[region]]
+name = "eu-west"
+context = "eu"
+
+[layout]
+wide = ["pods", "triage"]
+narrow = "stack"
+narrow_below = 100
+"#;
+    let config = parse("config.toml", source, Some(Path::new("/etc/pitwall")))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(config.theme, "light");
+    assert_eq!(config.keymap, "vim");
+    assert!(config.read_only);
+    assert_eq!(
+        config.regions,
+        vec![
+            RegionConfig {
+                name: "cn-north".into(),
+                context: "prod-cn-north".into(),
+                kubeconfig: Some(PathBuf::from("/etc/pitwall/kube/cn")),
+                namespaces: vec!["shop".into(), "search".into()],
+                production: true,
+                prometheus_url: Some("http://127.0.0.1:9090".into()),
+                elasticsearch_url: Some("https://127.0.0.1:9200".into()),
+                elasticsearch_index: Some("logs-*".into()),
+            },
+            RegionConfig {
+                name: "eu-west".into(),
+                context: "eu".into(),
+                ..RegionConfig::default()
+            },
+        ]
+    );
+    assert_eq!(
+        config.layout,
+        Layout {
+            wide: vec![Pane::Pods, Pane::Triage],
+            narrow: NarrowLayout::Stack,
+            narrow_below: 100,
+        }
+    );
+}
+
+#[test]
+fn an_empty_config_is_the_default() {
+    assert_eq!(parse("c", "", None), Ok(Config::default()));
+    let config = parse("c", "theme = \"my/theme.toml\"\n", Some(Path::new("/cfg")));
+    assert_eq!(
+        config.map(|c| c.theme),
+        Ok("/cfg/my/theme.toml".to_string())
+    );
+}
+
+#[test]
+fn every_problem_is_reported_with_its_position() {
+    let source = r#"them = "light"
+read_only = "yes"
+keymap = ""
+
+[[region]]
+name = "a"
+context = "ctx-a"
+namespaces = "shop"
+
+[[region]]
+name = "a"
+context = ""
+zone = 3
+prometheus_url = "127.0.0.1:9090"
+
+[[region]]
+context = "c"
+
+[layout]
+wide = ["pods", "logs", "pods"]
+narrow = "columns"
+narrow_below = 5
+"#;
+    assert_eq!(
+        errors(source),
+        [
+            "config.toml:1:1: unknown key `them` (expected theme, keymap, read_only, [[region]] or [layout])",
+            "config.toml:2:13: `read_only` must be true or false, found a string",
+            "config.toml:3:10: `keymap` must not be empty",
+            "config.toml:8:14: `namespaces` must be an array of strings, found a string",
+            "config.toml:11:8: duplicate region name `a` (first on line 6)",
+            "config.toml:12:11: `context` must not be empty",
+            "config.toml:13:1: unknown key `zone` in [[region]] (expected name, context, kubeconfig, namespaces, production, prometheus_url, elasticsearch_url or elasticsearch_index)",
+            "config.toml:14:18: `prometheus_url` must start with http:// or https://, found `127.0.0.1:9090`",
+            "config.toml:16:1: [[region]] needs a `name`",
+            "config.toml:20:17: unknown pane `logs` (expected triage, pods or probes)",
+            "config.toml:20:25: pane `pods` is listed twice",
+            "config.toml:21:10: unknown narrow layout `columns` (expected tabs or stack)",
+            "config.toml:22:16: `narrow_below` must be between 40 and 1000 columns, found 5",
+        ]
+    );
+}
+
+#[test]
+fn a_region_table_instead_of_an_array_is_explained() {
+    assert_eq!(
+        errors("[region]\nname = \"a\"\n"),
+        ["config.toml:1:1: `region` must be an array of tables (write [[region]]), found a table"]
+    );
+}
+
+#[test]
+fn missing_files_the_default_is_fine_a_named_one_is_not() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let missing = dir.path().join("nope.toml");
+    let err = load(Some(&missing)).expect_err("missing named file");
+    assert_eq!(err.len(), 1);
+    assert!(
+        err[0].message.starts_with("cannot read config: "),
+        "{}",
+        err[0]
+    );
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, "read_only = true\n").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(load(Some(&path)).map(|c| c.read_only), Ok(true));
+    // A device or a huge file is refused rather than read whole.
+    let err = load(Some(Path::new("/dev/zero"))).expect_err("unbounded file");
+    assert_eq!(
+        err[0].to_string(),
+        "/dev/zero: cannot read config: larger than 1024 KiB"
+    );
+}
+
+const KUBECONFIG: &str = r#"
+apiVersion: v1
+kind: Config
+current-context: dev
+clusters:
+- name: c1
+  cluster:
+    server: https://127.0.0.1:6443
+users:
+- name: u1
+  user:
+    token: abc
+contexts:
+- name: dev
+  context: {cluster: c1, user: u1}
+- name: prod-eu
+  context: {cluster: c1, user: u1, namespace: shop}
+"#;
+
+#[test]
+fn every_kubeconfig_context_becomes_a_region() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("kubeconfig");
+    std::fs::write(&path, KUBECONFIG).unwrap_or_else(|e| panic!("{e}"));
+    let regions = regions_from_kubeconfig(Some(&path), &[]).unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<_> = regions.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["dev", "prod-eu"]);
+    assert_eq!(regions[1].context, "prod-eu");
+    assert!(regions[1].production && !regions[0].production);
+    assert_eq!(regions[0].kubeconfig.as_deref(), Some(path.as_path()));
+    let only = regions_from_kubeconfig(Some(&path), &["prod-eu".to_string()])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(only.len(), 1);
+    let err = regions_from_kubeconfig(Some(&path), &["qa".to_string()]).expect_err("unknown");
+    assert_eq!(
+        err.message,
+        "context `qa` is not in the kubeconfig (it has: dev, prod-eu)"
+    );
+}
+
+#[test]
+fn a_missing_kubeconfig_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("absent");
+    let err = regions_from_kubeconfig(Some(&path), &[]).expect_err("no kubeconfig");
+    assert_eq!(
+        err.message,
+        format!(
+            "no kubeconfig at {}; configure [[region]] in config.toml or try `pitwall demo`",
+            path.display()
+        )
+    );
+    std::fs::write(&path, "clusters: [").unwrap_or_else(|e| panic!("{e}"));
+    let err = regions_from_kubeconfig(Some(&path), &[]).expect_err("bad yaml");
+    assert!(
+        err.message.starts_with("invalid kubeconfig: "),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn settings_merge_flags_and_fall_back_on_errors() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, "keymap = \"vim\"\ntheme = \"nope\"\n").unwrap_or_else(|e| panic!("{e}"));
+    let args = crate::cli::CockpitArgs {
+        config: Some(path.clone()),
+        read_only: true,
+        ..Default::default()
+    };
+    let s = load_settings(&args, crate::theme::ColorSupport::TrueColor);
+    assert!(s.config.read_only);
+    assert_eq!(s.config.keymap, "vim");
+    use crate::action::{Action, KeyContext};
+    use crate::keymap::{parse_keys, Lookup};
+    let zz = parse_keys("ZZ").unwrap_or_default();
+    assert_eq!(
+        s.keymap.lookup(&[KeyContext::Global], &zz),
+        Lookup::Action(Action::Quit)
+    );
+    assert_eq!(s.diagnostics.len(), 1);
+    assert!(s.diagnostics[0].message.starts_with("unknown theme `nope`"));
+    let (default, _) = crate::theme::Styles::load("default", None, s.colors);
+    assert_eq!(s.styles.get("ui.error"), default.get("ui.error"));
+
+    std::fs::write(&path, "read_only = 1\n").unwrap_or_else(|e| panic!("{e}"));
+    let s = load_settings(&args, crate::theme::ColorSupport::TrueColor);
+    assert_eq!(s.config.keymap, "default");
+    assert_eq!(s.diagnostics.len(), 1);
+    assert_eq!(s.diagnostics[0].line, Some(1));
+}
+
+#[test]
+fn configured_regions_are_narrowed_by_context_and_get_the_flag_kubeconfig() {
+    let config = parse(
+        "c",
+        "[[region]]\nname = \"eu\"\ncontext = \"ctx-eu\"\n\
+         [[region]]\nname = \"us\"\ncontext = \"ctx-us\"\nkubeconfig = \"/k/us\"\n",
+        None,
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let flag = Path::new("/k/flag");
+    let all = resolve_regions(&config, Some(flag), &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].kubeconfig.as_deref(), Some(flag));
+    assert_eq!(all[1].kubeconfig.as_deref(), Some(Path::new("/k/us")));
+    let one =
+        resolve_regions(&config, None, &["ctx-us".to_string()]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        one.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+        ["us"]
+    );
+    let err = resolve_regions(&config, None, &["ap".to_string()]).expect_err("unknown");
+    assert_eq!(
+        err.to_string(),
+        "--context: `ap` is no configured region or context (regions: eu, us)"
+    );
+}

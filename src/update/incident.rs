@@ -1,0 +1,349 @@
+//! Reducers for the incident panes: pod rows and region health are
+//! mirrored into the incident aggregate, feed updates applied, and the
+//! triage / probes panes' keys handled (move, Enter jumps to the pods).
+
+use crate::action::Action;
+use crate::incident::{Feed, IncidentUpdate};
+use crate::model::RegionId;
+use crate::msg::{PodChange, PodUpdate};
+use crate::state::{Pane, State, ViewSpec};
+
+pub fn on_feed(state: &mut State, region: RegionId, update: IncidentUpdate) {
+    let now = state.now;
+    if state.incident.book.apply_update(region, update, now) {
+        state.incident.mark_dirty();
+    }
+}
+
+/// Called with every pod update before the pod store takes the rows.
+pub fn on_pods(state: &mut State, region: RegionId, update: &PodUpdate) {
+    let (now, book) = (state.now, &mut state.incident.book);
+    match update {
+        PodUpdate::ListStart { namespace } => {
+            book.list_start(region, Feed::Pods, namespace.as_deref())
+        }
+        PodUpdate::ListPage(rows) => rows.iter().for_each(|r| book.apply_pod(r, now)),
+        PodUpdate::ListDone { namespace } => {
+            book.list_done(region, Feed::Pods, namespace.as_deref())
+        }
+        PodUpdate::Changes(changes) => {
+            for c in changes {
+                match c {
+                    PodChange::Upsert(r) => book.apply_pod(r, now),
+                    PodChange::Delete(uid) => book.remove_pod(region, uid),
+                }
+            }
+        }
+    }
+    state.incident.mark_dirty();
+}
+
+/// Keys of the focused triage or probes pane. Returns false when the
+/// action is not theirs (the caller handles it as usual).
+pub fn on_action(state: &mut State, action: Action) -> bool {
+    let focus = state.ui.focus;
+    if !matches!(focus, Pane::Triage | Pane::Probes) {
+        return false;
+    }
+    state.incident.refresh(state.now);
+    let page = state.ui.size.1.saturating_sub(8).max(1) as isize;
+    let delta = match action {
+        Action::Up => -1,
+        Action::Down => 1,
+        Action::PageUp => -page,
+        Action::PageDown => page,
+        Action::Top => isize::MIN / 2,
+        Action::Bottom => isize::MAX / 2,
+        Action::Select => {
+            jump_to_pods(state);
+            return true;
+        }
+        _ => return false,
+    };
+    let inc = &mut state.incident;
+    if focus == Pane::Triage {
+        let ids = inc.triage_ids();
+        inc.triage_cursor.move_by(delta, &ids);
+    } else {
+        let keys = inc.probe_keys();
+        inc.probes_cursor.move_by(delta, &keys);
+        inc.sync_probes(state.now);
+    }
+    true
+}
+
+/// Enter on a triage item or probe row: the pods pane, scoped to it.
+fn jump_to_pods(state: &mut State) {
+    let target = match state.ui.focus {
+        Pane::Triage => state.incident.selected_triage().map(|i| i.target.clone()),
+        Pane::Probes => state.incident.selected_probe().map(|r| {
+            let w = &r.key.workload;
+            crate::incident::triage::PodsTarget {
+                region: w.region,
+                namespace: Some(w.namespace.clone()),
+                owner: (w.kind != "Pod").then(|| (w.kind.clone(), w.name.clone())),
+            }
+        }),
+        _ => None,
+    };
+    let Some(target) = target else {
+        return;
+    };
+    let spec = state.pods.view_spec();
+    state.pods.set_view_spec(ViewSpec {
+        sort: spec.sort,
+        reverse: spec.reverse,
+        region: Some(target.region),
+        namespace: target.namespace,
+        owner: target.owner,
+        ..ViewSpec::default()
+    });
+    state.ui.filter_input = None;
+    state.ui.focus = Pane::Pods;
+    state.ui.pods.cursor = 0;
+    state.ui.pods.selected = None;
+    state.refresh_view();
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::action::Action;
+    use crate::app::Cockpit;
+    use crate::config::RegionConfig;
+    use crate::incident::pods::tests::{crashlooping, pod};
+    use crate::incident::triage::Problem;
+    use crate::incident::IncidentUpdate;
+    use crate::keymap::Keymap;
+    use crate::model::{EventRow, InvolvedObject, PodRow};
+    use crate::msg::{Change, Update};
+    use crate::msg::{Health, Msg, PodUpdate};
+    use crate::state::Pane;
+    use crate::theme::Styles;
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn cockpit() -> Cockpit {
+        let regions: Vec<RegionConfig> = ["cn-north", "us-east"]
+            .iter()
+            .map(|n| RegionConfig {
+                name: n.to_string(),
+                context: n.to_string(),
+                ..RegionConfig::default()
+            })
+            .collect();
+        Cockpit::new(&regions, Keymap::default(), Styles::default(), NOW)
+    }
+
+    fn named(region: usize, workload: &str, i: usize, ready: bool) -> PodRow {
+        let name = format!("{workload}-7d9f8-p{i:04}");
+        let uid = format!("u-{region}-{name}");
+        let mut p = pod(region, &uid, &name, workload, ready);
+        p.created = NOW - 3 * 3600;
+        p
+    }
+
+    fn crashing(p: PodRow) -> PodRow {
+        let mut p = crashlooping(p, false);
+        p.last_restart = Some(NOW - 240);
+        if let Some(t) = p.containers[0].last_terminated.as_mut() {
+            t.finished = Some(NOW - 240);
+        }
+        p
+    }
+
+    fn unhealthy(p: &PodRow, message: &str, count: u32) -> EventRow {
+        EventRow {
+            region: p.region,
+            uid: format!("ev-{}", p.uid),
+            namespace: p.namespace.clone(),
+            name: format!("{}.1", p.name),
+            object: InvolvedObject {
+                kind: "Pod".into(),
+                namespace: p.namespace.clone(),
+                name: p.name.clone(),
+                uid: p.uid.clone(),
+                field_path: "spec.containers{app}".into(),
+            },
+            type_: "Warning".into(),
+            reason: "Unhealthy".into(),
+            message: message.into(),
+            count,
+            first_seen: NOW - 30,
+            last_seen: NOW - 1,
+            source: "kubelet".into(),
+        }
+    }
+
+    /// cn-north: checkout with 2 of 6 pods failing readiness (one event
+    /// message hostile). us-east: api with 2 crash-looping pods.
+    fn fleet() -> Cockpit {
+        let mut c = cockpit();
+        for region in 0..2 {
+            c.handle(Msg::RegionHealth {
+                region,
+                feed: "pods",
+                health: Health::Live,
+            });
+        }
+        let mut checkout: Vec<PodRow> = (0..6).map(|i| named(0, "checkout", i, i >= 2)).collect();
+        checkout.push(named(0, "cart", 0, true));
+        c.handle(Msg::Pods {
+            region: 0,
+            update: PodUpdate::ListStart { namespace: None },
+        });
+        c.handle(Msg::Pods {
+            region: 0,
+            update: PodUpdate::ListPage(checkout.clone()),
+        });
+        c.handle(Msg::Pods {
+            region: 0,
+            update: PodUpdate::ListDone { namespace: None },
+        });
+        let mut api: Vec<PodRow> = (0..4).map(|i| named(1, "api", i, true)).collect();
+        api.extend((4..6).map(|i| crashing(named(1, "api", i, false))));
+        c.handle(Msg::Pods {
+            region: 1,
+            update: PodUpdate::ListPage(api),
+        });
+        let events = vec![
+            Change::Upsert(unhealthy(
+                &checkout[0],
+                "Readiness probe failed: HTTP probe failed with statuscode: 503",
+                7,
+            )),
+            Change::Upsert(unhealthy(
+                &checkout[1],
+                "Readiness probe failed: \u{1b}]52;c;cHduZWQ=\u{7}\u{1b}[2Jboom\u{202e}desrever",
+                3,
+            )),
+        ];
+        c.handle(Msg::Incident {
+            region: 0,
+            update: IncidentUpdate::Events(Update::Changes(events)),
+        });
+        c.state.refresh_view();
+        c
+    }
+
+    fn act(c: &mut Cockpit, a: Action) {
+        crate::update::actions::apply(&mut c.state, a);
+    }
+
+    fn screen(c: &mut Cockpit, w: u16, h: u16) -> String {
+        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+        c.handle(Msg::Resize(w, h));
+        c.draw(&mut term).unwrap();
+        term.backend().to_string()
+    }
+
+    #[test]
+    fn pods_and_events_reach_the_panes_and_rank() {
+        let c = fleet();
+        let inc = &c.state.incident;
+        let top = &inc.triage[0];
+        assert_eq!((top.id.region, top.id.name.as_str()), (1, "api"));
+        assert_eq!(top.id.problem, Problem::CrashLoop);
+        assert_eq!(top.how_bad, "2/6 pods CrashLoopBackOff");
+        let probe = &inc.probe_rows[0];
+        assert_eq!(probe.key.workload.name, "checkout");
+        assert_eq!((probe.pods_affected, probe.pods_total), (2, 6));
+        assert_eq!(probe.failures_total, 10);
+    }
+
+    #[test]
+    fn enter_on_a_triage_item_lands_on_its_pods() {
+        let mut c = fleet();
+        act(&mut c, Action::ShowTriage);
+        assert_eq!(c.state.ui.focus, Pane::Triage);
+        act(&mut c, Action::Top);
+        act(&mut c, Action::Select);
+        let st = &c.state;
+        assert_eq!(st.ui.focus, Pane::Pods);
+        assert_eq!(st.pods.view_spec().region, Some(1));
+        let names: Vec<&str> = st
+            .pods
+            .view()
+            .iter()
+            .filter_map(|s| st.pods.get(*s))
+            .map(|p| p.owner_name.as_str())
+            .collect();
+        assert_eq!(names.len(), 6);
+        assert!(names.iter().all(|n| *n == "api"));
+        // Esc in the table clears the scope again
+        act(&mut c, Action::ClearFilter);
+        assert_eq!(c.state.pods.view().len(), 13);
+    }
+
+    #[test]
+    fn enter_on_a_probe_row_lands_on_that_workload() {
+        let mut c = fleet();
+        act(&mut c, Action::ShowProbes);
+        act(&mut c, Action::Select);
+        let spec = c.state.pods.view_spec();
+        assert_eq!(spec.owner, Some(("Deployment".into(), "checkout".into())));
+        assert_eq!(spec.namespace.as_deref(), Some("shop"));
+        assert_eq!(c.state.pods.view().len(), 6);
+    }
+
+    #[test]
+    fn cursor_keeps_its_item_when_a_region_goes_down() {
+        let mut c = fleet();
+        act(&mut c, Action::ShowTriage);
+        act(&mut c, Action::Down);
+        let chosen = c.state.incident.triage_cursor.selected.clone();
+        assert!(chosen.is_some());
+        c.handle(Msg::RegionHealth {
+            region: 1,
+            feed: "pods",
+            health: Health::Unreachable("connection refused".into()),
+        });
+        c.state.refresh_view();
+        let inc = &c.state.incident;
+        assert_eq!(inc.triage[0].id.problem, Problem::RegionDown);
+        assert_eq!(inc.triage_cursor.selected, chosen);
+        assert_eq!(
+            Some(&inc.triage[inc.triage_cursor.cursor].id),
+            chosen.as_ref()
+        );
+    }
+
+    #[test]
+    fn incident_panes_snapshots() {
+        let mut c = fleet();
+        insta::assert_snapshot!("incident_160x48", screen(&mut c, 160, 48));
+        act(&mut c, Action::ShowTriage);
+        insta::assert_snapshot!("incident_triage_80x24", screen(&mut c, 80, 24));
+        act(&mut c, Action::ShowProbes);
+        insta::assert_snapshot!("incident_probes_80x24", screen(&mut c, 80, 24));
+    }
+
+    #[test]
+    fn panes_draw_at_both_sizes_with_hostile_text_defused() {
+        let mut c = fleet();
+        let wide = screen(&mut c, 160, 48);
+        for pane in ["Triage", "Pods", "Probe failures"] {
+            assert!(wide.contains(pane), "{pane} missing:\n{wide}");
+        }
+        assert!(wide.contains("crash loop") && wide.contains("2/6 pods CrashLoopBackOff"));
+        // select the row whose latest message is the hostile one
+        act(&mut c, Action::ShowProbes);
+        let wide = screen(&mut c, 160, 48);
+        assert!(wide.contains("boom") && wide.contains("desrever"), "{wide}");
+        for bad in ['\u{1b}', '\u{7}', '\u{202e}'] {
+            assert!(!wide.contains(bad), "{bad:?} reached the screen");
+        }
+        // 80x24: only the focused pane, with tabs
+        let narrow = screen(&mut c, 80, 24);
+        assert!(narrow.contains("Probe failures") && narrow.contains("Triage  Pods  Probes"));
+        assert!(
+            !narrow.contains("NAMESPACE"),
+            "pods table hidden:\n{narrow}"
+        );
+        act(&mut c, Action::FocusNext);
+        assert_eq!(c.state.ui.focus, Pane::Triage);
+        let narrow = screen(&mut c, 80, 24);
+        assert!(narrow.contains("crash loop"), "{narrow}");
+    }
+}
