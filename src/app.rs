@@ -25,9 +25,13 @@ use ratatui::Terminal;
 use std::fs::File;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
+
+/// When `main` began, for the start-up time written to the log.
+pub static STARTED: OnceLock<Instant> = OnceLock::new();
 
 /// At most one frame per this long (~60 fps).
 pub const FRAME: Duration = Duration::from_millis(16);
@@ -290,6 +294,11 @@ async fn event_loop(
             cockpit.draw(term)?;
             dirty = false;
             key_pressed = false;
+            if last_draw.is_none() {
+                if let Some(started) = STARTED.get() {
+                    tracing::info!("first frame drawn {:?} after start", started.elapsed());
+                }
+            }
             last_draw = Some(Instant::now());
         }
         let wake = next_wake(cockpit, dirty, last_draw);

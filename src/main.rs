@@ -3,6 +3,7 @@ use pitwall::cli::{Cli, Command};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    let _ = pitwall::app::STARTED.set(std::time::Instant::now());
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

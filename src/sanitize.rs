@@ -76,7 +76,7 @@ fn skip_escape(chars: &mut Chars) {
         }
         // intermediate bytes then one final byte (e.g. ESC ( B)
         Some(c) if ('\u{20}'..='\u{2f}').contains(&c) => {
-            while let Some(c) = chars.next() {
+            for c in chars.by_ref() {
                 if !('\u{20}'..='\u{2f}').contains(&c) {
                     break;
                 }

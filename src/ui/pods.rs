@@ -50,7 +50,7 @@ fn width_of(c: Column, narrow: bool, region_width: u16) -> Constraint {
         Column::Status => Constraint::Length(if narrow { 16 } else { 17 }),
         Column::Restarts => Constraint::Length(if narrow { 8 } else { 12 }),
         Column::Age => Constraint::Length(4),
-        Column::Node => Constraint::Length(14),
+        Column::Node => Constraint::Fill(2),
         Column::Ip => Constraint::Length(15),
         Column::Owner => Constraint::Fill(2),
     }
