@@ -293,12 +293,16 @@ async fn event_loop(
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut dirty = true;
+    // a key is answered by the next frame at once; only source updates are
+    // held to the frame rate
+    let mut key_pressed = false;
     let mut last_draw: Option<Instant> = None;
     loop {
-        if dirty && last_draw.is_none_or(|t| t.elapsed() >= FRAME) {
+        if dirty && (key_pressed || last_draw.is_none_or(|t| t.elapsed() >= FRAME)) {
             cockpit.state.now = wall_now();
             cockpit.draw(term)?;
             dirty = false;
+            key_pressed = false;
             if last_draw.is_none() {
                 if let Some(started) = STARTED.get() {
                     tracing::info!("first frame drawn {:?} after start", started.elapsed());
@@ -320,6 +324,7 @@ async fn event_loop(
                     cockpit.state.now = wall_now();
                     effects = cockpit.handle(Msg::Key(key));
                     dirty = true;
+                    key_pressed = true;
                 }
                 Some(Ok(Event::Resize(w, h))) => {
                     cockpit.handle(Msg::Resize(w, h));

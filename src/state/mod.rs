@@ -136,7 +136,7 @@ impl State {
     }
 
     /// The earliest moment something time-based on screen changes by itself
-    /// (a toast expiring), if any. Ages are refreshed by a once-a-minute tick.
+    /// (a toast expiring), if any. Ages on visible rows: `ui::pods::next_change`.
     pub fn next_deadline(&self) -> Option<Timestamp> {
         let toast = self.ui.toasts.iter().map(|t| t.expires).min();
         // an unready pod becomes a triage item when its grace period ends

@@ -109,9 +109,14 @@ pub struct PodStore {
     /// Per region: rows received since the current list started.
     listed: Vec<usize>,
     view: Vec<u32>,
+    /// Scratch for `refresh_view`: one flag per slot.
+    placed: Vec<bool>,
+    /// Slots to put back in place at the next refresh (bounded; past the
+    /// bound the view is rebuilt instead).
+    moved: Vec<u32>,
+    /// The next refresh rebuilds the whole view (new spec, many changes).
+    rebuild: bool,
     view_spec: ViewSpec,
-    /// The spec the current view was built with.
-    built_spec: Option<ViewSpec>,
     view_dirty: bool,
 }
 
@@ -122,6 +127,7 @@ impl PodStore {
             generation: vec![HashMap::new(); regions],
             listed: vec![0; regions],
             view_dirty: true,
+            rebuild: true,
             ..PodStore::default()
         }
     }
@@ -164,25 +170,32 @@ impl PodStore {
         }
         let generation = self.clock;
         if let Some(&slot) = self.index[region].get(&row.uid) {
+            let old = self.slots[slot as usize].as_ref();
+            // a storm of updates mostly leaves the view as it is: keep it
+            // (the table reads the new row through its slot)
+            let moves = old.is_none_or(|old| changes_view(&self.view_spec, old, &row));
             self.slots[slot as usize] = Some(row);
             self.seen[slot as usize] = generation;
-        } else {
-            let uid = row.uid.clone();
-            let slot = match self.free.pop() {
-                Some(slot) => {
-                    self.slots[slot as usize] = Some(row);
-                    self.seen[slot as usize] = generation;
-                    slot
-                }
-                None => {
-                    self.slots.push(Some(row));
-                    self.seen.push(generation);
-                    (self.slots.len() - 1) as u32
-                }
-            };
-            self.index[region].insert(uid, slot);
+            if moves {
+                self.moved(slot);
+            }
+            return;
         }
-        self.view_dirty = true;
+        let uid = row.uid.clone();
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(row);
+                self.seen[slot as usize] = generation;
+                slot
+            }
+            None => {
+                self.slots.push(Some(row));
+                self.seen.push(generation);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.index[region].insert(uid, slot);
+        self.moved(slot);
     }
 
     pub fn delete(&mut self, region: RegionId, uid: &str) {
@@ -191,7 +204,7 @@ impl PodStore {
         };
         self.slots[slot as usize] = None;
         self.free.push(slot);
-        self.view_dirty = true;
+        self.moved(slot);
     }
 
     /// A (re)list of `namespace` (or all) begins: rows stay until
@@ -257,6 +270,7 @@ impl PodStore {
         if spec != self.view_spec {
             self.view_spec = spec;
             self.view_dirty = true;
+            self.rebuild = true;
         }
     }
 
@@ -269,7 +283,10 @@ impl PodStore {
         &self.view
     }
 
-    /// Rebuilds the view when rows or the spec changed; cheap otherwise.
+    /// Brings the view up to date. A few changed rows are taken out and
+    /// put back in place by binary search (a storm costs about a pass over
+    /// the slot ids per frame, not a sort); a new spec or many changes
+    /// rebuild it.
     pub fn refresh_view(&mut self, now: Timestamp, region_names: &[String]) {
         if !self.view_dirty {
             return;
@@ -280,7 +297,11 @@ impl PodStore {
             .then(|| Pattern::parse(&spec.filter, CaseMatching::Smart, Normalization::Smart));
         let mut matcher = Matcher::new(Config::DEFAULT);
         let mut buf = Vec::new();
-        let mut keep = |row: &PodRow| {
+        let slots = &self.slots;
+        let mut keep = |slot: u32| -> bool {
+            let Some(row) = slots.get(slot as usize).and_then(Option::as_ref) else {
+                return false;
+            };
             if spec.region.is_some_and(|r| r != row.region)
                 || spec
                     .namespace
@@ -294,41 +315,18 @@ impl PodStore {
             {
                 return false;
             }
-            let Some(p) = &pattern else { return true };
-            [&row.name, &row.namespace, &row.node, &row.owner_name]
-                .into_iter()
-                .any(|field| {
-                    p.score(Utf32Str::new(field, &mut buf), &mut matcher)
-                        .is_some()
-                })
+            pattern.as_ref().is_none_or(|p| {
+                [&row.name, &row.namespace, &row.node, &row.owner_name]
+                    .into_iter()
+                    .any(|field| {
+                        p.score(Utf32Str::new(field, &mut buf), &mut matcher)
+                            .is_some()
+                    })
+            })
         };
-        // With the same spec as last time, start from the previous order: the
-        // adaptive stable sort then costs about O(n) when few rows changed
-        // (an event storm), instead of a full sort per frame.
-        let old = std::mem::take(&mut self.view);
-        let mut view = Vec::with_capacity(old.len().max(16));
-        let mut placed = vec![false; self.slots.len()];
-        if self.built_spec.as_ref() == Some(spec) {
-            for slot in old {
-                if let Some(Some(row)) = self.slots.get(slot as usize) {
-                    placed[slot as usize] = true;
-                    if keep(row) {
-                        view.push(slot);
-                    }
-                }
-            }
-        }
-        for (slot, row) in self.slots.iter().enumerate() {
-            if let Some(row) = row {
-                if !placed[slot] && keep(row) {
-                    view.push(slot as u32);
-                }
-            }
-        }
-        let slots = &self.slots;
-        let key = |slot: &u32| slots[*slot as usize].as_ref();
-        view.sort_by(|a, b| {
-            let (Some(a), Some(b)) = (key(a), key(b)) else {
+        let order = |a: &u32, b: &u32| -> Ordering {
+            let (Some(a), Some(b)) = (slots[*a as usize].as_ref(), slots[*b as usize].as_ref())
+            else {
                 return Ordering::Equal;
             };
             let ord = compare(spec.sort, a, b, now, region_names).then_with(|| tie_break(a, b));
@@ -337,9 +335,71 @@ impl PodStore {
             } else {
                 ord
             }
-        });
-        self.built_spec = Some(spec.clone());
+        };
+        let mut marked = std::mem::take(&mut self.placed);
+        marked.clear();
+        marked.resize(slots.len(), false);
+        let mut view = std::mem::take(&mut self.view);
+        if std::mem::take(&mut self.rebuild) {
+            // Start from the previous order, new rows at the end: the stable
+            // sort finds the presorted runs.
+            let previous = std::mem::take(&mut view);
+            for slot in previous {
+                if marked.get(slot as usize) == Some(&false) {
+                    marked[slot as usize] = true;
+                    if keep(slot) {
+                        view.push(slot);
+                    }
+                }
+            }
+            for slot in 0..slots.len() as u32 {
+                if !marked[slot as usize] && keep(slot) {
+                    view.push(slot);
+                }
+            }
+            view.sort_by(order);
+        } else {
+            // Take the moved rows out, then put back those still shown.
+            for &slot in &self.moved {
+                marked[slot as usize] = true;
+            }
+            view.retain(|slot| !marked[*slot as usize]);
+            let mut back = Vec::with_capacity(self.moved.len());
+            for &slot in &self.moved {
+                if std::mem::take(&mut marked[slot as usize]) && keep(slot) {
+                    back.push(slot);
+                }
+            }
+            back.sort_by(order);
+            let mut merged = Vec::with_capacity(view.len() + back.len());
+            let mut from = 0;
+            for slot in back {
+                let at = from + view[from..].partition_point(|v| order(v, &slot).is_lt());
+                merged.extend_from_slice(&view[from..at]);
+                merged.push(slot);
+                from = at;
+            }
+            merged.extend_from_slice(&view[from..]);
+            view = merged;
+        }
+        self.moved.clear();
+        self.placed = marked;
         self.view = view;
+    }
+
+    /// `slot` changed in a way that can move it in (or out of) the view.
+    fn moved(&mut self, slot: u32) {
+        self.view_dirty = true;
+        if self.rebuild {
+            return;
+        }
+        // past a quarter of the rows a rebuild is cheaper (and this stays bounded)
+        if self.moved.len() >= self.slots.len() / 4 + 64 {
+            self.rebuild = true;
+            self.moved.clear();
+        } else {
+            self.moved.push(slot);
+        }
     }
 }
 
@@ -362,6 +422,19 @@ fn compare(col: Column, a: &PodRow, b: &PodRow, _now: Timestamp, names: &[String
         Column::Ip => ip_key(&a.ip).cmp(&ip_key(&b.ip)),
         Column::Owner => (&a.owner_kind, &a.owner_name).cmp(&(&b.owner_kind, &b.owner_name)),
     }
+}
+
+/// Whether replacing `old` by `new` (same pod) can change which rows the
+/// view holds or their order.
+fn changes_view(spec: &ViewSpec, old: &PodRow, new: &PodRow) -> bool {
+    // region names only matter between regions; a pod keeps its region
+    compare(spec.sort, old, new, 0, &[]) != Ordering::Equal
+        || tie_break(old, new) != Ordering::Equal
+        || (spec.problems_only && old.is_healthy() != new.is_healthy())
+        || (spec.owner.is_some()
+            && (old.owner_kind != new.owner_kind || old.owner_name != new.owner_name))
+        || (!spec.filter.trim().is_empty()
+            && (old.node != new.node || old.owner_name != new.owner_name))
 }
 
 fn tie_break(a: &PodRow, b: &PodRow) -> Ordering {
@@ -473,6 +546,109 @@ mod tests {
             names(&s),
             vec!["payments-1", "checkout-2", "checkout-1", "cart-1"]
         );
+    }
+
+    #[test]
+    fn updates_that_move_nothing_keep_the_view_and_show_the_new_row() {
+        let mut s = PodStore::new(1);
+        s.upsert(pod(0, "a", "x"));
+        s.upsert(pod(0, "b", "y"));
+        s.refresh_view(0, &["r".into()]);
+        let mut y = pod(0, "b", "y");
+        y.status = "CrashLoopBackOff".into();
+        y.restarts = 3;
+        s.upsert(y);
+        assert!(!s.view_is_dirty(), "sorted by namespace: nothing moved");
+        assert_eq!(names(&s), vec!["x", "y"]);
+        let shown = s.get(s.view()[1]).map(|r| r.status.clone());
+        assert_eq!(shown.as_deref(), Some("CrashLoopBackOff"));
+
+        // sorted by status, the same change reorders the rows
+        s.set_view_spec(ViewSpec {
+            sort: Column::Status,
+            ..ViewSpec::default()
+        });
+        s.refresh_view(0, &["r".into()]);
+        assert_eq!(names(&s), vec!["y", "x"]);
+        let mut x = pod(0, "a", "x");
+        x.status = "Completed".into();
+        s.upsert(x);
+        s.refresh_view(0, &["r".into()]);
+        assert_eq!(names(&s), vec!["x", "y"]);
+
+        // showing problems only, a pod turning healthy leaves the view
+        s.set_view_spec(ViewSpec {
+            problems_only: true,
+            ..ViewSpec::default()
+        });
+        s.refresh_view(0, &["r".into()]);
+        assert_eq!(names(&s), vec!["x", "y"]);
+        s.upsert(pod(0, "b", "y"));
+        s.refresh_view(0, &["r".into()]);
+        assert_eq!(names(&s), vec!["x"]);
+
+        // filtering, a pod moving to a matching node joins the view
+        s.set_view_spec(ViewSpec {
+            filter: "gpu".into(),
+            ..ViewSpec::default()
+        });
+        s.refresh_view(0, &["r".into()]);
+        assert!(names(&s).is_empty());
+        let mut y = pod(0, "b", "y");
+        y.node = "gpu-node-1".into();
+        s.upsert(y);
+        s.refresh_view(0, &["r".into()]);
+        assert_eq!(names(&s), vec!["y"]);
+    }
+
+    /// The view kept across changes equals a view sorted from scratch.
+    #[test]
+    fn incremental_view_matches_a_fresh_sort_through_random_changes() {
+        let names_of = vec!["eu".to_string(), "us".to_string()];
+        let mut rng = fastrand::Rng::with_seed(11);
+        let mut s = PodStore::new(2);
+        let statuses = ["Running", "Pending", "CrashLoopBackOff", "Completed"];
+        for step in 0..2000 {
+            let region = rng.usize(..2);
+            let n = rng.usize(..60);
+            let mut p = pod(region, &format!("ns{}", n % 5), &format!("p{n}"));
+            p.status = statuses[rng.usize(..statuses.len())].into();
+            p.restarts = rng.u32(..4);
+            p.created = rng.i64(..1000);
+            match rng.u8(..10) {
+                0..=5 => s.upsert(p),
+                6..=7 => s.delete(region, &p.uid),
+                _ => {
+                    let sort = Column::ALL[rng.usize(..Column::ALL.len())];
+                    s.set_view_spec(ViewSpec {
+                        sort,
+                        reverse: rng.bool(),
+                        problems_only: rng.u8(..4) == 0,
+                        ..ViewSpec::default()
+                    });
+                }
+            }
+            // refresh after one change or after several
+            if rng.u8(..3) > 0 {
+                continue;
+            }
+            s.refresh_view(0, &names_of);
+            let spec = s.view_spec().clone();
+            let mut fresh: Vec<&PodRow> = s
+                .rows()
+                .filter(|r| !(spec.problems_only && r.is_healthy()))
+                .collect();
+            fresh.sort_by(|a, b| {
+                let o = compare(spec.sort, a, b, 0, &names_of).then_with(|| tie_break(a, b));
+                if spec.reverse {
+                    o.reverse()
+                } else {
+                    o
+                }
+            });
+            let got: Vec<&PodRow> = s.view().iter().filter_map(|v| s.get(*v)).collect();
+            assert_eq!(got, fresh, "step {step}");
+        }
     }
 
     #[test]
