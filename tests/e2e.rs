@@ -52,6 +52,14 @@ fn pod_rows(screen: &str) -> Vec<String> {
         .collect()
 }
 
+/// A pane border drawn exactly `width` columns wide: the cockpit laid itself
+/// out for the terminal's current size.
+fn spans_full_width(screen: &str, width: usize) -> bool {
+    screen
+        .lines()
+        .any(|l| l.starts_with('┌') && l.ends_with('┐') && l.chars().count() == width)
+}
+
 fn all_regions_visible(screen: &str) -> bool {
     DEMO_REGIONS.iter().all(|r| screen.contains(r))
 }
@@ -106,12 +114,11 @@ fn demo_at_80x24_is_usable() {
     let screen = t.wait_for("pod rows at 80x24", |s| {
         pod_rows(s).len() >= 5 || s.contains("checkout")
     });
-    for line in screen.lines() {
-        assert!(
-            line.chars().count() <= 80,
-            "line wider than the terminal: {line:?}"
-        );
-    }
+    assert!(
+        spans_full_width(&screen, 80),
+        "the pane should fill 80 columns:
+{screen}"
+    );
     t.keys(&["?"]);
     t.wait_for("the help overlay", |s| s.contains("Quit pitwall"));
     t.keys(&["Escape"]);
@@ -227,4 +234,83 @@ fn no_regions_and_no_kubeconfig_suggests_the_demo() {
         "nothing should be drawn: {:?}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+#[test]
+fn ctrl_z_suspends_to_the_shell_and_fg_resumes_with_a_full_screen() {
+    let t = Tmux::start(120, 40, &[]);
+    t.run(&demo_command());
+    t.wait_for("pods from all four regions", |s| {
+        all_regions_visible(s) && pod_rows(s).len() >= 10
+    });
+
+    t.keys(&["C-z"]);
+    t.wait_for_prompt();
+    let suspended = t.screen();
+    assert!(
+        suspended.contains("Stopped"),
+        "job control should report the stop:\n{suspended}"
+    );
+    assert_eq!(
+        t.pane_flag("alternate_on"),
+        "0",
+        "suspended on the alternate screen"
+    );
+
+    t.run("fg");
+    t.wait_for("the cockpit drawn again after fg", |s| {
+        all_regions_visible(s) && pod_rows(s).len() >= 10
+    });
+    assert_eq!(t.pane_flag("alternate_on"), "1");
+    t.keys(&["?"]);
+    t.wait_for("keys still work after resume", |s| {
+        s.contains("Quit pitwall")
+    });
+    t.keys(&["Escape"]);
+    t.wait_for("help closed", |s| !s.contains("Quit pitwall"));
+    t.keys(&["q"]);
+    t.wait_for_prompt();
+    t.assert_terminal_restored();
+}
+
+#[test]
+fn a_resize_storm_leaves_a_correct_screen() {
+    let t = Tmux::start(120, 40, &[]);
+    t.run(&demo_command());
+    t.wait_for("pods from all four regions", |s| {
+        all_regions_visible(s) && pod_rows(s).len() >= 10
+    });
+    for (w, h) in [
+        (80, 24),
+        (200, 60),
+        (60, 15),
+        (150, 30),
+        (81, 25),
+        (120, 40),
+        (90, 20),
+        (100, 30),
+    ] {
+        let out = t.tmux(&[
+            "resize-window",
+            "-t",
+            "0",
+            "-x",
+            &w.to_string(),
+            "-y",
+            &h.to_string(),
+        ]);
+        assert!(
+            out.status.success(),
+            "resize-window: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    t.wait_for("the cockpit redrawn for 100x30", |s| {
+        s.lines().next().is_some_and(|l| l.starts_with("pitwall"))
+            && spans_full_width(s, 100)
+            && pod_rows(s).len() >= 5
+    });
+    t.keys(&["q"]);
+    t.wait_for_prompt();
+    t.assert_terminal_restored();
 }
