@@ -403,10 +403,6 @@ impl PodIndex {
             })
     }
 
-    pub fn agg_of(&self, key: &WorkloadKey) -> Option<&WorkloadAgg> {
-        self.by_workload.get(key).map(|w| &w.agg)
-    }
-
     pub fn len(&self) -> usize {
         self.owner.len()
     }

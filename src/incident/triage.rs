@@ -206,7 +206,8 @@ fn explained_unready(p: &PodFacts, now: Timestamp) -> Option<Timestamp> {
 
 /// Items from the pods of each workload.
 fn pod_items(input: &TriageInput, now: Timestamp, out: &mut Vec<TriageItem>) {
-    // only troubled pods can be counted below; healthy workloads are skipped
+    // every count below needs a trouble fact on a live pod, so only those
+    // pods are read; `total` still counts every live pod of the workload
     for (key, agg, troubled) in input.pods.troubled() {
         let live: Vec<&PodFacts> = troubled.collect();
         let total = agg.live;
