@@ -4,7 +4,7 @@
 //! pure; an entry is ~150 bytes plus its names.
 
 use crate::model::{ContainerState, PodRow, RegionId, Timestamp};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 /// How long a pod may be unready before triage calls it a problem: pods
@@ -238,11 +238,84 @@ impl PodFacts {
     }
 }
 
+/// A pod that counts toward its workload's size (not leaving, not done).
+fn is_live(p: &PodFacts) -> bool {
+    !p.deleting && !p.completed
+}
+
+/// A live pod with a fact that may make a triage item; every triage count
+/// filters on one of these, so the other pods need not be looked at.
+fn is_troubled(p: &PodFacts) -> bool {
+    is_live(p)
+        && (p.unready_since.is_some()
+            || p.crash_since.is_some()
+            || p.oom_at.is_some()
+            || p.failing_reason.is_some())
+}
+
+/// Per-workload sums kept up to date on every upsert and removal, so a
+/// triage refresh walks workloads and their troubled pods, not every pod.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct WorkloadAgg {
+    /// Pods neither being deleted nor completed.
+    pub live: u32,
+    /// Uids of the troubled pods (see `is_troubled`), usually none.
+    pub troubled: HashSet<String>,
+}
+
+#[derive(Debug, Default)]
+struct WorkloadPods {
+    pods: HashMap<String, PodFacts>,
+    agg: WorkloadAgg,
+}
+
+/// Grace-period ends of unready pods, as a multiset: the next one is a
+/// lookup instead of a walk over every pod.
+type GraceEnds = BTreeMap<Timestamp, u32>;
+
+fn grace_end(p: &PodFacts) -> Option<Timestamp> {
+    p.unready_since.map(|s| s + UNREADY_GRACE_SECS)
+}
+
+impl WorkloadPods {
+    fn count(&mut self, uid: &str, p: &PodFacts, grace: &mut GraceEnds) {
+        if is_live(p) {
+            self.agg.live += 1;
+        }
+        if is_troubled(p) && !self.agg.troubled.contains(uid) {
+            self.agg.troubled.insert(uid.to_string());
+        }
+        if let Some(t) = grace_end(p) {
+            *grace.entry(t).or_default() += 1;
+        }
+    }
+
+    fn uncount(&mut self, uid: &str, p: &PodFacts, grace: &mut GraceEnds) {
+        if is_live(p) {
+            self.agg.live -= 1;
+        }
+        self.agg.troubled.remove(uid);
+        uncount_grace(p, grace);
+    }
+}
+
+fn uncount_grace(p: &PodFacts, grace: &mut GraceEnds) {
+    if let Some(t) = grace_end(p) {
+        if let Some(n) = grace.get_mut(&t) {
+            *n -= 1;
+            if *n == 0 {
+                grace.remove(&t);
+            }
+        }
+    }
+}
+
 /// Pods grouped by workload, keyed by uid.
 #[derive(Debug, Default)]
 pub struct PodIndex {
-    by_workload: HashMap<WorkloadKey, HashMap<String, PodFacts>>,
+    by_workload: HashMap<WorkloadKey, WorkloadPods>,
     owner: HashMap<(RegionId, String), WorkloadKey>,
+    grace_ends: GraceEnds,
 }
 
 impl PodIndex {
@@ -253,18 +326,25 @@ impl PodIndex {
         if self.owner.get(&id).is_some_and(|old| *old != key) {
             self.remove(pod.region, &pod.uid);
         }
-        let pods = self.by_workload.entry(key.clone()).or_default();
-        let facts = PodFacts::from_row(pod, pods.get(&pod.uid), now);
-        pods.insert(pod.uid.clone(), facts);
+        let w = self.by_workload.entry(key.clone()).or_default();
+        let old = w.pods.remove(&pod.uid);
+        let facts = PodFacts::from_row(pod, old.as_ref(), now);
+        if let Some(old) = &old {
+            w.uncount(&pod.uid, old, &mut self.grace_ends);
+        }
+        w.count(&pod.uid, &facts, &mut self.grace_ends);
+        w.pods.insert(pod.uid.clone(), facts);
         self.owner.insert(id, key);
     }
 
     /// Returns the workload the pod belonged to.
     pub fn remove(&mut self, region: RegionId, uid: &str) -> Option<WorkloadKey> {
         let key = self.owner.remove(&(region, uid.to_string()))?;
-        if let Some(pods) = self.by_workload.get_mut(&key) {
-            pods.remove(uid);
-            if pods.is_empty() {
+        if let Some(w) = self.by_workload.get_mut(&key) {
+            if let Some(old) = w.pods.remove(uid) {
+                w.uncount(uid, &old, &mut self.grace_ends);
+            }
+            if w.pods.is_empty() {
                 self.by_workload.remove(&key);
             }
         }
@@ -274,7 +354,16 @@ impl PodIndex {
     /// Every pod of a region is gone (region removed or relisted from
     /// scratch by the caller).
     pub fn clear_region(&mut self, region: RegionId) {
-        self.by_workload.retain(|k, _| k.region != region);
+        let grace = &mut self.grace_ends;
+        self.by_workload.retain(|k, w| {
+            if k.region != region {
+                return true;
+            }
+            for p in w.pods.values() {
+                uncount_grace(p, grace);
+            }
+            false
+        });
         self.owner.retain(|(r, _), _| *r != region);
     }
 
@@ -284,22 +373,34 @@ impl PodIndex {
 
     pub fn get(&self, region: RegionId, uid: &str) -> Option<&PodFacts> {
         let key = self.owner_of(region, uid)?;
-        self.by_workload.get(key)?.get(uid)
+        self.by_workload.get(key)?.pods.get(uid)
     }
 
     pub fn pods_of(&self, key: &WorkloadKey) -> Option<&HashMap<String, PodFacts>> {
-        self.by_workload.get(key)
+        self.by_workload.get(key).map(|w| &w.pods)
     }
 
     /// Pods of the workload that are not being deleted.
     pub fn live_count(&self, key: &WorkloadKey) -> u32 {
-        self.by_workload.get(key).map_or(0, |p| {
-            p.values().filter(|f| !f.deleting && !f.completed).count() as u32
-        })
+        self.by_workload.get(key).map_or(0, |w| w.agg.live)
     }
 
     pub fn workloads(&self) -> impl Iterator<Item = (&WorkloadKey, &HashMap<String, PodFacts>)> {
-        self.by_workload.iter()
+        self.by_workload.iter().map(|(k, w)| (k, &w.pods))
+    }
+
+    /// Workloads with at least one troubled pod: their aggregate and those
+    /// pods (live, with a trouble fact set).
+    pub fn troubled(
+        &self,
+    ) -> impl Iterator<Item = (&WorkloadKey, &WorkloadAgg, impl Iterator<Item = &PodFacts>)> {
+        self.by_workload
+            .iter()
+            .filter(|(_, w)| !w.agg.troubled.is_empty())
+            .map(|(k, w)| {
+                let pods = w.agg.troubled.iter().filter_map(|uid| w.pods.get(uid));
+                (k, &w.agg, pods)
+            })
     }
 
     pub fn len(&self) -> usize {
@@ -308,12 +409,10 @@ impl PodIndex {
 
     /// The next moment an unready pod's grace period ends (after `now`).
     pub fn next_grace_end(&self, now: Timestamp) -> Option<Timestamp> {
-        self.by_workload
-            .values()
-            .flat_map(|pods| pods.values())
-            .filter_map(|p| p.unready_since.map(|s| s + UNREADY_GRACE_SECS))
-            .filter(|&t| t > now)
-            .min()
+        self.grace_ends
+            .range(now.saturating_add(1)..)
+            .next()
+            .map(|(&t, _)| t)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -448,5 +547,112 @@ pub(crate) mod tests {
         let key = idx.remove(2, "a").unwrap();
         assert_eq!(key.name, "api");
         assert!(idx.is_empty() && idx.pods_of(&key).is_none());
+    }
+
+    /// A random pod from a small pool of uids, owners and states, so a
+    /// sequence revisits pods, moves them between owners and regions'
+    /// workloads, and crosses every trouble fact.
+    pub fn random_pod(rng: &mut fastrand::Rng) -> PodRow {
+        let uid = format!("u{}", rng.usize(0..24));
+        let owner = ["api", "web", "db", ""][rng.usize(0..4)];
+        let mut p = pod(
+            rng.usize(0..2),
+            &uid,
+            &format!("{owner}-{uid}"),
+            owner,
+            rng.bool(),
+        );
+        if owner.is_empty() {
+            p.owner_kind.clear();
+        }
+        p.created = rng.i64(0..3_000);
+        p.deleting = rng.u8(0..8) == 0;
+        p.phase = ["Running", "Running", "Running", "Succeeded", "Failed"][rng.usize(0..5)].into();
+        p.last_restart = rng.bool().then(|| rng.i64(0..3_000));
+        match rng.u8(0..6) {
+            0 => p = crashlooping(p, rng.bool()),
+            1 => {
+                p.ready = 0;
+                p.containers[0].ready = false;
+                p.containers[0].state = ContainerState::Waiting {
+                    reason: FAILING_WAIT_REASONS[rng.usize(0..FAILING_WAIT_REASONS.len())].into(),
+                    message: String::new(),
+                };
+            }
+            2 => p.status = "ImagePullBackOff".into(),
+            // OOM-killed once, running and ready again
+            3 => {
+                p.containers[0].last_terminated = Some(Terminated {
+                    reason: "OOMKilled".into(),
+                    exit_code: 137,
+                    finished: Some(rng.i64(0..3_000)),
+                })
+            }
+            _ => {}
+        }
+        p
+    }
+
+    /// The index's incremental sums, recomputed from scratch.
+    fn scratch(idx: &PodIndex) -> (HashMap<WorkloadKey, WorkloadAgg>, GraceEnds) {
+        let mut aggs = HashMap::new();
+        let mut grace = GraceEnds::new();
+        for (key, pods) in idx.workloads() {
+            let agg: &mut WorkloadAgg = aggs.entry(key.clone()).or_default();
+            for (uid, p) in pods {
+                agg.live += is_live(p) as u32;
+                if is_troubled(p) {
+                    agg.troubled.insert(uid.clone());
+                }
+                if let Some(t) = grace_end(p) {
+                    *grace.entry(t).or_default() += 1;
+                }
+            }
+        }
+        (aggs, grace)
+    }
+
+    #[test]
+    fn incremental_sums_match_a_from_scratch_count() {
+        for seed in 0..40 {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let mut idx = PodIndex::default();
+            let mut now = 1_000;
+            for step in 0..400 {
+                now += rng.i64(0..20);
+                match rng.u8(0..20) {
+                    0..=13 => idx.upsert(&random_pod(&mut rng), now),
+                    14..=18 => {
+                        idx.remove(rng.usize(0..2), &format!("u{}", rng.usize(0..24)));
+                    }
+                    _ => idx.clear_region(rng.usize(0..2)),
+                }
+                let (aggs, grace) = scratch(&idx);
+                let kept: HashMap<_, _> = idx
+                    .by_workload
+                    .iter()
+                    .map(|(k, w)| (k.clone(), w.agg.clone()))
+                    .collect();
+                assert_eq!(kept, aggs, "seed {seed} step {step}");
+                assert_eq!(idx.grace_ends, grace, "seed {seed} step {step}");
+                for k in aggs.keys() {
+                    let live = idx.pods_of(k).map_or(0, |p| {
+                        p.values().filter(|f| !f.deleting && !f.completed).count() as u32
+                    });
+                    assert_eq!(idx.live_count(k), live, "seed {seed} step {step}");
+                }
+                // right at each deadline too: the next one is strictly after
+                let ats = grace.keys().copied().chain([now - 20, now, now + 5]);
+                for at in ats {
+                    let walked = idx
+                        .workloads()
+                        .flat_map(|(_, pods)| pods.values())
+                        .filter_map(|p| p.unready_since.map(|s| s + UNREADY_GRACE_SECS))
+                        .filter(|&t| t > at)
+                        .min();
+                    assert_eq!(idx.next_grace_end(at), walked, "seed {seed} step {step}");
+                }
+            }
+        }
     }
 }

@@ -206,22 +206,11 @@ fn explained_unready(p: &PodFacts, now: Timestamp) -> Option<Timestamp> {
 
 /// Items from the pods of each workload.
 fn pod_items(input: &TriageInput, now: Timestamp, out: &mut Vec<TriageItem>) {
-    for (key, pods) in input.pods.workloads() {
-        // most workloads are healthy: one cheap pass, no allocation
-        let troubled = pods.values().any(|p| {
-            p.unready_since.is_some()
-                || p.crash_since.is_some()
-                || p.oom_at.is_some()
-                || p.failing_reason.is_some()
-        });
-        if !troubled {
-            continue;
-        }
-        let live: Vec<_> = pods
-            .values()
-            .filter(|p| !p.deleting && !p.completed)
-            .collect();
-        let total = live.len() as u32;
+    // every count below needs a trouble fact on a live pod, so only those
+    // pods are read; `total` still counts every live pod of the workload
+    for (key, agg, troubled) in input.pods.troubled() {
+        let live: Vec<&PodFacts> = troubled.collect();
+        let total = agg.live;
         let min_since =
             |f: &dyn Fn(&PodFacts) -> Option<Timestamp>| live.iter().filter_map(|p| f(p)).min();
         let crash: u32 = live.iter().filter(|p| p.crash_at(now).is_some()).count() as u32;

@@ -350,3 +350,104 @@ fn a_rollout_is_dated_from_when_it_was_first_seen_under_way() {
     s.apply_workload(info(deployment(0, "cart", 4, 0)), T0 + 200);
     assert_eq!(since(&s, T0 + 200), Some(T0 + 200));
 }
+
+/// `pod_items` as it was before the per-workload sums: every pod of every
+/// workload walked on each call. The reference the incremental one must match.
+fn pod_items_scratch(pods: &PodIndex, now: Timestamp, out: &mut Vec<TriageItem>) {
+    for (key, pods) in pods.workloads() {
+        let live: Vec<_> = pods
+            .values()
+            .filter(|p| !p.deleting && !p.completed)
+            .collect();
+        let total = live.len() as u32;
+        let min_since =
+            |f: &dyn Fn(&PodFacts) -> Option<Timestamp>| live.iter().filter_map(|p| f(p)).min();
+        let crash = live.iter().filter(|p| p.crash_at(now).is_some()).count() as u32;
+        if crash > 0 {
+            out.push(workload_item(
+                key,
+                Problem::CrashLoop,
+                Problem::CrashLoop.base() + share(crash, total),
+                format!("{crash}/{total} pods CrashLoopBackOff"),
+                String::new(),
+                min_since(&|p| p.crash_at(now)),
+            ));
+        }
+        let oom = live.iter().filter(|p| p.oom_recent(now).is_some()).count() as u32;
+        if oom > 0 {
+            out.push(workload_item(
+                key,
+                Problem::OomKilled,
+                Problem::OomKilled.base() + share(oom, total),
+                format!("{oom}/{total} pods OOMKilled in 30m"),
+                String::new(),
+                min_since(&|p| p.oom_recent(now)),
+            ));
+        }
+        let failing: Vec<_> = live.iter().filter(|p| p.failing_reason.is_some()).collect();
+        if !failing.is_empty() {
+            let n = failing.len() as u32;
+            let reason = failing
+                .iter()
+                .filter_map(|p| p.failing_reason.clone())
+                .min()
+                .unwrap_or_default();
+            out.push(workload_item(
+                key,
+                Problem::CannotStart,
+                Problem::CannotStart.base() + share(n, total),
+                format!("{n}/{total} pods {reason}"),
+                reason,
+                min_since(&|p| p.failing_since),
+            ));
+        }
+        let unready = live
+            .iter()
+            .filter(|p| explained_unready(p, now).is_some())
+            .count() as u32;
+        if unready > 0 {
+            out.push(workload_item(
+                key,
+                Problem::Unready,
+                Problem::Unready.base() + share(unready, total),
+                format!("{unready}/{total} pods unready"),
+                String::new(),
+                min_since(&|p| explained_unready(p, now)),
+            ));
+        }
+    }
+}
+
+#[test]
+fn pod_items_from_the_sums_match_a_walk_over_every_pod() {
+    use crate::incident::pods::tests::random_pod;
+    for seed in 0..40 {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut pods = PodIndex::default();
+        let mut now = 1_000;
+        for step in 0..300 {
+            now += rng.i64(0..30);
+            if rng.u8(0..5) == 0 {
+                pods.remove(rng.usize(0..2), &format!("u{}", rng.usize(0..24)));
+            } else {
+                pods.upsert(&random_pod(&mut rng), now);
+            }
+            // read at the update and later, as the clock ages the facts
+            for at in [now, now + 16, now + 200, now + 2_000] {
+                let input = TriageInput {
+                    pods: &pods,
+                    workloads: &HashMap::new(),
+                    probe_rows: &[],
+                    regions: &[RegionState::Live, RegionState::Live],
+                    rollout_since: &HashMap::new(),
+                };
+                let (mut got, mut want) = (Vec::new(), Vec::new());
+                pod_items(&input, at, &mut got);
+                pod_items_scratch(&pods, at, &mut want);
+                got.sort_by(|a, b| a.id.cmp(&b.id));
+                want.sort_by(|a, b| a.id.cmp(&b.id));
+                assert_eq!(got, want, "seed {seed} step {step} at {at}");
+            }
+        }
+    }
+}
