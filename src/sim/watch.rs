@@ -167,7 +167,14 @@ pub fn handle(
         tick.tick().await;
         loop {
             tokio::select! {
-                _ = &mut deadline => return,
+                _ = &mut deadline => {
+                    // A dead connection does not end at timeoutSeconds either:
+                    // a stalled watch stays silent until the client gives up.
+                    if region.faults().stall_watches {
+                        tx.closed().await;
+                    }
+                    return;
+                }
                 // The client went away (or the fleet stopped).
                 _ = tx.closed() => return,
                 _ = tick.tick() => {

@@ -142,29 +142,45 @@ impl<K: Watched> ListWatch<'_, K> {
 
     /// Watches from `rv` until the server ends the watch, an error, or
     /// silence. Updates `rv` as events arrive; batches what is buffered.
-    pub async fn watch(&self, rv: &mut String, backoff: &mut Backoff) -> Result<WatchEnd, Closed> {
+    /// `live` says whether the badge already shows this feed live, so a
+    /// watch that resumes after the server's timeout announces nothing.
+    pub async fn watch(
+        &self,
+        rv: &mut String,
+        backoff: &mut Backoff,
+        live: &mut bool,
+    ) -> Result<WatchEnd, Closed> {
         let mut wp = WatchParams::default().timeout(self.opts.watch_timeout_secs);
         wp.bookmarks = true;
         let req = match self.request().watch(&wp, rv) {
             Ok(r) => r,
             Err(e) => return Ok(WatchEnd::Error(kube::Error::BuildRequest(e))),
         };
-        let stream = match self.client.request_events::<K::Lean>(req).await {
-            Ok(s) => s,
-            Err(e) => return Ok(WatchEnd::Error(e)),
+        // A dead connection can hang before the answer's headers, too.
+        let answer = tokio::time::timeout(
+            self.opts.stall_after,
+            self.client.request_events::<K::Lean>(req),
+        );
+        let stream = match answer.await {
+            Err(_) => return Ok(WatchEnd::Silent),
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return Ok(WatchEnd::Error(e)),
         };
         let mut stream = std::pin::pin!(stream);
-        let mut live_sent = false;
+        let mut answered = false;
         loop {
             let first = match tokio::time::timeout(self.opts.stall_after, stream.next()).await {
                 Err(_) => return Ok(WatchEnd::Silent),
                 Ok(None) => return Ok(WatchEnd::Closed),
                 Ok(Some(ev)) => ev,
             };
-            if !live_sent {
+            if !answered {
                 // the server answered this watch: the region is current
-                self.health(Health::Live).await?;
-                live_sent = true;
+                if !*live {
+                    self.health(Health::Live).await?;
+                    *live = true;
+                }
+                answered = true;
                 backoff.reset();
             }
             let mut changes = Vec::new();
@@ -235,10 +251,12 @@ impl<K: Watched> ListWatch<'_, K> {
             announce = true;
             synced = true;
             self.health(Health::Live).await?;
+            let mut live = true;
             loop {
-                match self.watch(&mut rv, &mut backoff).await? {
+                match self.watch(&mut rv, &mut backoff, &mut live).await? {
                     WatchEnd::Closed => continue,
                     WatchEnd::Silent => {
+                        live = false;
                         tracing::warn!(region = self.region, "watch silent, reconnecting");
                         let secs = self.opts.stall_after.as_secs();
                         let reason = format!("no events or bookmarks for {secs}s");
@@ -254,6 +272,7 @@ impl<K: Watched> ListWatch<'_, K> {
                         if class == ErrorClass::Gone {
                             break;
                         }
+                        live = false;
                         self.report(class, true).await?;
                     }
                 }

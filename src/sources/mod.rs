@@ -26,6 +26,11 @@ pub struct SourceOptions {
     /// A watch with no event and no bookmark for this long is dead.
     pub stall_after: Duration,
     pub page_size: u32,
+    /// Asked of the server as `timeoutSeconds`, shorter than `stall_after`:
+    /// a healthy server always ends a watch before the silence timer fires
+    /// (and we resume from the last resourceVersion, no relist), so a quiet
+    /// namespace never looks dead even where the server sends bookmarks
+    /// only once a minute, as kube-apiserver does.
     pub watch_timeout_secs: u32,
     /// Most watch events carried by one message.
     pub max_batch: usize,
@@ -40,7 +45,7 @@ impl Default for SourceOptions {
         SourceOptions {
             stall_after: Duration::from_secs(15),
             page_size: 500,
-            watch_timeout_secs: 290,
+            watch_timeout_secs: 10,
             max_batch: 2000,
             backoff_min: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
