@@ -26,11 +26,10 @@ pub struct SourceOptions {
     /// A watch with no event and no bookmark for this long is dead.
     pub stall_after: Duration,
     pub page_size: u32,
-    /// Asked of the server as `timeoutSeconds`, shorter than `stall_after`:
-    /// a healthy server always ends a watch before the silence timer fires
-    /// (and we resume from the last resourceVersion, no relist), so a quiet
-    /// namespace never looks dead even where the server sends bookmarks
-    /// only once a minute, as kube-apiserver does.
+    /// Asked of the server as `timeoutSeconds`; the loop resumes from the
+    /// last resourceVersion when the server ends a watch (no relist). Kept
+    /// long: a short one (10 s, tried) re-watches every feed all the time and
+    /// cost a storm's key -> frame p99 (29 ms -> 171 ms, docs/BENCHMARKS.md).
     pub watch_timeout_secs: u32,
     /// Most watch events carried by one message.
     pub max_batch: usize,
@@ -45,7 +44,7 @@ impl Default for SourceOptions {
         SourceOptions {
             stall_after: Duration::from_secs(15),
             page_size: 500,
-            watch_timeout_secs: 10,
+            watch_timeout_secs: 290,
             max_batch: 2000,
             backoff_min: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
