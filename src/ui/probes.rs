@@ -39,7 +39,17 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
         .iter()
         .filter(|r| r.severity != Severity::Quiet)
         .count();
-    let title = format!(" Probe failures {active} active ");
+    let mut title = format!(" Probe failures {active} active ");
+    // as in the pods pane: rows of regions that are not live are dimmed,
+    // and the title says so in words
+    let not_live = inc
+        .probe_rows
+        .iter()
+        .filter(|r| !region_live(state, r.key.workload.region))
+        .count();
+    if not_live > 0 {
+        title.push_str(&format!("· {not_live} from regions not live, dimmed "));
+    }
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(border)
@@ -87,6 +97,7 @@ fn draw_table(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
     let offset = (cursor + 1).saturating_sub(rows_h);
     let sel = selection_style(styles);
     let spark = styles.get("sparkline");
+    let dim = styles.get("ui.dim");
     let rows = inc
         .probe_rows
         .iter()
@@ -112,6 +123,8 @@ fn draw_table(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
             let row = Row::new(cells);
             if i == cursor {
                 row.style(sel)
+            } else if !region_live(state, r.key.workload.region) {
+                row.style(dim)
             } else {
                 row
             }
@@ -135,6 +148,13 @@ fn draw_table(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
         Table::new(rows, widths).header(header).column_spacing(1),
         area,
     );
+}
+
+fn region_live(state: &State, region: usize) -> bool {
+    state
+        .regions
+        .get(region)
+        .is_some_and(|r| r.health.is_live())
 }
 
 fn draw_detail(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {

@@ -288,6 +288,27 @@ mod tests {
     }
 
     #[test]
+    fn probe_rows_of_a_region_that_is_not_live_say_so() {
+        let mut c = fleet();
+        let live = screen(&mut c, 160, 48);
+        assert!(
+            live.contains("Probe failures") && !live.contains("not live"),
+            "{live}"
+        );
+        c.handle(Msg::RegionHealth {
+            region: 0,
+            feed: "events",
+            health: Health::Stale {
+                since: 1_000,
+                reason: "no events or bookmarks for 15s".into(),
+            },
+        });
+        c.state.refresh_view();
+        let stale = screen(&mut c, 160, 48);
+        assert!(stale.contains("from regions not live, dimmed"), "{stale}");
+    }
+
+    #[test]
     fn cursor_keeps_its_item_when_a_region_goes_down() {
         let mut c = fleet();
         act(&mut c, Action::ShowTriage);
