@@ -24,6 +24,7 @@ mod tls;
 mod watch;
 
 pub use faults::Fault;
+pub use region::Requests;
 
 use crate::cli::SimArgs;
 use region::Region;
@@ -292,6 +293,11 @@ impl Fleet {
     pub fn clear_faults(&self, region: &str) -> Result<(), String> {
         clear_faults(self.region(region)?);
         Ok(())
+    }
+
+    /// API requests a region has received so far.
+    pub fn requests(&self, region: &str) -> Result<region::Requests, String> {
+        Ok(self.region(region)?.requests.get())
     }
 
     /// Drop a region's watch history: every watch resumed from an older

@@ -8,6 +8,7 @@ use super::scenario::{RbacRule, RegionSpec, ScenarioFile, WorkloadSpec};
 use super::store::{splitmix, Kind, Store};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -25,6 +26,35 @@ pub struct Region {
     state: Mutex<State>,
     /// Wakes the tick loop after an API write so controllers react quickly.
     pub wake: tokio::sync::Notify,
+    /// API requests received (admin excluded), for tests that bound a
+    /// client's request rate.
+    pub requests: RequestCounts,
+}
+
+#[derive(Debug, Default)]
+pub struct RequestCounts {
+    pub all: AtomicU64,
+    /// GET of a collection.
+    pub lists: AtomicU64,
+    pub watches: AtomicU64,
+}
+
+/// A snapshot of `RequestCounts`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Requests {
+    pub all: u64,
+    pub lists: u64,
+    pub watches: u64,
+}
+
+impl RequestCounts {
+    pub fn get(&self) -> Requests {
+        Requests {
+            all: self.all.load(Ordering::Relaxed),
+            lists: self.lists.load(Ordering::Relaxed),
+            watches: self.watches.load(Ordering::Relaxed),
+        }
+    }
 }
 
 impl Region {
@@ -1492,6 +1522,7 @@ pub fn build(
         state: Mutex::new(st),
         clock,
         wake: tokio::sync::Notify::new(),
+        requests: RequestCounts::default(),
     }
 }
 
