@@ -1,8 +1,9 @@
 //! The incident feeds of a region as watched kinds: core/v1 Events and
 //! apps/v1 Deployments and StatefulSets, streamed by the same list/watch
 //! loop as pods (`listwatch.rs`: paged list, bookmarks, silence detector,
-//! relist on 410, backoff). Rows are built here, off the UI task.
+//! relist on 410, backoff, the region's path and 429 gate). Rows are built here, off the UI task.
 
+use super::link::Link;
 use super::listwatch::{Closed, ListWatch, Watched};
 use super::SourceOptions;
 use crate::incident::events::CoreEvent;
@@ -110,6 +111,7 @@ pub async fn run_all(
     namespace: Option<&str>,
     tx: &Sender<Msg>,
     opts: &SourceOptions,
+    link: &Link,
 ) -> Result<(), Closed> {
     let (events, deployments, statefulsets) = (Events, Deployments, StatefulSets);
     macro_rules! lw {
@@ -121,6 +123,7 @@ pub async fn run_all(
                 namespace,
                 tx,
                 opts,
+                link,
             }
         };
     }

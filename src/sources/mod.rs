@@ -6,6 +6,7 @@ pub mod backoff;
 pub mod client;
 pub mod feed;
 pub mod lean;
+pub mod link;
 pub mod listwatch;
 pub mod pod_row;
 pub mod pods;
@@ -20,11 +21,24 @@ use std::time::Duration;
 use tokio::sync::mpsc::Sender;
 use tokio::task::JoinHandle;
 
-/// Tunables of every region's stream (tests shorten them).
+/// Tunables of every region's stream (tests shorten them). The defaults are
+/// right for kube-apiserver: a BOOKMARK about once a minute on each watch.
 #[derive(Debug, Clone)]
 pub struct SourceOptions {
-    /// A watch with no event and no bookmark for this long is dead.
+    /// A watch with no event and no bookmark for this long, and for
+    /// `stall_factor` times the longest bookmark gap its server has shown,
+    /// is reopened from its last resourceVersion (the server answers, the
+    /// watch does not). Quietly: the badge stays live unless reopening fails.
     pub stall_after: Duration,
+    pub stall_factor: f64,
+    /// Once every feed of a region has heard nothing for this long, a cheap
+    /// request (`GET /version`) asks whether the server answers at all; then
+    /// again every `probe_after` while the quiet lasts.
+    pub probe_after: Duration,
+    /// How long one probe waits for its answer.
+    pub probe_timeout: Duration,
+    /// No answer at all for this long: the path is dead, the region stale.
+    pub dead_after: Duration,
     pub page_size: u32,
     /// Asked of the server as `timeoutSeconds`; the loop resumes from the
     /// last resourceVersion when the server ends a watch (no relist). Kept
@@ -42,7 +56,11 @@ pub struct SourceOptions {
 impl Default for SourceOptions {
     fn default() -> Self {
         SourceOptions {
-            stall_after: Duration::from_secs(15),
+            stall_after: Duration::from_secs(150),
+            stall_factor: 2.5,
+            probe_after: Duration::from_secs(5),
+            probe_timeout: Duration::from_secs(5),
+            dead_after: Duration::from_secs(12),
             page_size: 500,
             watch_timeout_secs: 290,
             max_batch: 2000,
@@ -207,6 +225,7 @@ async fn run_region(
     } else {
         spec.namespaces.iter().map(|n| Some(n.as_str())).collect()
     };
+    let link = link::Link::new(&opts);
     let streams = namespaces.into_iter().map(|namespace| {
         let lw = ListWatch {
             kind: &kind,
@@ -215,19 +234,26 @@ async fn run_region(
             namespace,
             tx: &tx,
             opts: &opts,
+            link: &link,
         };
-        let (client, tx, opts) = (&client, &tx, &opts);
+        let (client, tx, opts, link) = (&client, &tx, &opts, &link);
         async move {
             if opts.incident_feeds {
-                futures::try_join!(lw.run(), feed::run_all(region, client, namespace, tx, opts))
-                    .map(|_| ())
+                futures::try_join!(
+                    lw.run(),
+                    feed::run_all(region, client, namespace, tx, opts, link)
+                )
+                .map(|_| ())
             } else {
                 lw.run().await
             }
         }
     });
-    futures::future::join_all(streams)
-        .await
-        .into_iter()
-        .collect()
+    let feeds = async {
+        futures::future::join_all(streams)
+            .await
+            .into_iter()
+            .collect::<Result<(), Closed>>()
+    };
+    futures::try_join!(feeds, link::run(&link, region, &client, &tx, &opts)).map(|_| ())
 }
