@@ -3,216 +3,9 @@
 //! Conditions are waited for with generous bounded timeouts; nothing asserts
 //! on durations.
 
-use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, DeleteParams, ListParams};
-use kube::config::Kubeconfig;
-use pitwall::app::Cockpit;
-use pitwall::config::RegionConfig;
-use pitwall::keymap::Keymap;
-use pitwall::msg::{Health, Msg};
-use pitwall::sim::{Fault, Fleet, Scenario};
-use pitwall::sources::client::{ClientSpec, KubeconfigSource};
-use pitwall::sources::{self, Clients, SourceOptions};
-use pitwall::state::State;
-use pitwall::theme::Styles;
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
-use std::collections::HashSet;
-use std::time::Duration;
-use tokio::sync::mpsc;
+mod harness;
 
-const WAIT: Duration = Duration::from_secs(60);
-
-struct Harness {
-    fleet: Fleet,
-    kubeconfig: Kubeconfig,
-    cockpit: Cockpit,
-    rx: mpsc::Receiver<Msg>,
-    tx: mpsc::Sender<Msg>,
-    clients: Clients,
-    names: Vec<String>,
-}
-
-async fn fleet() -> (Fleet, Kubeconfig) {
-    fleet_of(Scenario::demo()).await
-}
-
-async fn fleet_of(scenario: Scenario) -> (Fleet, Kubeconfig) {
-    let fleet = match Fleet::start(scenario, None).await {
-        Ok(f) => f,
-        Err(e) => panic!("simulator did not start: {e}"),
-    };
-    let kubeconfig = match Kubeconfig::from_yaml(&fleet.kubeconfig_yaml()) {
-        Ok(k) => k,
-        Err(e) => panic!("simulator kubeconfig: {e}"),
-    };
-    (fleet, kubeconfig)
-}
-
-/// Starts the cockpit's sources on every region. `before` runs first, so a
-/// fault can be in place before the first request.
-async fn start(before: impl FnOnce(&Fleet), refused: &[&str]) -> Harness {
-    start_on(Scenario::demo(), before, refused).await
-}
-
-async fn start_on(scenario: Scenario, before: impl FnOnce(&Fleet), refused: &[&str]) -> Harness {
-    let (fleet, kubeconfig) = fleet_of(scenario).await;
-    before(&fleet);
-    // a refusing region closes its listener within a moment: wait for it
-    for r in fleet.regions() {
-        let addr = ("127.0.0.1", r.port);
-        if !refused.contains(&r.name.as_str()) {
-            continue;
-        }
-        let deadline = tokio::time::Instant::now() + WAIT;
-        while tokio::net::TcpStream::connect(addr).await.is_ok() {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{} still accepts",
-                r.name
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-    let names: Vec<String> = fleet.regions().iter().map(|r| r.name.clone()).collect();
-    let (regions, specs) =
-        pitwall::app::fleet_regions(&fleet).unwrap_or_else(|e| panic!("fleet regions: {e}"));
-    let cockpit = Cockpit::new(
-        &regions,
-        Keymap::default(),
-        Styles::default(),
-        pitwall::app::wall_now(),
-    );
-    let (tx, rx) = mpsc::channel(pitwall::app::CHANNEL);
-    let clients = Clients::new(regions.len());
-    sources::spawn_all(specs, tx.clone(), clients.clone(), SourceOptions::default());
-    Harness {
-        fleet,
-        kubeconfig,
-        cockpit,
-        rx,
-        tx,
-        clients,
-        names,
-    }
-}
-
-impl Harness {
-    fn region(&self, name: &str) -> usize {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .unwrap_or_else(|| panic!("no region {name}"))
-    }
-
-    /// Feeds source messages into the cockpit until `cond` holds.
-    async fn until(&mut self, what: &str, cond: impl Fn(&State) -> bool) {
-        let deadline = tokio::time::Instant::now() + WAIT;
-        while !cond(&self.cockpit.state) {
-            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
-                Ok(Some(msg)) => {
-                    for effect in self.cockpit.handle(msg) {
-                        pitwall::effects::spawn(effect, &self.clients, &self.tx);
-                    }
-                }
-                Ok(None) => panic!("sources stopped while waiting for {what}"),
-                Err(_) => panic!("timed out waiting for {what}; regions: {:?}", self.health()),
-            }
-        }
-    }
-
-    fn health(&self) -> Vec<(String, Health)> {
-        self.cockpit
-            .state
-            .regions
-            .iter()
-            .map(|r| (r.name.clone(), r.health.clone()))
-            .collect()
-    }
-
-    async fn all_live(&mut self) {
-        self.until("every region live", |s| {
-            s.regions.iter().all(|r| r.health.is_live())
-                && (0..s.regions.len()).all(|i| s.pods.region_len(i) > 0)
-        })
-        .await;
-    }
-
-    async fn api(&self, region: &str) -> Api<Pod> {
-        let spec = ClientSpec {
-            kubeconfig: KubeconfigSource::Inline(Box::new(self.kubeconfig.clone())),
-            context: region.to_string(),
-            namespaces: Vec::new(),
-        };
-        match sources::client::build(&spec).await {
-            Ok(c) => Api::all(c),
-            Err(e) => panic!("client for {region}: {e}"),
-        }
-    }
-
-    /// The server's pods of a region, as (uid) set.
-    async fn server_uids(&self, region: &str) -> HashSet<String> {
-        let pods = match self.api(region).await.list(&ListParams::default()).await {
-            Ok(l) => l,
-            Err(e) => panic!("list {region}: {e}"),
-        };
-        pods.items
-            .into_iter()
-            .filter_map(|p| p.metadata.uid)
-            .collect()
-    }
-
-    fn cockpit_uids(&self, region: usize) -> Vec<String> {
-        self.cockpit
-            .state
-            .pods
-            .rows()
-            .filter(|r| r.region == region)
-            .map(|r| r.uid.clone())
-            .collect()
-    }
-
-    fn screen(&mut self, w: u16, h: u16) -> String {
-        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap_or_else(|e| panic!("{e}"));
-        self.cockpit.handle(Msg::Resize(w, h));
-        self.cockpit
-            .draw(&mut term)
-            .unwrap_or_else(|e| panic!("draw: {e}"));
-        term.backend().to_string()
-    }
-
-    /// Keeps the cockpit in step with the server: waits until the region's
-    /// rows are exactly the server's pods, with no duplicates.
-    async fn matches_server(&mut self, region: &str) {
-        let idx = self.region(region);
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            let server = self.server_uids(region).await;
-            let mine = self.cockpit_uids(idx);
-            let unique: HashSet<String> = mine.iter().cloned().collect();
-            assert_eq!(unique.len(), mine.len(), "duplicate rows in {region}");
-            if unique == server {
-                return;
-            }
-            if tokio::time::Instant::now() > deadline {
-                let missing: Vec<_> = server.difference(&unique).collect();
-                let extra: Vec<_> = unique.difference(&server).collect();
-                panic!(
-                    "{region} rows differ from the server: missing {missing:?}, extra {extra:?}"
-                );
-            }
-            // take in whatever the watch has sent meanwhile
-            while let Ok(msg) = self.rx.try_recv() {
-                self.cockpit.handle(msg);
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            while let Ok(msg) = self.rx.try_recv() {
-                self.cockpit.handle(msg);
-            }
-        }
-    }
-}
-
+use harness::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pods_of_all_regions_arrive_and_a_change_appears() {
     let mut h = start(|_| {}, &[]).await;
@@ -250,54 +43,19 @@ async fn pods_of_all_regions_arrive_and_a_change_appears() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stalled_watch_goes_stale_while_the_others_stay_live() {
-    let mut h = start(|_| {}, &[]).await;
-    h.all_live().await;
-    let stalled = h.region("cn-north");
-    h.fleet
-        .set_fault("cn-north", Fault::StallWatches)
-        .unwrap_or_else(|e| panic!("{e}"));
-    h.until("cn-north to go stale", |s| {
-        matches!(s.regions[stalled].health, Health::Stale { .. })
-    })
-    .await;
-    for (i, r) in h.cockpit.state.regions.iter().enumerate() {
-        if i != stalled {
-            assert!(
-                r.health.is_live(),
-                "{} should stay live, is {:?}",
-                r.name,
-                r.health
-            );
-        }
-    }
-    // the rows are kept, drawn as stale, and the badge says so
-    assert!(h.cockpit.state.pods.region_len(stalled) > 0);
-    let screen = h.screen(160, 48);
-    assert!(screen.contains("[cn-north stale since"), "{screen}");
-    assert!(
-        screen.contains("1 region not live, rows dimmed"),
-        "{screen}"
-    );
-
-    h.fleet
-        .clear_faults("cn-north")
-        .unwrap_or_else(|e| panic!("{e}"));
-    h.until("cn-north to be live again", |s| {
-        s.regions[stalled].health.is_live()
-    })
-    .await;
-    h.matches_server("cn-north").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_watch_relists_without_duplicate_or_lost_rows() {
-    let mut h = start(|_| {}, &[]).await;
+    // a stalled watch is reopened after `stall_after` (150 s on a real
+    // server): shortened so the reopened watch meets the 410 soon
+    let opts = SourceOptions {
+        stall_after: Duration::from_secs(5),
+        ..SourceOptions::default()
+    };
+    let mut h = start_with(Scenario::demo(), opts, |_| {}, &[]).await;
     h.all_live().await;
     let region = "ap-southeast";
     let idx = h.region(region);
     // the open watch goes quiet and every new one fails with 410: the
-    // cockpit must notice the silence, then relist
+    // cockpit must notice the stall, reopen, then relist
     h.fleet
         .set_fault(region, Fault::WatchError { code: 410 })
         .unwrap_or_else(|e| panic!("{e}"));
