@@ -25,6 +25,10 @@ pub struct Region {
     state: Mutex<State>,
     /// Wakes the tick loop after an API write so controllers react quickly.
     pub wake: tokio::sync::Notify,
+    /// Shut while the region is blackholed (see `gate.rs`).
+    pub gate: std::sync::Arc<super::gate::Gate>,
+    /// Watch requests served since start (admin `state`).
+    pub watch_requests: std::sync::atomic::AtomicU64,
 }
 
 impl Region {
@@ -1492,6 +1496,8 @@ pub fn build(
         state: Mutex::new(st),
         clock,
         wake: tokio::sync::Notify::new(),
+        watch_requests: Default::default(),
+        gate: Default::default(),
     }
 }
 
