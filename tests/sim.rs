@@ -1241,7 +1241,7 @@ async fn kubectl_delete_namespace_and_create_from_file() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bookmarks_arrive_and_stalled_watches_send_nothing() {
-    let env = start(small()).await;
+    let env = start(small_fast_bookmarks()).await;
     let c = client(&env, "alpha").await;
     let shop: Api<Pod> = Api::namespaced(c, "shop");
     let list = shop
@@ -1388,4 +1388,82 @@ async fn liveness_failures_restart_and_oom_kills_crash_loop() {
             .all(|l| l.contains("CrashLoopBackOff") || l.contains("Running")),
         "{table}"
     );
+}
+
+/// test-small.toml with bookmarks every second: for the tests that wait
+/// for one (the default, as kube-apiserver, is once a minute).
+fn small_fast_bookmarks() -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios/test-small.toml");
+    let text = std::fs::read_to_string(&path).expect("read test-small.toml");
+    Scenario::from_toml(
+        &format!("bookmark_interval_seconds = 1.0\n{text}"),
+        "test-small.toml with 1 s bookmarks",
+    )
+    .expect("scenario loads")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_with_timeout_gets_a_bookmark_two_seconds_before_its_end() {
+    let env = start(small()).await;
+    let c = client(&env, "alpha").await;
+    let data: Api<Pod> = Api::namespaced(c, "data");
+    let list = data.list(&ListParams::default()).await.expect("list");
+    let rv = list.metadata.resource_version.clone().expect("rv");
+    const T: u32 = 6;
+    let wp = WatchParams::default().timeout(T);
+    let started = tokio::time::Instant::now();
+    let mut w = data.watch(&wp, &rv).await.expect("watch").boxed();
+    let mut seen = Vec::new();
+    let ended = tokio::time::timeout(WAIT, async {
+        while let Some(ev) = w.try_next().await.expect("event") {
+            let what = match ev {
+                WatchEvent::Bookmark(_) => "BOOKMARK",
+                WatchEvent::Added(_) => "ADDED",
+                WatchEvent::Modified(_) => "MODIFIED",
+                WatchEvent::Deleted(_) => "DELETED",
+                WatchEvent::Error(_) => "ERROR",
+            };
+            seen.push((what, started.elapsed()));
+        }
+        started.elapsed()
+    })
+    .await
+    .expect("the watch ends by itself");
+    // Nothing changes in `data`: the only line is the pre-deadline bookmark.
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let (what, at) = seen[0];
+    assert_eq!(what, "BOOKMARK");
+    let t = Duration::from_secs(T as u64);
+    assert!(
+        at >= t - Duration::from_secs(3) && at < t,
+        "bookmark at {at:?}"
+    );
+    assert!(
+        ended >= t - Duration::from_millis(500),
+        "ended at {ended:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_watch_without_timeout_is_not_cut_short() {
+    let env = start(small()).await;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/watch_long.py");
+    let before = env.fleet.watch_requests("beta").expect("beta");
+    let mut cmd = Command::new("python3");
+    cmd.arg(&script)
+        .arg(&env.kubeconfig)
+        .args(["beta", "shop", "30"])
+        .kill_on_drop(true);
+    let out = tokio::time::timeout(Duration::from_secs(90), cmd.output())
+        .await
+        .expect("python finishes")
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "python failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("read 30 changes"), "{stdout}");
+    // 30 changes half a second apart, all on the first watch request: the
+    // server did not end it (the client would have reopened it).
+    let after = env.fleet.watch_requests("beta").expect("beta");
+    assert_eq!(after - before, 1, "{stdout}");
 }

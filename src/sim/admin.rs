@@ -21,6 +21,7 @@ pub async fn handle(
                 200,
                 serde_json::to_vec(&json!({
                     "refuse_connections": f.refuse,
+                    "blackhole": f.blackhole,
                     "list_error": f.list_error,
                     "watch_error": f.watch_error,
                     "latency_ms": f.latency_ms,
@@ -70,6 +71,7 @@ pub async fn handle(
                 "pods": st.store.count(super::store::Kind::Pod),
                 "events": st.store.count(super::store::Kind::Event),
                 "simulatedSeconds": region.clock.elapsed(),
+                "watchRequests": region.watch_requests.load(std::sync::atomic::Ordering::Relaxed),
             });
             json_response(200, serde_json::to_vec(&body).unwrap_or_default())
         }

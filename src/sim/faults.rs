@@ -10,6 +10,10 @@ use serde::Deserialize;
 pub enum Fault {
     /// Close the listener: connections are refused until cleared.
     RefuseConnections,
+    /// The network path dies silently: open connections carry no bytes
+    /// either way (no FIN, no RST), new ones are accepted and never
+    /// answered; clearing it lets the held connections carry bytes again.
+    Blackhole,
     /// Answer list requests with this status (500, 429 with Retry-After, 410).
     ListError { code: u16 },
     /// Answer watch requests with this status (500, 429, 410 as a watch ERROR event).
@@ -59,6 +63,7 @@ pub enum Fault {
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
     pub refuse: bool,
+    pub blackhole: bool,
     pub list_error: Option<u16>,
     pub watch_error: Option<u16>,
     pub latency_ms: u64,
@@ -75,6 +80,7 @@ impl Faults {
     pub fn apply(&mut self, f: &Fault) -> bool {
         match f {
             Fault::RefuseConnections => self.refuse = true,
+            Fault::Blackhole => self.blackhole = true,
             Fault::ListError { code } => self.list_error = Some(*code),
             Fault::WatchError { code } => self.watch_error = Some(*code),
             Fault::Latency { millis } => self.latency_ms = (*millis).min(60_000),
@@ -118,6 +124,7 @@ impl Fault {
                 image: t.image.clone()?,
             },
             "refuse_connections" => Fault::RefuseConnections,
+            "blackhole" => Fault::Blackhole,
             "list_error" => Fault::ListError {
                 code: t.code.unwrap_or(500),
             },

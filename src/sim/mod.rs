@@ -9,6 +9,7 @@ mod api;
 mod clock;
 mod discovery;
 pub mod faults;
+mod gate;
 mod http;
 mod logs;
 mod objects;
@@ -308,6 +309,14 @@ impl Fleet {
         Ok(st.store.rv())
     }
 
+    /// Watch requests a region has served since start.
+    pub fn watch_requests(&self, region: &str) -> Result<u64, String> {
+        Ok(self
+            .region(region)?
+            .watch_requests
+            .load(std::sync::atomic::Ordering::Relaxed))
+    }
+
     /// Simulated seconds since the fleet started.
     pub fn elapsed(&self) -> f64 {
         self.regions
@@ -322,6 +331,9 @@ pub(crate) fn apply_fault(region: &Region, fault: &Fault) -> Result<(), String> 
         if *fault == Fault::HostileStrings {
             region.lock().hostile = true;
         }
+        if *fault == Fault::Blackhole {
+            region.gate.set_shut(true);
+        }
         region.wake.notify_one();
         return Ok(());
     }
@@ -335,6 +347,7 @@ pub(crate) fn apply_fault(region: &Region, fault: &Fault) -> Result<(), String> 
 
 pub(crate) fn clear_faults(region: &Region) {
     *region.faults() = faults::Faults::default();
+    region.gate.set_shut(false);
     region.lock().hostile = false;
     region.wake.notify_one();
 }

@@ -29,6 +29,10 @@ pub struct Region {
     /// API requests received (admin excluded), for tests that bound a
     /// client's request rate.
     pub requests: RequestCounts,
+    /// Shut while the region is blackholed (see `gate.rs`).
+    pub gate: std::sync::Arc<super::gate::Gate>,
+    /// Watch requests served since start (admin `state`).
+    pub watch_requests: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -1523,6 +1527,8 @@ pub fn build(
         clock,
         wake: tokio::sync::Notify::new(),
         requests: RequestCounts::default(),
+        watch_requests: Default::default(),
+        gate: Default::default(),
     }
 }
 

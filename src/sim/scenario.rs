@@ -37,8 +37,9 @@ fn default_time_scale() -> f64 {
 fn default_history() -> usize {
     10_000
 }
+/// kube-apiserver's watch cache sends a BOOKMARK about once a minute.
 fn default_bookmark() -> f64 {
-    5.0
+    60.0
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -177,6 +178,7 @@ pub const FAULT_KINDS: &[&str] = &[
     "oom_kill",
     "bad_rollout",
     "refuse_connections",
+    "blackhole",
     "list_error",
     "watch_error",
     "latency",

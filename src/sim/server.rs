@@ -2,12 +2,13 @@
 //! tick loop (timeline faults, kubelet, controllers, churn).
 
 use super::faults::Fault;
+use super::gate::Gated;
 use super::region::Region;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
@@ -15,6 +16,8 @@ use tokio_util::sync::CancellationToken;
 const MAX_CONNECTIONS: usize = 512;
 /// How often the kubelet and controllers run (real time).
 const TICK: Duration = Duration::from_millis(100);
+/// Time a client has to finish the TLS handshake.
+const HANDSHAKE: Duration = Duration::from_secs(10);
 
 pub fn spawn(
     region: Arc<Region>,
@@ -66,9 +69,8 @@ pub fn spawn(
             let stop = stop.clone();
             tokio::spawn(async move {
                 let _permit = permit;
-                let Ok(Ok(tls)) =
-                    tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await
-                else {
+                let tcp = Gated::new(tcp, region.gate.clone());
+                let Some(tls) = handshake(&acceptor, tcp, &region, &stop).await else {
                     return;
                 };
                 let svc = service_fn(move |req| {
@@ -87,6 +89,33 @@ pub fn spawn(
             });
         }
     });
+}
+
+/// The TLS handshake, given `HANDSHAKE` of time with the path open: under a
+/// blackhole a new connection is held unanswered, not closed.
+async fn handshake(
+    acceptor: &tokio_rustls::TlsAcceptor,
+    tcp: Gated<TcpStream>,
+    region: &Region,
+    stop: &CancellationToken,
+) -> Option<tokio_rustls::server::TlsStream<Gated<TcpStream>>> {
+    let accept = acceptor.accept(tcp);
+    tokio::pin!(accept);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return None,
+            r = &mut accept => return r.ok(),
+            _ = tokio::time::sleep(HANDSHAKE) => {
+                if !region.gate.is_shut() {
+                    return None;
+                }
+                tokio::select! {
+                    _ = stop.cancelled() => return None,
+                    _ = region.gate.wait_open() => {}
+                }
+            }
+        }
+    }
 }
 
 pub fn spawn_ticker(

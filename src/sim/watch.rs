@@ -18,6 +18,26 @@ use tokio::sync::{broadcast, mpsc};
 
 /// Lines buffered per watch between the producer and the connection.
 const WATCH_BUFFER: usize = 256;
+/// kube-apiserver's default `--min-request-timeout`.
+const MIN_REQUEST_TIMEOUT_SECS: f64 = 1800.0;
+/// A bound on `timeoutSeconds` (a week) so deadlines stay representable.
+const MAX_TIMEOUT_SECS: u64 = 7 * 86_400;
+/// kube-apiserver sends one last BOOKMARK this long before a watch's deadline.
+const PRE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// When the next BOOKMARK is due, as the apiserver's cache watcher schedules
+/// it: `every` from now, or 2 s before the deadline if that comes first;
+/// none once that moment has passed.
+fn next_bookmark(
+    now: tokio::time::Instant,
+    every: Duration,
+    deadline: tokio::time::Instant,
+) -> Option<tokio::time::Instant> {
+    let heartbeat = now + every;
+    let pre = deadline.checked_sub(PRE_TIMEOUT).unwrap_or(deadline);
+    let at = heartbeat.min(pre);
+    (at >= now).then_some(at)
+}
 
 fn expired(rv: u64, oldest: u64) -> Bytes {
     let st = status_json(
@@ -64,6 +84,9 @@ pub fn handle(
     faults: &Faults,
     fmt: Format,
 ) -> Response {
+    region
+        .watch_requests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let sel = match Selector::parse(
         q.get("labelSelector").map(String::as_str),
         q.get("fieldSelector").map(String::as_str),
@@ -85,11 +108,12 @@ pub fn handle(
             }
         },
     };
-    let timeout = q
-        .get("timeoutSeconds")
-        .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or(1800)
-        .min(3600);
+    // As kube-apiserver: timeoutSeconds is kept exactly; without it (or 0)
+    // a watch lasts a random 1x-2x of --min-request-timeout (1800 s).
+    let timeout = match q.get("timeoutSeconds").and_then(|s| s.parse::<u64>().ok()) {
+        Some(t) if t > 0 => Duration::from_secs(t.min(MAX_TIMEOUT_SECS)),
+        _ => Duration::from_secs_f64(MIN_REQUEST_TIMEOUT_SECS * (1.0 + fastrand::f64())),
+    };
     let bookmarks = q
         .get("allowWatchBookmarks")
         .is_some_and(|b| b == "true" || b == "1");
@@ -155,7 +179,8 @@ pub fn handle(
         }
     };
     tokio::spawn(async move {
-        let deadline = tokio::time::sleep(Duration::from_secs(timeout));
+        let end = tokio::time::Instant::now() + timeout;
+        let deadline = tokio::time::sleep_until(end);
         tokio::pin!(deadline);
         for line in initial {
             tokio::select! {
@@ -163,9 +188,14 @@ pub fn handle(
                 _ = &mut deadline => return,
             }
         }
-        let mut tick = tokio::time::interval(every);
-        tick.tick().await;
+        let mut due = next_bookmark(tokio::time::Instant::now(), every, end);
         loop {
+            let wait = async {
+                match due {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = &mut deadline => {
                     // A dead connection does not end at timeoutSeconds either:
@@ -177,7 +207,11 @@ pub fn handle(
                 }
                 // The client went away (or the fleet stopped).
                 _ = tx.closed() => return,
-                _ = tick.tick() => {
+                _ = wait => {
+                    let now = tokio::time::Instant::now();
+                    // strictly after this one: the pre-deadline bookmark is sent once
+                    due = next_bookmark(now + Duration::from_millis(1), every, end)
+                        .filter(|at| *at > now);
                     let f = region.faults().clone();
                     if bookmarks && !f.stall_watches && tx.send(bookmark(kind, last_rv)).await.is_err() {
                         return;
