@@ -6,6 +6,7 @@
 mod harness;
 
 use harness::*;
+use pitwall::config::RegionConfig;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pods_of_all_regions_arrive_and_a_change_appears() {
     let mut h = start(|_| {}, &[]).await;

@@ -437,6 +437,7 @@ impl<K: Watched> ListWatch<'_, K> {
         let mut backoff = Backoff::new(self.opts.backoff_min, self.opts.backoff_max);
         let mut synced = false;
         let mut gap = Duration::ZERO;
+        let mut gone_at_once = 0u32;
         // after a failed list the badge keeps the error until a list works
         let mut announce = true;
         loop {
@@ -465,8 +466,13 @@ impl<K: Watched> ListWatch<'_, K> {
             };
             announce = true;
             synced = true;
-            self.health(Health::Live).await?;
-            let mut live = true;
+            // a watch from a fresh list's version that is refused at once
+            // says the list did not help: live only once a watch carries data
+            let mut live = gone_at_once == 0;
+            if live {
+                self.health(Health::Live).await?;
+            }
+            let mut fresh = true;
             let mut empty = 0u32;
             loop {
                 let attempt = self.watch(&mut rv, &mut backoff, &mut live, &mut gap);
@@ -475,6 +481,10 @@ impl<K: Watched> ListWatch<'_, K> {
                     Attempt::PathDown => continue,
                     Attempt::Done(end) => end?,
                 };
+                let was_fresh = std::mem::take(&mut fresh);
+                if live {
+                    gone_at_once = 0;
+                }
                 match end {
                     WatchEnd::Closed { data: true, .. } => empty = 0,
                     WatchEnd::Closed {
@@ -507,12 +517,17 @@ impl<K: Watched> ListWatch<'_, K> {
                     WatchEnd::Error(f) => {
                         let class = classify(&f.error);
                         tracing::warn!(region = self.region, "watch: {class:?}");
+                        live = false;
+                        self.report(class.clone(), true).await?;
+                        if class == ErrorClass::Gone {
+                            gone_at_once += u32::from(was_fresh);
+                            // the relist announces itself once the wait is over
+                            announce = false;
+                        }
                         self.pause(&mut backoff, f.retry_after).await;
                         if class == ErrorClass::Gone {
                             break;
                         }
-                        live = false;
-                        self.report(class, true).await?;
                     }
                 }
             }

@@ -8,7 +8,6 @@ pub use k8s_openapi::api::core::v1::Pod;
 pub use kube::api::{Api, DeleteParams, ListParams};
 pub use kube::config::Kubeconfig;
 pub use pitwall::app::Cockpit;
-pub use pitwall::config::RegionConfig;
 pub use pitwall::keymap::Keymap;
 pub use pitwall::msg::{Health, Msg, Update};
 pub use pitwall::sim::{Fault, Fleet, Scenario};
