@@ -43,7 +43,7 @@ image = "registry.local/db:1.0.0"
 /// path's probes). docs/ARCHITECTURE.md, "Never hammer a server".
 const MAX_PER_MINUTE_410: u64 = 100;
 const MAX_PER_MINUTE_CLOSED_AT_ONCE: u64 = 60;
-const MAX_PER_MINUTE_429: u64 = 60;
+const MAX_PER_MINUTE_429: u64 = 50;
 const MAX_PER_MINUTE_500: u64 = 60;
 /// The path's probes at idle: one per `probe_after` (5 s) at most.
 const MAX_IDLE_PROBES_PER_MINUTE: u64 = 13;
