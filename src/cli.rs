@@ -80,4 +80,8 @@ pub struct SimArgs {
     /// Pod updates per second in every region (event-storm benchmarks).
     #[arg(long)]
     pub churn: Option<f64>,
+    /// Keep the CA, tokens and ports here: a restarted simulator is
+    /// rejoined by running clients and the kubeconfig written before.
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
 }

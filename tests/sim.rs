@@ -1467,3 +1467,269 @@ async fn python_watch_without_timeout_is_not_cut_short() {
     let after = env.fleet.watch_requests("beta").expect("beta");
     assert_eq!(after - before, 1, "{stdout}");
 }
+
+/// Read from a raw TCP socket for `wait`: the bytes read, and whether the
+/// peer closed (EOF or reset).
+async fn read_for(sock: &mut tokio::net::TcpStream, wait: Duration) -> (usize, bool) {
+    use tokio::io::AsyncReadExt;
+    let mut got = 0;
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, sock.read(&mut buf)).await {
+            Err(_) => return (got, false),
+            Ok(Ok(0)) | Ok(Err(_)) => return (got, true),
+            Ok(Ok(n)) => got += n,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blackhole_holds_sockets_silent_until_cleared() {
+    use tokio::io::AsyncWriteExt;
+    let env = start(small()).await;
+    let kc = env.kubeconfig.as_path();
+    let alpha = env
+        .fleet
+        .regions()
+        .iter()
+        .find(|r| r.name == "alpha")
+        .expect("alpha")
+        .clone();
+    // Not TLS: a live server answers with an alert and closes at once.
+    const GARBAGE: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    let mut probe = tokio::net::TcpStream::connect(("127.0.0.1", alpha.port))
+        .await
+        .expect("connect");
+    probe.write_all(GARBAGE).await.expect("write");
+    let (_, closed) = read_for(&mut probe, WAIT).await;
+    assert!(closed, "a live server closes a non-TLS connection");
+
+    // A watch and a raw connection are open when the path dies.
+    let c = client(&env, "alpha").await;
+    let shop: Api<Pod> = Api::namespaced(c.clone(), "shop");
+    let list = shop.list(&ListParams::default()).await.expect("list");
+    let rv = list.metadata.resource_version.clone().expect("rv");
+    let target = list.items[0].metadata.name.clone().expect("name");
+    let mut w = shop
+        .watch(&WatchParams::default().timeout(280), &rv)
+        .await
+        .expect("watch")
+        .boxed();
+    let mut held = tokio::net::TcpStream::connect(("127.0.0.1", alpha.port))
+        .await
+        .expect("connect");
+    env.fleet
+        .set_fault("alpha", Fault::Blackhole)
+        .expect("fault");
+
+    held.write_all(GARBAGE).await.expect("write");
+    let (n, closed) = read_for(&mut held, Duration::from_secs(3)).await;
+    assert_eq!(
+        (n, closed),
+        (0, false),
+        "held connection: no bytes, no close"
+    );
+    // New connections are accepted and never answered.
+    let mut fresh = tokio::time::timeout(
+        WAIT,
+        tokio::net::TcpStream::connect(("127.0.0.1", alpha.port)),
+    )
+    .await
+    .expect("connect in time")
+    .expect("connect is accepted");
+    fresh.write_all(GARBAGE).await.expect("write");
+    let (n, closed) = read_for(&mut fresh, Duration::from_secs(3)).await;
+    assert_eq!(
+        (n, closed),
+        (0, false),
+        "new connection: no bytes, no close"
+    );
+    let o = kubectl(
+        kc,
+        "alpha",
+        &["--request-timeout=2s", "get", "pods", "-n", "shop"],
+    )
+    .await;
+    assert_ne!(o.code, 0, "kubectl gets no answer: {}", o.stdout);
+    // beta is not affected
+    ok(kc, "beta", &["get", "pods", "-n", "shop"]).await;
+
+    env.fleet.clear_faults("alpha").expect("clear");
+    // The held connections carry bytes again (the alert, then the close).
+    let (n, closed) = read_for(&mut held, WAIT).await;
+    assert!(
+        n > 0 && closed,
+        "held connection after clearing: {n} bytes, closed {closed}"
+    );
+    let (n, closed) = read_for(&mut fresh, WAIT).await;
+    assert!(
+        n > 0 && closed,
+        "new connection after clearing: {n} bytes, closed {closed}"
+    );
+    // The watch opened before goes on from where it was.
+    shop.patch(
+        &target,
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"labels": {"healed": "yes"}}})),
+    )
+    .await
+    .expect("patch after clearing");
+    let healed = tokio::time::timeout(WAIT, async {
+        while let Some(ev) = w.try_next().await.expect("event") {
+            if let WatchEvent::Modified(p) = ev {
+                if p.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("healed"))
+                    .is_some_and(|v| v == "yes")
+                {
+                    return true;
+                }
+            }
+        }
+        false
+    })
+    .await
+    .expect("the held watch carries the change");
+    assert!(healed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_port_clears_refused_connections() {
+    let env = start(small()).await;
+    let kc = env.kubeconfig.as_path();
+    let dir = tempfile::tempdir().expect("dir");
+    let ca_path = dir.path().join("ca.pem");
+    std::fs::write(&ca_path, env.fleet.ca_pem()).expect("ca");
+    let admin = env.fleet.admin_url();
+    let token = env.fleet.admin_token().to_string();
+    let curl = |method: &'static str, path: &'static str, body: &'static str| {
+        let (ca_path, url, token) = (ca_path.clone(), format!("{admin}{path}"), token.clone());
+        async move {
+            let out = Command::new("curl")
+                .args(["-sS", "--max-time", "20", "-X", method, "--cacert"])
+                .arg(&ca_path)
+                .args(["-H", &format!("Authorization: Bearer {token}")])
+                .args(["-H", "Content-Type: application/json", "-d", body])
+                .args(["-w", "\n%{http_code}", &url])
+                .output()
+                .await
+                .expect("curl runs");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        }
+    };
+    let regions = curl("GET", "/_sim/regions", "").await;
+    assert!(
+        regions.contains("\"alpha\"") && regions.ends_with("200"),
+        "{regions}"
+    );
+    let applied = curl(
+        "POST",
+        "/_sim/regions/alpha/faults",
+        r#"{"kind":"refuse_connections"}"#,
+    )
+    .await;
+    assert!(applied.ends_with("200"), "{applied}");
+    until(kc, "beta", &["get", "ns"], "beta still answers", |_| true).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let o = kubectl(kc, "alpha", &["get", "pods", "-n", "shop"]).await;
+        if o.code != 0 && o.stderr.contains("connection refused") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "alpha still answers: {}",
+            o.stderr
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let faults = curl("GET", "/_sim/regions/alpha/faults", "").await;
+    assert!(faults.contains("\"refuse_connections\":true"), "{faults}");
+    let cleared = curl("DELETE", "/_sim/regions/alpha/faults", "{}").await;
+    assert!(cleared.ends_with("200"), "{cleared}");
+    until(
+        kc,
+        "alpha",
+        &["get", "pods", "-n", "shop"],
+        "alpha answers again",
+        |o| o.contains("Running"),
+    )
+    .await;
+    // The same under a blackhole.
+    let applied = curl(
+        "POST",
+        "/_sim/regions/beta/faults",
+        r#"{"kind":"blackhole"}"#,
+    )
+    .await;
+    assert!(applied.ends_with("200"), "{applied}");
+    let cleared = curl("DELETE", "/_sim/regions/beta/faults", "{}").await;
+    assert!(cleared.ends_with("200"), "{cleared}");
+    ok(kc, "beta", &["get", "pods", "-n", "shop"]).await;
+}
+
+/// `pitwall sim` with a state directory, until it prints `ready`.
+async fn sim_binary(state: &Path, kc: &Path) -> (tokio::process::Child, String) {
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios/test-small.toml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pitwall"))
+        .arg("sim")
+        .arg("--scenario")
+        .arg(&scenario)
+        .arg("--state-dir")
+        .arg(state)
+        .arg("--kubeconfig-out")
+        .arg(kc)
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("pitwall sim starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut printed = String::new();
+    tokio::time::timeout(WAIT, async {
+        while let Ok(Some(l)) = lines.next_line().await {
+            if l == "ready" {
+                return;
+            }
+            printed.push_str(&l);
+            printed.push('\n');
+        }
+        panic!("the simulator exited: {printed}");
+    })
+    .await
+    .expect("simulator reports ready");
+    (child, printed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarted_with_its_state_dir_the_simulator_keeps_ca_tokens_and_ports() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("dir");
+    let state = dir.path().join("state");
+    let kc = dir.path().join("kubeconfig");
+    let (mut first, printed) = sim_binary(&state, &kc).await;
+    let before = std::fs::read_to_string(&kc).expect("kubeconfig");
+    ok(&kc, "alpha", &["get", "pods", "-n", "shop"]).await;
+    let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+    assert_eq!(mode(&state), 0o700);
+    for f in std::fs::read_dir(&state).expect("state dir") {
+        let f = f.expect("entry").path();
+        assert_eq!(mode(&f), 0o600, "{}", f.display());
+    }
+    assert_eq!(mode(&kc), 0o600);
+    first.kill().await.expect("stop the first simulator");
+    let _ = first.wait().await;
+    let o = kubectl(&kc, "alpha", &["get", "pods", "-n", "shop"]).await;
+    assert_ne!(o.code, 0, "nothing answers while it is down");
+
+    // Restarted: the kubeconfig written before still works.
+    let kc2 = dir.path().join("kubeconfig-2");
+    let (_second, printed2) = sim_binary(&state, &kc2).await;
+    assert_eq!(printed, printed2.replace("kubeconfig-2", "kubeconfig"));
+    let after = std::fs::read_to_string(&kc2).expect("kubeconfig");
+    assert_eq!(before, after, "same CA, servers and tokens");
+    let pods = ok(&kc, "alpha", &["get", "pods", "-n", "shop"]).await;
+    assert!(pods.contains("Running"), "{pods}");
+    ok(&kc, "beta", &["get", "deploy", "-A"]).await;
+}

@@ -1,13 +1,118 @@
-//! The admin endpoint of a region (`/_sim/...`, JSON, its own token): tests
-//! and demos flip faults on a running simulator through it.
+//! The admin endpoint (`/_sim/...`, JSON, its own token): tests and demos
+//! flip faults on a running simulator through it. Each region answers it on
+//! its own port, and the fleet's admin port answers
+//! `/_sim/regions/{region}/...` for every region whatever its faults
+//! (refused connections and blackholes included), so a fault can always be
+//! cleared.
 
 use super::api::read_json;
 use super::faults::Fault;
 use super::http::{json_response, status, Response};
 use super::region::Region;
+use hyper::service::service_fn;
 use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
 use serde_json::json;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+/// Open connections on the admin port.
+const MAX_CONNECTIONS: usize = 64;
+
+/// Serve the fleet's admin port until `stop`.
+pub fn spawn_listener(
+    regions: Vec<Arc<Region>>,
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    token: String,
+    stop: CancellationToken,
+) {
+    let regions = Arc::new(regions);
+    let token = Arc::new(token);
+    tokio::spawn(async move {
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+        let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        loop {
+            let permit = tokio::select! {
+                _ = stop.cancelled() => return,
+                p = limit.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+            };
+            let accepted = tokio::select! {
+                _ = stop.cancelled() => return,
+                a = listener.accept() => a,
+            };
+            let Ok((tcp, _)) = accepted else {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            };
+            let (acceptor, regions, token, stop) = (
+                acceptor.clone(),
+                regions.clone(),
+                token.clone(),
+                stop.clone(),
+            );
+            tokio::spawn(async move {
+                let _permit = permit;
+                let Ok(Ok(tls)) =
+                    tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await
+                else {
+                    return;
+                };
+                let svc = service_fn(move |req| {
+                    let (regions, token) = (regions.clone(), token.clone());
+                    async move {
+                        Ok::<_, std::convert::Infallible>(fleet_admin(&regions, &token, req).await)
+                    }
+                });
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .keep_alive(true)
+                    .serve_connection(TokioIo::new(tls), svc);
+                tokio::select! {
+                    _ = conn => {}
+                    _ = stop.cancelled() => {}
+                }
+            });
+        }
+    });
+}
+
+/// `/_sim/regions` lists the regions; `/_sim/regions/{region}/{rest}` is
+/// that region's admin endpoint.
+async fn fleet_admin(
+    regions: &[Arc<Region>],
+    token: &str,
+    req: Request<hyper::body::Incoming>,
+) -> Response {
+    let bearer = req
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim);
+    if token.is_empty() || bearer != Some(token) {
+        return status(401, "Unauthorized", "Unauthorized");
+    }
+    let path = req.uri().path().to_string();
+    let Some(rest) = path.strip_prefix("/_sim/regions") else {
+        return status(404, "NotFound", "unknown admin path; see docs/SIMULATOR.md");
+    };
+    if rest.is_empty() || rest == "/" {
+        let names: Vec<&str> = regions.iter().map(|r| r.name.as_str()).collect();
+        return json_response(
+            200,
+            serde_json::to_vec(&json!({ "regions": names })).unwrap_or_default(),
+        );
+    }
+    let rest = rest.trim_start_matches('/');
+    let (name, rest) = rest.split_once('/').unwrap_or((rest, ""));
+    match regions.iter().find(|r| r.name == name) {
+        Some(region) => handle(region.clone(), req, rest).await,
+        None => status(404, "NotFound", &format!("no region {name:?}")),
+    }
+}
 
 pub async fn handle(
     region: Arc<Region>,

@@ -19,6 +19,7 @@ mod region;
 pub mod scenario;
 mod select;
 mod server;
+mod state;
 mod store;
 mod table;
 mod tls;
@@ -114,6 +115,16 @@ impl Scenario {
     }
 }
 
+/// How a fleet starts.
+#[derive(Debug, Clone, Default)]
+pub struct FleetOptions {
+    /// First port; region i listens on port+i, the admin endpoint on
+    /// port+regions (default: the kept ports, else ephemeral ones).
+    pub base_port: Option<u16>,
+    /// Keep the CA, tokens and ports here across restarts.
+    pub state_dir: Option<std::path::PathBuf>,
+}
+
 /// Where one simulated region listens.
 #[derive(Debug, Clone)]
 pub struct RegionEndpoint {
@@ -132,6 +143,7 @@ pub struct Fleet {
     regions: Vec<Arc<Region>>,
     ca_pem: String,
     admin_token: String,
+    admin_port: u16,
     stop: CancellationToken,
 }
 
@@ -149,20 +161,45 @@ impl Fleet {
     /// Start every region of `scenario` on 127.0.0.1 (ephemeral ports unless
     /// `base_port` is given).
     pub async fn start(scenario: Scenario, base_port: Option<u16>) -> Result<Fleet, String> {
-        let tls = tls::generate()?;
+        Fleet::start_with(
+            scenario,
+            FleetOptions {
+                base_port,
+                state_dir: None,
+            },
+        )
+        .await
+    }
+
+    /// Start with options: ports, and a state directory whose CA, tokens
+    /// and ports a restarted fleet keeps.
+    pub async fn start_with(scenario: Scenario, opts: FleetOptions) -> Result<Fleet, String> {
+        let kept = match &opts.state_dir {
+            Some(d) => state::load(d)?,
+            None => None,
+        };
+        let tls = tls::generate(kept.as_ref().map(|k| tls::KeptCa {
+            cert_pem: &k.ca_cert_pem,
+            key_pem: &k.ca_key_pem,
+        }))?;
         let stop = CancellationToken::new();
         let mut rng = fastrand::Rng::new();
-        let admin_token = random_token(&mut rng);
+        let admin_token = match &kept {
+            Some(k) if !k.admin_token.is_empty() => k.admin_token.clone(),
+            _ => random_token(&mut rng),
+        };
         let mut endpoints = Vec::new();
         let mut regions = Vec::new();
         let file = scenario.file;
         let mut listeners = Vec::new();
+        let kept_region = |name: &str| kept.as_ref().and_then(|k| k.regions.get(name));
         for (i, spec) in file.regions.iter().enumerate() {
-            let port = match base_port {
-                Some(p) => p
+            let port = match (opts.base_port, kept_region(&spec.name)) {
+                (Some(p), _) => p
                     .checked_add(i as u16)
                     .ok_or_else(|| format!("port {p}+{i} is out of range"))?,
-                None => 0,
+                (None, Some(k)) => k.port,
+                (None, None) => 0,
             };
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
                 .await
@@ -176,9 +213,19 @@ impl Fleet {
                 .local_addr()
                 .map_err(|e| format!("cannot read the listening address: {e}"))?
                 .port();
-            let token = random_token(&mut rng);
+            let token = match kept_region(&spec.name) {
+                Some(k) if !k.token.is_empty() => k.token.clone(),
+                _ => random_token(&mut rng),
+            };
             listeners.push((i, listener, port, token));
         }
+        let admin_port = match (opts.base_port, &kept) {
+            (Some(p), _) => p
+                .checked_add(file.regions.len() as u16)
+                .ok_or_else(|| format!("port {p}+{} is out of range", file.regions.len()))?,
+            (None, Some(k)) => k.admin_port,
+            (None, None) => 0,
+        };
         // Building a big region is CPU work: do it off the async workers,
         // regions in parallel.
         let builds: Vec<_> = listeners
@@ -224,11 +271,49 @@ impl Fleet {
             });
             regions.push(region);
         }
+        let admin = tokio::net::TcpListener::bind(("127.0.0.1", admin_port))
+            .await
+            .map_err(|e| {
+                format!("cannot listen on 127.0.0.1:{admin_port} for the admin endpoint: {e}")
+            })?;
+        let admin_port = admin
+            .local_addr()
+            .map_err(|e| format!("cannot read the listening address: {e}"))?
+            .port();
+        if let Some(dir) = &opts.state_dir {
+            let kept = state::Kept {
+                ca_cert_pem: tls.ca_pem.clone(),
+                ca_key_pem: tls.ca_key_pem.clone(),
+                admin_token: admin_token.clone(),
+                admin_port,
+                regions: endpoints
+                    .iter()
+                    .map(|e: &RegionEndpoint| {
+                        (
+                            e.name.clone(),
+                            state::KeptRegion {
+                                port: e.port,
+                                token: e.token.clone(),
+                            },
+                        )
+                    })
+                    .collect(),
+            };
+            state::save(dir, &kept)?;
+        }
+        admin::spawn_listener(
+            regions.clone(),
+            admin,
+            tls.config.clone(),
+            admin_token.clone(),
+            stop.clone(),
+        );
         Ok(Fleet {
             endpoints,
             regions,
             ca_pem: tls.ca_pem,
             admin_token,
+            admin_port,
             stop,
         })
     }
@@ -245,6 +330,12 @@ impl Fleet {
     /// Bearer token of the `/_sim/...` admin endpoints (all regions).
     pub fn admin_token(&self) -> &str {
         &self.admin_token
+    }
+
+    /// `https://127.0.0.1:PORT` of the fleet's admin endpoint, reachable
+    /// under every fault: `/_sim/regions/{region}/faults` and so on.
+    pub fn admin_url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.admin_port)
     }
 
     /// A kubeconfig (YAML) with one context per region, CA data embedded.
@@ -352,6 +443,20 @@ pub(crate) fn clear_faults(region: &Region) {
     region.wake.notify_one();
 }
 
+/// Write a file only its owner can read (it holds tokens).
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    f.write_all(bytes)
+}
+
 /// `pitwall sim`: run until Ctrl-C / SIGTERM.
 pub async fn run_standalone(args: SimArgs) -> Result<ExitCode, String> {
     let mut scenario = match &args.scenario {
@@ -373,15 +478,23 @@ pub async fn run_standalone(args: SimArgs) -> Result<ExitCode, String> {
         }
         scenario = scenario.with_churn(c);
     }
-    let fleet = Fleet::start(scenario, args.port).await?;
+    let fleet = Fleet::start_with(
+        scenario,
+        FleetOptions {
+            base_port: args.port,
+            state_dir: args.state_dir.clone(),
+        },
+    )
+    .await?;
     if let Some(path) = &args.kubeconfig_out {
-        std::fs::write(path, fleet.kubeconfig_yaml())
+        write_private(path, fleet.kubeconfig_yaml().as_bytes())
             .map_err(|e| format!("{}: cannot write the kubeconfig: {e}", path.display()))?;
         println!("kubeconfig: {}", path.display());
     }
     for e in fleet.regions() {
         println!("region {:<14} context {:<14} {}", e.name, e.context, e.url);
     }
+    println!("admin {}", fleet.admin_url());
     println!("admin token: {}", fleet.admin_token());
     println!("ready");
     use std::io::Write;
