@@ -258,3 +258,136 @@ async fn watches_that_end_at_once_are_not_live_and_get_few_requests() {
         );
     }
 }
+
+/// `pitwall sim` with a state directory, until it prints `ready`.
+async fn sim_binary(state: &std::path::Path, kc: &std::path::Path) -> tokio::process::Child {
+    use tokio::io::AsyncBufReadExt;
+    let scenario =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios/test-small.toml");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pitwall"))
+        .arg("sim")
+        .arg("--scenario")
+        .arg(&scenario)
+        .arg("--state-dir")
+        .arg(state)
+        .arg("--kubeconfig-out")
+        .arg(kc)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("pitwall sim: {e}"));
+    let Some(out) = child.stdout.take() else {
+        panic!("no stdout")
+    };
+    let mut lines = tokio::io::BufReader::new(out).lines();
+    let ready = tokio::time::timeout(WAIT, async {
+        while let Ok(Some(l)) = lines.next_line().await {
+            if l == "ready" {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert!(matches!(ready, Ok(true)), "the simulator did not start");
+    child
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_cockpit_rejoins_a_simulator_restarted_with_its_state_dir() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (state, kc) = (dir.path().join("state"), dir.path().join("kubeconfig"));
+    let mut first = sim_binary(&state, &kc).await;
+    let kubeconfig = Kubeconfig::read_from(&kc).unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<String> = kubeconfig.contexts.iter().map(|c| c.name.clone()).collect();
+    let regions: Vec<pitwall::config::RegionConfig> = names
+        .iter()
+        .map(|c| pitwall::config::RegionConfig {
+            name: c.clone(),
+            context: c.clone(),
+            ..Default::default()
+        })
+        .collect();
+    let spec = |context: &str| ClientSpec {
+        kubeconfig: KubeconfigSource::File(Some(kc.clone())),
+        context: context.to_string(),
+        namespaces: Vec::new(),
+    };
+    let mut cockpit = Cockpit::new(
+        &regions,
+        Keymap::default(),
+        Styles::default(),
+        pitwall::app::wall_now(),
+    );
+    let (tx, mut rx) = mpsc::channel(pitwall::app::CHANNEL);
+    let specs = names.iter().map(|n| spec(n)).collect();
+    sources::spawn_all(
+        specs,
+        tx,
+        Clients::new(names.len()),
+        SourceOptions::default(),
+    );
+    let mut until = async |what: &str, cond: &dyn Fn(&State) -> bool| {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !cond(&cockpit.state) {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(msg)) => {
+                    cockpit.handle(msg);
+                }
+                _ => panic!("timed out waiting for {what}: {:?}", cockpit.state.regions),
+            }
+        }
+    };
+    let all_live = |s: &State| {
+        s.regions.iter().all(|r| r.health.is_live())
+            && (0..s.regions.len()).all(|i| s.pods.region_len(i) > 0)
+    };
+    until("every region live", &all_live).await;
+
+    let _ = first.kill().await;
+    let _ = first.wait().await;
+    until("a region that notices", &|s: &State| {
+        s.regions.iter().any(|r| !r.health.is_live())
+    })
+    .await;
+
+    let _second = sim_binary(&state, &dir.path().join("kubeconfig-2")).await;
+    until("every region live again", &all_live).await;
+    // and its rows are the restarted server's pods
+    for (i, name) in names.iter().enumerate() {
+        let client = sources::client::build(&spec(name))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let server: HashSet<String> = Api::<Pod>::all(client.clone())
+                .list(&ListParams::default())
+                .await
+                .unwrap_or_else(|e| panic!("list {name}: {e}"))
+                .items
+                .into_iter()
+                .filter_map(|p| p.metadata.uid)
+                .collect();
+            let mine: HashSet<String> = cockpit
+                .state
+                .pods
+                .rows()
+                .filter(|r| r.region == i)
+                .map(|r| r.uid.clone())
+                .collect();
+            if mine == server {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{name}: the cockpit's rows are not the restarted server's"
+            );
+            let _ = tokio::time::timeout(Duration::from_millis(200), async {
+                while let Some(msg) = rx.recv().await {
+                    cockpit.handle(msg);
+                }
+            })
+            .await;
+        }
+    }
+}

@@ -338,9 +338,23 @@ impl<K: Watched> ListWatch<'_, K> {
         };
         let mut data = false;
         let mut last_bookmark = started;
+        let mut last = Instant::now();
+        // after trouble, a watch the server keeps open this long is live
+        // again, data or not (a quiet server bookmarks once a minute)
+        let mut settle = (!*live).then(|| last + self.opts.probe_after);
         loop {
-            let first = match tokio::time::timeout(stall, lines.next()).await {
-                Err(_) => return Ok(WatchEnd::Stalled),
+            let stall_at = last + stall;
+            let wake = settle.map_or(stall_at, |s| s.min(stall_at));
+            let first = match tokio::time::timeout_at(wake, lines.next()).await {
+                Err(_) if Instant::now() >= stall_at => return Ok(WatchEnd::Stalled),
+                Err(_) => {
+                    settle = None;
+                    if !*live {
+                        self.health(Health::Live).await?;
+                        *live = true;
+                    }
+                    continue;
+                }
                 Ok(None) => {
                     let lasted = started.elapsed();
                     return Ok(WatchEnd::Closed { data, lasted });
@@ -349,12 +363,13 @@ impl<K: Watched> ListWatch<'_, K> {
                     // a stream cut mid-way resumes from the last version,
                     // as a server's timeout does; a dead server shows on
                     // the next request
-                    tracing::debug!(region = self.region, "watch stream: {e}");
+                    tracing::debug!(region = self.region, feed = K::FEED, "watch stream: {e}");
                     let lasted = started.elapsed();
                     return Ok(WatchEnd::Closed { data, lasted });
                 }
                 Ok(Some(Ok(line))) => line,
             };
+            last = Instant::now();
             self.link.heard();
             let mut changes = Vec::new();
             let mut next = Some(first);
