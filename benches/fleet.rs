@@ -655,19 +655,21 @@ fn p7_measure(d: &mut Driver) -> Result<(u64, u64, u64), String> {
     Ok((cell, scroll, full))
 }
 
-/// P8: one region's watches stall silently; time until its badge says
-/// stale, and whether the other regions stayed live meanwhile.
+/// P8: the network path to one region dies silently (`blackhole`: no
+/// bytes, no FIN, no RST); time until its badge says stale, and whether the
+/// other regions stayed live meanwhile.
 async fn p8_stale(d: &mut Driver, sim: &Sim, dir: &Path) {
+    const WHAT: &str = "blackholed region -> stale badge";
     let client = match sim.admin_client(dir).await {
         Ok(c) => c,
         Err(e) => {
-            row("P8", "stalled watch -> stale badge", &e, "<= 15 s", None);
+            row("P8", WHAT, &e, "<= 15 s", None);
             return;
         }
     };
     let region = 0;
-    if let Err(e) = Sim::fault(&client, r#"{"kind":"stall_watches"}"#).await {
-        row("P8", "stalled watch -> stale badge", &e, "<= 15 s", None);
+    if let Err(e) = Sim::fault(&client, REGIONS[region], r#"{"kind":"blackhole"}"#).await {
+        row("P8", WHAT, &e, "<= 15 s", None);
         return;
     }
     let t = Instant::now();
@@ -680,15 +682,21 @@ async fn p8_stale(d: &mut Driver, sim: &Sim, dir: &Path) {
         })
         .await;
     let took = t.elapsed();
-    let _ = Sim::clear_faults(&client).await;
+    let _ = Sim::clear_faults(&client, REGIONS[region]).await;
+    // back to live on its own before the next scenario
+    let _ = d
+        .run_until(Instant::now() + Duration::from_secs(60), |d| {
+            d.cockpit.state.regions[region].health.is_live()
+        })
+        .await;
     match stale {
         Ok(true) => row(
             "P8",
-            &format!("{}'s watch stalls -> stale badge drawn", REGIONS[region]),
+            &format!("{}'s path blackholed -> stale badge drawn", REGIONS[region]),
             &format!(
-                "{:.1} s (stall_after {} s); other regions {}",
+                "{:.1} s (dead_after {} s); other regions {}",
                 took.as_secs_f64(),
-                SourceOptions::default().stall_after.as_secs(),
+                SourceOptions::default().dead_after.as_secs(),
                 if others_live {
                     "stayed live"
                 } else {
@@ -700,12 +708,12 @@ async fn p8_stale(d: &mut Driver, sim: &Sim, dir: &Path) {
         ),
         Ok(false) => row(
             "P8",
-            "stalled watch -> stale badge",
+            WHAT,
             "no stale badge within 120 s",
             "<= 15 s",
             Some(false),
         ),
-        Err(e) => row("P8", "stalled watch -> stale badge", &e, "<= 15 s", None),
+        Err(e) => row("P8", WHAT, &e, "<= 15 s", None),
     }
 }
 
