@@ -501,7 +501,13 @@ impl<K: Watched> ListWatch<'_, K> {
                     gone_at_once = 0;
                 }
                 match end {
-                    WatchEnd::Closed { data: true, .. } => empty = 0,
+                    WatchEnd::Closed { data: true, lasted } => {
+                        empty = 0;
+                        // a server that cuts every watch short still gets a wait
+                        if lasted < AT_ONCE {
+                            self.pause(&mut backoff, None).await;
+                        }
+                    }
                     WatchEnd::Closed {
                         data: false,
                         lasted,
@@ -572,5 +578,46 @@ fn set_rv(rv: &mut String, new: &str) {
     if !new.is_empty() {
         rv.clear();
         rv.push_str(new);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn watch_lines_split_on_newlines_and_drop_a_cut_last_line() {
+        let body = Body::from(b"{\"a\":1}\n\n{\"b\":2}\n{\"cut".to_vec());
+        let mut lines = Lines {
+            body,
+            buf: Vec::new(),
+            done: false,
+        };
+        let mut got = Vec::new();
+        while let Some(l) = lines.next().await {
+            got.push(String::from_utf8(l.unwrap_or_default()).unwrap_or_default());
+        }
+        assert_eq!(got, ["{\"a\":1}", "{\"b\":2}"]);
+    }
+
+    #[test]
+    fn retry_after_comes_from_the_header_else_the_status() {
+        let mut headers = http::HeaderMap::new();
+        let status: Status =
+            serde_json::from_str(r#"{"code":429,"details":{"retryAfterSeconds":7}}"#)
+                .unwrap_or_default();
+        assert_eq!(retry_after(&headers, &status), Some(Duration::from_secs(7)));
+        headers.insert(
+            http::header::RETRY_AFTER,
+            http::HeaderValue::from_static("120"),
+        );
+        assert_eq!(
+            retry_after(&headers, &status),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            retry_after(&http::HeaderMap::new(), &Status::default()),
+            None
+        );
     }
 }
