@@ -10,6 +10,7 @@ mod clock;
 mod discovery;
 pub mod faults;
 mod gate;
+mod history;
 mod http;
 mod logs;
 mod objects;

@@ -3,6 +3,7 @@
 
 use super::clock::Clock;
 use super::faults::Faults;
+use super::history;
 use super::objects::{self, PodPlacement};
 use super::scenario::{RbacRule, RegionSpec, ScenarioFile, WorkloadSpec};
 use super::store::{splitmix, Kind, Store};
@@ -196,7 +197,47 @@ impl State {
         let ev = objects::event(
             ns, &name, involved, reason, &message, ty, component, host, &now, &now, 1,
         );
-        if self.store.put(Kind::Event, ev, &now).is_ok() {
+        self.store_new_event(ns, key, name, ev, &now);
+    }
+
+    /// Record a Normal event that happened `at` (simulated seconds, before
+    /// start), as part of the initial world's history.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_past_event(
+        &mut self,
+        clock: &Clock,
+        at: f64,
+        ns: &str,
+        involved: Value,
+        reason: &str,
+        message: &str,
+        component: &str,
+        host: &str,
+    ) {
+        let when = clock.stamp_at(at);
+        let obj_name = s(&involved, "/name").to_string();
+        let key = (
+            ns.to_string(),
+            format!("{}/{}", s(&involved, "/uid"), obj_name),
+            format!("{reason}\0{message}"),
+        );
+        let name = format!("{obj_name}.{:016x}", self.rng.u64(..));
+        let ev = objects::event(
+            ns, &name, involved, reason, message, "Normal", component, host, &when, &when, 1,
+        );
+        self.store_new_event(ns, key, name, ev, &when);
+    }
+
+    /// Store a new event; beyond `MAX_EVENTS` the oldest are deleted.
+    fn store_new_event(
+        &mut self,
+        ns: &str,
+        key: (String, String, String),
+        name: String,
+        ev: Value,
+        now: &str,
+    ) {
+        if self.store.put(Kind::Event, ev, now).is_ok() {
             self.events.insert(key, name.clone());
             self.event_order.push_back((ns.to_string(), name));
             while self.event_order.len() > MAX_EVENTS {
@@ -229,14 +270,14 @@ impl State {
         owner_name: &str,
         owner_uid: &str,
         extra_labels: &[(&str, String)],
-        running_since: Option<f64>,
+        running_since: Option<(f64, f64)>,
     ) {
         let node_i = self.pick_node();
         self.node_load[node_i] += 1;
         let (node, host_ip) = self.nodes[node_i].clone();
         let pod_ip = self.next_pod_ip();
         let created = match running_since {
-            Some(t) => clock.stamp_at(t),
+            Some((t, _)) => clock.stamp_at(t),
             None => clock.stamp(),
         };
         let mut v = objects::pod(
@@ -314,10 +355,11 @@ impl State {
             owner: owner_name.to_string(),
             stopped: false,
         };
-        if let Some(t) = running_since {
-            // Part of the initial world: long running, no start-up events.
-            sim.created = t;
-            sim.started = t;
+        if let Some((created, started)) = running_since {
+            // Part of the initial world: its start-up events, if any, are
+            // written by `history`.
+            sim.created = created;
+            sim.started = started;
             sim.stage = Stage::Running;
             sim.ready = true;
             sim.next = f64::INFINITY;
@@ -1405,6 +1447,8 @@ pub fn build(
         st.node_load.push(0);
     }
     let mut svc_ip = 10u32;
+    let scale = clock.scaled(1.0);
+    let mut past = history::Past::new(scale);
     for (w, replicas) in &workloads {
         st.workloads
             .insert((w.namespace.clone(), w.name.clone()), w.clone());
@@ -1431,41 +1475,56 @@ pub fn build(
                 .store
                 .put(Kind::Service, objects::service(w, &ip, &created), &created);
         }
-        // The initial pods: already running for a while, no start-up events.
+        // The initial pods: a recent rollout with its events, or running
+        // for a while with none left (events live an hour).
         let uid = s(&stored, "/metadata/uid").to_string();
+        let recent = past.rollout_at(seed ^ u64::from(svc_ip) ^ 0x7e57, *replicas);
+        let times = |i: u32| match recent {
+            Some(at) => history::Past::pod_times(scale, seed ^ u64::from(svc_ip), at, i),
+            None => history::PodTimes::old(age / 2.0),
+        };
         let template = stored
             .pointer("/spec/template")
             .cloned()
             .unwrap_or(Value::Null);
-        let pod_age = age / 2.0;
         if kind == Kind::Deployment {
             let hash = objects::template_hash(&template);
-            let rs = objects::replicaset(&stored, &hash, 1, *replicas as u64, &created);
-            let rs = match st.store.put(Kind::ReplicaSet, rs, &created) {
+            let rs_created = recent.map(|t| clock.stamp_at(t)).unwrap_or(created.clone());
+            let rs = objects::replicaset(&stored, &hash, 1, *replicas as u64, &rs_created);
+            let rs = match st.store.put(Kind::ReplicaSet, rs, &rs_created) {
                 Ok(v) => v,
                 Err(_) => continue,
             };
             let rs_name = s(&rs, "/metadata/name").to_string();
             let rs_uid = s(&rs, "/metadata/uid").to_string();
             let rs_template = rs.pointer("/spec/template").cloned().unwrap_or(Value::Null);
-            for _ in 0..*replicas {
+            if let Some(at) = recent {
+                past.scaled_up(at, &stored, &rs_name, *replicas);
+            }
+            for i in 0..*replicas {
                 let suffix = objects::safe_string(st.rng.u64(..), 5);
+                let name = format!("{rs_name}-{suffix}");
+                let t = times(i);
                 st.create_pod(
                     &clock,
                     &rs_template,
                     &w.namespace,
-                    format!("{rs_name}-{suffix}"),
+                    name.clone(),
                     "ReplicaSet",
                     &rs_name,
                     &rs_uid,
                     &[],
-                    Some(pod_age),
+                    Some((t.created, t.started)),
                 );
+                if recent.is_some() {
+                    past.pod_started(&st, &w.namespace, &name, &t);
+                }
             }
         } else {
             let revision = format!("{}-{}", w.name, objects::template_hash(&template));
             for i in 0..*replicas {
                 let pn = format!("{}-{i}", w.name);
+                let t = times(i);
                 st.create_pod(
                     &clock,
                     &template,
@@ -1476,14 +1535,18 @@ pub fn build(
                     &uid,
                     &[
                         ("controller-revision-hash", revision.clone()),
-                        ("statefulset.kubernetes.io/pod-name", pn),
+                        ("statefulset.kubernetes.io/pod-name", pn.clone()),
                         ("apps.kubernetes.io/pod-index", i.to_string()),
                     ],
-                    Some(pod_age),
+                    Some((t.created, t.started)),
                 );
+                if recent.is_some() {
+                    past.pod_started(&st, &w.namespace, &pn, &t);
+                }
             }
         }
     }
+    past.record(&mut st, &clock);
     st.reconcile(&clock);
     st.update_endpoints(&clock);
     Region {
