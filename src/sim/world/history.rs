@@ -6,9 +6,9 @@
 //! match. Beyond the budget (benchmark fleets) pods stay old and quiet, so
 //! building stays cheap and the event store bounded.
 
-use super::clock::Clock;
-use super::region::State;
-use super::store::splitmix;
+use crate::world::clock::Clock;
+use crate::world::region::State;
+use crate::world::store::splitmix;
 use serde_json::{json, Value};
 
 /// Pods per region given a start-up history (four events each).
@@ -196,7 +196,10 @@ mod tests {
                 given += 30;
             }
         }
-        assert!(given <= HISTORY_PODS && given > HISTORY_PODS - 30, "{given}");
+        assert!(
+            given <= HISTORY_PODS && given > HISTORY_PODS - 30,
+            "{given}"
+        );
         assert_eq!(past.rollout_at(7, 0), None);
     }
 

@@ -2,12 +2,18 @@
 //! verbs get/list/create/update/patch/delete (watch in `watch.rs`, logs in
 //! `logs.rs`).
 
-use super::http::{self, json_response, not_found, status, status_with, Response};
-use super::region::Region;
-use super::select::Selector;
-use super::store::{Kind, StoreError};
-use super::table::{self, Format};
-use super::{discovery, logs, rbac, watch};
+pub mod discovery;
+pub mod logs;
+pub mod patch;
+pub mod rbac;
+pub mod select;
+pub mod table;
+pub mod watch;
+
+use crate::api::select::Selector;
+use crate::transport::http::{self, json_response, not_found, status, status_with, Response};
+use crate::world::region::Region;
+use crate::world::store::{Kind, StoreError};
 use base64::Engine;
 use bytes::{BufMut, Bytes, BytesMut};
 use http_body_util::BodyExt;
@@ -15,6 +21,7 @@ use hyper::{Method, Request};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
+use table::Format;
 
 /// Largest request body accepted (a pod spec is a few KB).
 const MAX_BODY: usize = 4 << 20;
@@ -93,7 +100,7 @@ pub async fn handle(region: Arc<Region>, req: Request<hyper::body::Incoming>) ->
             return unauthorized();
         }
         let rest = rest.to_string();
-        return super::admin::handle(region, req, &rest).await;
+        return crate::transport::admin::handle(region, req, &rest).await;
     }
     let faults = region.faults().clone();
     let token_ok = req
@@ -218,7 +225,7 @@ async fn resource(
     req: Request<hyper::body::Incoming>,
     t: Target,
     q: HashMap<String, String>,
-    faults: &super::faults::Faults,
+    faults: &crate::world::faults::Faults,
 ) -> Response {
     let is_watch = q.get("watch").is_some_and(|w| w == "1" || w == "true");
     let fmt = table::format(
@@ -507,9 +514,9 @@ fn content_type(req: &Request<hyper::body::Incoming>) -> String {
 #[allow(clippy::result_large_err)]
 pub fn apply_patch(ctype: &str, target: &mut Value, patch: &Value) -> Result<(), Response> {
     match ctype {
-        "application/merge-patch+json" => super::patch::merge(target, patch),
-        "application/strategic-merge-patch+json" => super::patch::strategic(target, patch),
-        "application/json-patch+json" => super::patch::json_patch(target, patch)
+        "application/merge-patch+json" => crate::api::patch::merge(target, patch),
+        "application/strategic-merge-patch+json" => crate::api::patch::strategic(target, patch),
+        "application/json-patch+json" => crate::api::patch::json_patch(target, patch)
             .map_err(|e| status(422, "Invalid", &format!("the JSON patch could not be applied: {e}")))?,
         other => {
             return Err(status(
@@ -566,7 +573,7 @@ async fn write(
                     .and_then(Value::as_str)
                 {
                     Some(g) => {
-                        let suffix = super::objects::safe_string(st.rng.u64(..), 5);
+                        let suffix = crate::world::objects::safe_string(st.rng.u64(..), 5);
                         obj["metadata"]["name"] = json!(format!("{g}{suffix}"));
                     }
                     None => {
@@ -689,7 +696,7 @@ async fn write(
 
 fn create_bare_pod(
     region: &Region,
-    st: &mut super::region::State,
+    st: &mut crate::world::region::State,
     obj: Value,
     t: &Target,
 ) -> Response {
@@ -783,13 +790,13 @@ fn delete(region: &Region, t: &Target, name: &str) -> Response {
 }
 
 fn cascade(
-    clock: &super::clock::Clock,
-    st: &mut super::region::State,
+    clock: &crate::world::clock::Clock,
+    st: &mut crate::world::region::State,
     ns: &str,
     uid: &str,
     _name: &str,
 ) {
-    let owned = |st: &super::region::State, kind: Kind| -> Vec<(String, String)> {
+    let owned = |st: &crate::world::region::State, kind: Kind| -> Vec<(String, String)> {
         st.store
             .iter(kind)
             .filter(|((n, _), o)| n == ns && memchr_uid(&o.json, uid))
@@ -828,7 +835,7 @@ fn cascade(
     }
 }
 
-fn owned_by(st: &super::region::State, ns: &str, uid: &str) -> Vec<(String, String)> {
+fn owned_by(st: &crate::world::region::State, ns: &str, uid: &str) -> Vec<(String, String)> {
     st.store
         .iter(Kind::Pod)
         .filter(|((n, _), o)| n == ns && memchr_uid(&o.json, uid))

@@ -98,7 +98,7 @@ impl Faults {
 
 impl Fault {
     /// A scenario timeline entry as a fault.
-    pub fn from_timed(t: &super::scenario::TimedFault) -> Option<Fault> {
+    pub fn from_timed(t: &crate::world::scenario::TimedFault) -> Option<Fault> {
         let ns = t.namespace.clone().unwrap_or_default();
         let wl = t.workload.clone().unwrap_or_default();
         let pods = t.pods.unwrap_or(1);

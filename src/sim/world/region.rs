@@ -1,12 +1,12 @@
 //! One simulated region: its store, its kubelet model and its controllers,
 //! all behind one mutex that the API handlers and the tick loop share.
 
-use super::clock::Clock;
-use super::faults::Faults;
-use super::history;
-use super::objects::{self, PodPlacement};
-use super::scenario::{RbacRule, RegionSpec, ScenarioFile, WorkloadSpec};
-use super::store::{splitmix, Kind, Store};
+use crate::world::clock::Clock;
+use crate::world::faults::Faults;
+use crate::world::history;
+use crate::world::objects::{self, PodPlacement};
+use crate::world::scenario::{RbacRule, RegionSpec, ScenarioFile, WorkloadSpec};
+use crate::world::store::{splitmix, Kind, Store};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
@@ -27,7 +27,7 @@ pub struct Region {
     /// Wakes the tick loop after an API write so controllers react quickly.
     pub wake: tokio::sync::Notify,
     /// Shut while the region is blackholed (see `gate.rs`).
-    pub gate: std::sync::Arc<super::gate::Gate>,
+    pub gate: std::sync::Arc<crate::transport::gate::Gate>,
     /// Watch requests served since start (admin `state`).
     pub watch_requests: std::sync::atomic::AtomicU64,
 }
@@ -1166,7 +1166,7 @@ impl State {
                 .pointer("/spec/progressDeadlineSeconds")
                 .and_then(Value::as_f64)
                 .unwrap_or(600.0);
-            let since = super::clock::parse(s(&c, "/lastUpdateTime"))
+            let since = crate::world::clock::parse(s(&c, "/lastUpdateTime"))
                 .map(|t| clock.sim_secs(clock.now()) - clock.sim_secs(t))
                 .unwrap_or(0.0);
             if since > deadline {
@@ -1631,9 +1631,9 @@ impl State {
     pub fn apply_workload_fault(
         &mut self,
         clock: &Clock,
-        f: &super::faults::Fault,
+        f: &crate::world::faults::Fault,
     ) -> Result<(), String> {
-        use super::faults::Fault as F;
+        use crate::world::faults::Fault as F;
         let (ns, wl, pods) = match f {
             F::ReadinessFailure {
                 namespace,
