@@ -25,7 +25,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use transport::{admin, server, state, tls};
 use world::clock;
-use world::region::{self, Region};
+use world::region::Region;
 
 /// The default scenario, embedded in the binary.
 pub const DEMO_TOML: &str = include_str!("../../assets/scenarios/demo.toml");
@@ -225,7 +225,7 @@ impl Fleet {
                 let (file, i, token) = (file.clone(), *i, token.clone());
                 tokio::task::spawn_blocking(move || {
                     let clock = clock::Clock::new(file.time_scale);
-                    region::build(&file, i, &file.regions[i], clock, token)
+                    world::build::build(&file, i, &file.regions[i], clock, token)
                 })
             })
             .collect();
