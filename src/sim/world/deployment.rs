@@ -117,19 +117,30 @@ impl State {
                     let room = (desired + surge).saturating_sub(total_spec);
                     targets[ni] = desired.min(new_now + room);
                     // Scale old replica sets down while availability allows.
+                    // As the deployment controller: the most that may go is
+                    // what the old specs plus the new set's available pods
+                    // hold above the minimum (old statuses may lag their
+                    // specs); unhealthy old pods go first, then healthy ones
+                    // while the available count allows.
                     let available: u64 =
                         rss.iter().map(|r| u(r, "/status/availableReplicas")).sum();
                     let min_available = desired.saturating_sub(unavailable);
+                    let new_available = u(&rss[ni], "/status/availableReplicas");
+                    let mut allowed = (old_total + new_available).saturating_sub(min_available);
                     let mut budget = available.saturating_sub(min_available);
                     for (i, r) in rss.iter().enumerate() {
                         if i == ni {
                             continue;
                         }
                         let cur = targets[i];
-                        let unhealthy = cur.saturating_sub(u(r, "/status/availableReplicas"));
-                        let take_healthy = (cur - unhealthy.min(cur)).min(budget);
+                        let unhealthy = cur
+                            .saturating_sub(u(r, "/status/availableReplicas"))
+                            .min(allowed);
+                        allowed -= unhealthy;
+                        let take_healthy = (cur - unhealthy).min(budget).min(allowed);
                         budget -= take_healthy;
-                        targets[i] = cur - unhealthy.min(cur) - take_healthy;
+                        allowed -= take_healthy;
+                        targets[i] = cur - unhealthy - take_healthy;
                     }
                 }
                 let mut events = Vec::new();

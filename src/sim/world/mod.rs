@@ -14,3 +14,6 @@ pub mod objects;
 pub mod region;
 pub mod scenario;
 pub mod store;
+
+#[cfg(test)]
+mod tests;
