@@ -117,13 +117,13 @@ pub async fn run(args: CockpitArgs) -> Result<ExitCode, String> {
 pub async fn run_demo(args: CockpitArgs, demo: DemoArgs) -> Result<ExitCode, String> {
     let settings = load_settings(&args);
     let mut scenario = match &demo.scenario {
-        Some(path) => crate::sim::Scenario::load(path)?,
-        None => crate::sim::Scenario::demo(),
+        Some(path) => pitwall_sim::Scenario::load(path)?,
+        None => pitwall_sim::Scenario::demo(),
     };
     if let Some(scale) = demo.time_scale {
         scenario = scenario.with_time_scale(scale);
     }
-    let fleet = crate::sim::Fleet::start(scenario, None).await?;
+    let fleet = pitwall_sim::Fleet::start(scenario, None).await?;
     let (regions, specs) = fleet_regions(&fleet)?;
     let result = run_cockpit(settings, regions, specs).await;
     drop(fleet);
@@ -133,7 +133,7 @@ pub async fn run_demo(args: CockpitArgs, demo: DemoArgs) -> Result<ExitCode, Str
 /// Every region of a simulated fleet, and how to reach it (the kubeconfig
 /// stays in memory). Used by `demo`, the integration tests and benchmarks.
 pub fn fleet_regions(
-    fleet: &crate::sim::Fleet,
+    fleet: &pitwall_sim::Fleet,
 ) -> Result<(Vec<RegionConfig>, Vec<ClientSpec>), String> {
     let kubeconfig = kube::config::Kubeconfig::from_yaml(&fleet.kubeconfig_yaml())
         .map_err(|e| format!("the simulated fleet's kubeconfig: {e}"))?;

@@ -60,6 +60,20 @@ pub struct DemoArgs {
     pub time_scale: Option<f64>,
 }
 
+impl From<SimArgs> for pitwall_sim::SimOptions {
+    fn from(a: SimArgs) -> Self {
+        pitwall_sim::SimOptions {
+            scenario: a.scenario,
+            kubeconfig_out: a.kubeconfig_out,
+            port: a.port,
+            time_scale: a.time_scale,
+            pods_per_region: a.pods_per_region,
+            churn: a.churn,
+            state_dir: a.state_dir,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct SimArgs {
     /// Scenario file (default: the embedded assets/scenarios/demo.toml).

@@ -16,7 +16,6 @@ pub mod keymap;
 pub mod model;
 pub mod msg;
 pub mod sanitize;
-pub mod sim;
 pub mod sources;
 pub mod state;
 pub mod theme;

@@ -17,7 +17,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Some(Command::Sim(args)) => runtime.block_on(pitwall::sim::run_standalone(args)),
+        Some(Command::Sim(args)) => runtime.block_on(pitwall_sim::run_standalone(args.into())),
         Some(Command::Demo(args)) => runtime.block_on(pitwall::app::run_demo(cli.cockpit, args)),
         Some(Command::CheckConfig) => pitwall::check::run(&cli.cockpit),
         None => runtime.block_on(pitwall::app::run(cli.cockpit)),

@@ -188,7 +188,7 @@ async fn a_stalled_watch_is_reopened_without_a_stale_badge() {
 }
 
 /// Requests a region sent in its first minute under `fault`.
-async fn first_minute(h: &mut Harness) -> Vec<pitwall::sim::Requests> {
+async fn first_minute(h: &mut Harness) -> Vec<pitwall_sim::Requests> {
     h.run_for(MINUTE).await;
     h.names.iter().map(|n| h.requests(n)).collect()
 }

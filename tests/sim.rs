@@ -5,7 +5,7 @@ use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, ListParams, Patch, PatchParams, WatchEvent, WatchParams};
 use kube::runtime::watcher;
-use pitwall::sim::{Fault, Fleet, Scenario};
+use pitwall_sim::{Fault, Fleet, Scenario};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -1732,4 +1732,141 @@ async fn restarted_with_its_state_dir_the_simulator_keeps_ca_tokens_and_ports() 
     let pods = ok(&kc, "alpha", &["get", "pods", "-n", "shop"]).await;
     assert!(pods.contains("Running"), "{pods}");
     ok(&kc, "beta", &["get", "deploy", "-A"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_starts_with_the_last_hour_of_events() {
+    use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+    let env = start(small()).await;
+    let c = client(&env, "alpha").await;
+    let events: Vec<Event> = Api::<Event>::all(c.clone())
+        .list(&ListParams::default())
+        .await
+        .expect("events")
+        .items;
+    let pods: Vec<Pod> = Api::<Pod>::all(c.clone())
+        .list(&ListParams::default())
+        .await
+        .expect("pods")
+        .items;
+    assert!(!pods.is_empty());
+    let time = |e: &Event| {
+        e.first_timestamp
+            .as_ref()
+            .map(|t| t.0)
+            .expect("firstTimestamp")
+    };
+    let mut oldest = None;
+    let mut newest = None;
+    for p in &pods {
+        let uid = p.metadata.uid.as_deref().expect("uid");
+        let name = p.metadata.name.as_deref().expect("name");
+        let mut seen = Vec::new();
+        for e in events
+            .iter()
+            .filter(|e| e.involved_object.uid.as_deref() == Some(uid))
+        {
+            assert_eq!(e.type_.as_deref(), Some("Normal"), "{e:?}");
+            assert_eq!(e.count, Some(1), "{e:?}");
+            assert_eq!(e.involved_object.kind.as_deref(), Some("Pod"));
+            assert_eq!(e.involved_object.name.as_deref(), Some(name));
+            assert_eq!(e.first_timestamp, e.last_timestamp);
+            let source = e.source.as_ref().and_then(|s| s.component.clone());
+            let reason = e.reason.clone().expect("reason");
+            let want = if reason == "Scheduled" {
+                "default-scheduler"
+            } else {
+                "kubelet"
+            };
+            assert_eq!(source.as_deref(), Some(want), "{e:?}");
+            seen.push((time(e), reason));
+        }
+        seen.sort();
+        let reasons: Vec<&str> = seen.iter().map(|(_, r)| r.as_str()).collect();
+        assert_eq!(
+            reasons,
+            ["Scheduled", "Pulled", "Created", "Started"],
+            "{name}: {seen:?}"
+        );
+        // the pod's own times agree with its events
+        let created = p.metadata.creation_timestamp.as_ref().expect("created").0;
+        assert!(
+            created <= seen[0].0,
+            "{name}: created {created} after Scheduled"
+        );
+        let started = p
+            .status
+            .as_ref()
+            .and_then(|s| s.container_statuses.as_ref())
+            .and_then(|c| c[0].state.as_ref())
+            .and_then(|s| s.running.as_ref())
+            .and_then(|r| r.started_at.as_ref())
+            .expect("startedAt")
+            .0;
+        assert_eq!(started.as_second(), seen[3].0.as_second(), "{name}");
+        oldest = oldest.min(Some(seen[0].0)).or(Some(seen[0].0));
+        newest = newest.max(Some(seen[3].0));
+    }
+    let (oldest, newest) = (oldest.expect("oldest"), newest.expect("newest"));
+    let span = newest.duration_since(oldest);
+    assert!(
+        span.as_secs() <= 3_600,
+        "spread over about an hour: {span:?}"
+    );
+    // the rollouts: ScalingReplicaSet on each Deployment, naming its ReplicaSet
+    let rs: Vec<ReplicaSet> = Api::<ReplicaSet>::all(c.clone())
+        .list(&ListParams::default())
+        .await
+        .expect("replicasets")
+        .items;
+    for d in Api::<Deployment>::all(c)
+        .list(&ListParams::default())
+        .await
+        .expect("deployments")
+        .items
+    {
+        let uid = d.metadata.uid.as_deref().expect("uid");
+        let own = rs
+            .iter()
+            .find(|r| {
+                r.metadata
+                    .owner_references
+                    .as_ref()
+                    .is_some_and(|o| o.iter().any(|o| o.uid == uid))
+            })
+            .and_then(|r| r.metadata.name.clone())
+            .expect("its replicaset");
+        let scaled: Vec<&Event> = events
+            .iter()
+            .filter(|e| {
+                e.involved_object.uid.as_deref() == Some(uid)
+                    && e.reason.as_deref() == Some("ScalingReplicaSet")
+            })
+            .collect();
+        assert_eq!(scaled.len(), 1, "{:?}", d.metadata.name);
+        let msg = scaled[0].message.as_deref().unwrap_or("");
+        assert!(
+            msg.starts_with(&format!("Scaled up replica set {own} from 0 to ")),
+            "{msg}"
+        );
+        assert_eq!(
+            scaled[0]
+                .source
+                .as_ref()
+                .and_then(|s| s.component.as_deref()),
+            Some("deployment-controller")
+        );
+    }
+    // kubectl shows them as it shows a real cluster's
+    let kc = env.kubeconfig.as_path();
+    let out = ok(kc, "alpha", &["get", "events", "-n", "shop"]).await;
+    for want in [
+        "Scheduled",
+        "Pulled",
+        "Created",
+        "Started",
+        "ScalingReplicaSet",
+    ] {
+        assert!(out.contains(want), "{want} missing in\n{out}");
+    }
 }

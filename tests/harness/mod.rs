@@ -10,11 +10,11 @@ pub use kube::config::Kubeconfig;
 pub use pitwall::app::Cockpit;
 pub use pitwall::keymap::Keymap;
 pub use pitwall::msg::{Health, Msg, Update};
-pub use pitwall::sim::{Fault, Fleet, Scenario};
 pub use pitwall::sources::client::{ClientSpec, KubeconfigSource};
 pub use pitwall::sources::{self, Clients, SourceOptions};
 pub use pitwall::state::State;
 pub use pitwall::theme::Styles;
+pub use pitwall_sim::{Fault, Fleet, Scenario};
 pub use ratatui::backend::TestBackend;
 pub use ratatui::Terminal;
 pub use std::collections::HashSet;
@@ -215,7 +215,7 @@ impl Harness {
         .await;
     }
 
-    pub fn requests(&self, region: &str) -> pitwall::sim::Requests {
+    pub fn requests(&self, region: &str) -> pitwall_sim::Requests {
         self.fleet
             .requests(region)
             .unwrap_or_else(|e| panic!("requests of {region}: {e}"))

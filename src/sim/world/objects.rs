@@ -1,8 +1,8 @@
 //! Builders for realistic Kubernetes objects (the shapes a real API server
 //! returns), shared by the initial world and the controllers.
 
-use super::scenario::{ProbeSpec, WorkloadSpec};
-use super::store::splitmix;
+use crate::world::scenario::{ProbeSpec, WorkloadSpec};
+use crate::world::store::splitmix;
 use serde_json::{json, Value};
 
 /// The alphabet Kubernetes uses for generated name suffixes and hashes.

@@ -1,8 +1,8 @@
 //! Access rules from the scenario: requests and SelfSubjectAccessReviews
 //! are answered from the same rules, so `kubectl auth can-i` tells the truth.
 
-use super::region::Region;
-use super::scenario::RbacRule;
+use crate::world::region::Region;
+use crate::world::scenario::RbacRule;
 use serde_json::{json, Value};
 
 /// The user every token of the simulator stands for.

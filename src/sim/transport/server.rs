@@ -1,9 +1,9 @@
 //! The listener of one region (TLS, HTTP/1.1, bounded connections) and its
 //! tick loop (timeline faults, kubelet, controllers, churn).
 
-use super::faults::Fault;
-use super::gate::Gated;
-use super::region::Region;
+use crate::transport::gate::Gated;
+use crate::world::faults::Fault;
+use crate::world::region::Region;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use std::sync::Arc;
@@ -76,7 +76,7 @@ pub fn spawn(
                 let svc = service_fn(move |req| {
                     let region = region.clone();
                     async move {
-                        Ok::<_, std::convert::Infallible>(super::api::handle(region, req).await)
+                        Ok::<_, std::convert::Infallible>(crate::api::handle(region, req).await)
                     }
                 });
                 let conn = hyper::server::conn::http1::Builder::new()
@@ -139,7 +139,7 @@ pub fn spawn_ticker(
             let now = region.clock.elapsed();
             while timeline.first().is_some_and(|(at, _)| *at <= now) {
                 let (_, f) = timeline.remove(0);
-                if let Err(e) = super::apply_fault(&region, &f) {
+                if let Err(e) = crate::apply_fault(&region, &f) {
                     tracing::warn!(region = %region.name, "scenario fault {f:?} not applied: {e}");
                 }
             }

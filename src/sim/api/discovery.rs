@@ -1,8 +1,8 @@
 //! Discovery documents: `/version`, `/api`, `/apis`, and the resource lists
 //! kubectl and kube-rs read before any request.
 
-use super::http::{json_response, Response};
-use super::store::{Kind, ALL_KINDS};
+use crate::transport::http::{json_response, Response};
+use crate::world::store::{Kind, ALL_KINDS};
 use serde_json::{json, Value};
 
 fn verbs(kind: Kind) -> Value {

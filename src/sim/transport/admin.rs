@@ -5,10 +5,10 @@
 //! (refused connections and blackholes included), so a fault can always be
 //! cleared.
 
-use super::api::read_json;
-use super::faults::Fault;
-use super::http::{json_response, status, Response};
-use super::region::Region;
+use crate::api::read_json;
+use crate::transport::http::{json_response, status, Response};
+use crate::world::faults::Fault;
+use crate::world::region::Region;
 use hyper::service::service_fn;
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
@@ -146,7 +146,7 @@ pub async fn handle(
                 Err(r) => return r,
             };
             match serde_json::from_value::<Fault>(body) {
-                Ok(f) => match super::apply_fault(&region, &f) {
+                Ok(f) => match crate::apply_fault(&region, &f) {
                     Ok(()) => json_response(200, b"{\"applied\":true}".to_vec()),
                     Err(e) => status(422, "Invalid", &e),
                 },
@@ -154,7 +154,7 @@ pub async fn handle(
             }
         }
         (Method::DELETE, "faults") => {
-            super::clear_faults(&region);
+            crate::clear_faults(&region);
             json_response(200, b"{\"cleared\":true}".to_vec())
         }
         (Method::POST, "compact") => {
@@ -173,8 +173,8 @@ pub async fn handle(
             let body = json!({
                 "region": region.name,
                 "resourceVersion": st.store.rv(),
-                "pods": st.store.count(super::store::Kind::Pod),
-                "events": st.store.count(super::store::Kind::Event),
+                "pods": st.store.count(crate::world::store::Kind::Pod),
+                "events": st.store.count(crate::world::store::Kind::Event),
                 "simulatedSeconds": region.clock.elapsed(),
                 "watchRequests": region.watch_requests.load(std::sync::atomic::Ordering::Relaxed),
             });

@@ -431,7 +431,7 @@ mod tests {
 
     #[test]
     fn demo_parses() {
-        let s = ScenarioFile::parse(super::super::DEMO_TOML, "demo.toml");
+        let s = ScenarioFile::parse(crate::DEMO_TOML, "demo.toml");
         assert!(s.is_ok(), "{s:?}");
     }
 

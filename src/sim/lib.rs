@@ -1,40 +1,32 @@
-//! The embedded fleet simulator: a multi-region fleet that speaks the real
+//! The fleet simulator: a multi-region fleet that speaks the real
 //! Kubernetes API over HTTPS on 127.0.0.1 (see `docs/SIMULATOR.md`).
 //!
-//! The cockpit never imports this module except in the `demo` / `sim`
-//! wiring, tests and benchmarks.
+//! - `world`: what a region holds and how it moves (store, kubelet model,
+//!   controllers, endpoints, scenario, clock, faults, start-up history);
+//! - `api`: the Kubernetes API over that world (routing, one file per verb
+//!   family, watch, logs, discovery, tables, access reviews);
+//! - `transport`: TLS, the HTTP server per region, the admin endpoint, the
+//!   blackhole gate and the state directory.
+//!
+//! The cockpit (the `pitwall` package) uses it only for `pitwall sim`,
+//! `pitwall demo`, its tests and its benchmarks.
 
-mod admin;
 mod api;
-mod clock;
-mod discovery;
-pub mod faults;
-mod gate;
-mod http;
-mod logs;
-mod objects;
-mod patch;
-mod rbac;
-mod region;
-pub mod scenario;
-mod select;
-mod server;
-mod state;
-mod store;
-mod table;
-mod tls;
-mod watch;
+mod transport;
+mod world;
 
 pub use faults::Fault;
-pub use region::Requests;
+pub use world::region::Requests;
+pub use world::{faults, scenario};
 
-use crate::cli::SimArgs;
-use region::Region;
 use scenario::ScenarioFile;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
+use transport::{admin, server, state, tls};
+use world::clock;
+use world::region::Region;
 
 /// The default scenario, embedded in the binary.
 pub const DEMO_TOML: &str = include_str!("../../assets/scenarios/demo.toml");
@@ -234,7 +226,7 @@ impl Fleet {
                 let (file, i, token) = (file.clone(), *i, token.clone());
                 tokio::task::spawn_blocking(move || {
                     let clock = clock::Clock::new(file.time_scale);
-                    region::build(&file, i, &file.regions[i], clock, token)
+                    world::build::build(&file, i, &file.regions[i], clock, token)
                 })
             })
             .collect();
@@ -388,7 +380,7 @@ impl Fleet {
     }
 
     /// API requests a region has received so far.
-    pub fn requests(&self, region: &str) -> Result<region::Requests, String> {
+    pub fn requests(&self, region: &str) -> Result<Requests, String> {
         Ok(self.region(region)?.requests.get())
     }
 
@@ -457,8 +449,27 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.write_all(bytes)
 }
 
+/// What `pitwall sim` was asked for (its command line, mapped by the CLI).
+#[derive(Debug, Clone, Default)]
+pub struct SimOptions {
+    /// Scenario file (default: the embedded demo).
+    pub scenario: Option<std::path::PathBuf>,
+    /// Where to write the kubeconfig (0600).
+    pub kubeconfig_out: Option<std::path::PathBuf>,
+    /// First port; region i listens on port+i, the admin endpoint after them.
+    pub port: Option<u16>,
+    /// Overrides the scenario's time_scale.
+    pub time_scale: Option<f64>,
+    /// Overrides every region's pod count.
+    pub pods_per_region: Option<usize>,
+    /// Pod updates per second in every region.
+    pub churn: Option<f64>,
+    /// Keep the CA, tokens and ports here across restarts.
+    pub state_dir: Option<std::path::PathBuf>,
+}
+
 /// `pitwall sim`: run until Ctrl-C / SIGTERM.
-pub async fn run_standalone(args: SimArgs) -> Result<ExitCode, String> {
+pub async fn run_standalone(args: SimOptions) -> Result<ExitCode, String> {
     let mut scenario = match &args.scenario {
         Some(p) => Scenario::load(p)?,
         None => Scenario::demo(),

@@ -98,7 +98,7 @@ impl Faults {
 
 impl Fault {
     /// A scenario timeline entry as a fault.
-    pub fn from_timed(t: &super::scenario::TimedFault) -> Option<Fault> {
+    pub fn from_timed(t: &crate::world::scenario::TimedFault) -> Option<Fault> {
         let ns = t.namespace.clone().unwrap_or_default();
         let wl = t.workload.clone().unwrap_or_default();
         let pods = t.pods.unwrap_or(1);
@@ -146,5 +146,95 @@ impl Fault {
             "hostile_strings" => Fault::HostileStrings,
             _ => return None,
         })
+    }
+}
+
+mod workload {
+    use crate::world::clock::Clock;
+
+    use crate::world::region::*;
+    use crate::world::store::Kind;
+    use serde_json::json;
+
+    impl State {
+        /// Apply a fault that changes what a workload's pods do.
+        pub fn apply_workload_fault(
+            &mut self,
+            clock: &Clock,
+            f: &crate::world::faults::Fault,
+        ) -> Result<(), String> {
+            use crate::world::faults::Fault as F;
+            let (ns, wl, pods) = match f {
+                F::ReadinessFailure {
+                    namespace,
+                    workload,
+                    pods,
+                }
+                | F::LivenessFailure {
+                    namespace,
+                    workload,
+                    pods,
+                }
+                | F::OomKill {
+                    namespace,
+                    workload,
+                    pods,
+                } => (namespace, workload, *pods),
+                F::BadRollout {
+                    namespace,
+                    workload,
+                    image,
+                } => {
+                    let Some(mut dep) = self.store.get_value(Kind::Deployment, namespace, workload)
+                    else {
+                        return Err(format!("no deployment {namespace}/{workload}"));
+                    };
+                    if !self.bad_images.contains(image) {
+                        self.bad_images.push(image.clone());
+                    }
+                    let Some(containers) = dep.pointer_mut("/spec/template/spec/containers/0")
+                    else {
+                        return Err(format!(
+                            "deployment {namespace}/{workload} has no container"
+                        ));
+                    };
+                    containers["image"] = json!(image);
+                    dep["metadata"]["annotations"]["kubernetes.io/change-cause"] = json!(format!(
+                        "kubectl set image deployment/{workload} {workload}={image}"
+                    ));
+                    let g = u(&dep, "/metadata/generation");
+                    dep["metadata"]["generation"] = json!(g + 1);
+                    self.store
+                        .put(Kind::Deployment, dep, &clock.stamp())
+                        .map_err(|e| format!("{e:?}"))?;
+                    self.dirty = true;
+                    return Ok(());
+                }
+                _ => return Err("not a workload fault".into()),
+            };
+            let names = self.pods_of(ns, wl);
+            if names.is_empty() {
+                return Err(format!("no pods of {ns}/{wl}"));
+            }
+            for name in names.iter().take(pods as usize) {
+                self.set_pod_fault(ns, name, |p| match f {
+                    F::ReadinessFailure { .. } => {
+                        p.readiness_failing = true;
+                        if p.readiness.is_none() {
+                            p.readiness = Some((0, 10));
+                        }
+                    }
+                    F::LivenessFailure { .. } => {
+                        p.liveness_failing = true;
+                        if p.liveness.is_none() {
+                            p.liveness = Some((0, 10, 3));
+                        }
+                    }
+                    _ => p.crash = Some(Crash::OomKilled),
+                });
+            }
+            self.dirty = true;
+            Ok(())
+        }
     }
 }

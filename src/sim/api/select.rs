@@ -1,6 +1,6 @@
 //! Label and field selectors, parsed the way the API server parses them.
 
-use super::store::{Index, Kind};
+use crate::world::store::{Index, Kind};
 
 #[derive(Debug, Clone, PartialEq)]
 enum LabelReq {

@@ -11,6 +11,8 @@ pub struct Clock {
     started: Instant,
     start_wall: jiff::Timestamp,
     scale: f64,
+    /// Simulated seconds added by `advance` (unit tests), as f64 bits.
+    offset: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Clock {
@@ -19,12 +21,22 @@ impl Clock {
             started: Instant::now(),
             start_wall: jiff::Timestamp::now(),
             scale,
+            offset: Default::default(),
         }
     }
 
     /// Simulated seconds since start.
     pub fn elapsed(&self) -> f64 {
-        self.started.elapsed().as_secs_f64() * self.scale
+        let offset = f64::from_bits(self.offset.load(std::sync::atomic::Ordering::Relaxed));
+        self.started.elapsed().as_secs_f64() * self.scale + offset
+    }
+
+    /// Move simulated time forward (unit tests of the world step it).
+    #[cfg(test)]
+    pub fn advance(&self, secs: f64) {
+        use std::sync::atomic::Ordering;
+        let now = f64::from_bits(self.offset.load(Ordering::Relaxed));
+        self.offset.store((now + secs).to_bits(), Ordering::Relaxed);
     }
 
     pub fn now(&self) -> jiff::Timestamp {

@@ -2,13 +2,13 @@
 //! from the history ring, with periodic BOOKMARKs and 410 Expired once the
 //! requested version has left the ring.
 
-use super::api::Target;
-use super::faults::Faults;
-use super::http::{status, status_json, stream_response, Response};
-use super::region::Region;
-use super::select::Selector;
-use super::store::{watch_line, Kind};
-use super::table::{self, Format};
+use crate::api::select::Selector;
+use crate::api::table::{self, Format};
+use crate::api::Target;
+use crate::transport::http::{status, status_json, stream_response, Response};
+use crate::world::faults::Faults;
+use crate::world::region::Region;
+use crate::world::store::{watch_line, Kind};
 use bytes::Bytes;
 use serde_json::json;
 use std::collections::HashMap;
@@ -129,7 +129,7 @@ pub fn handle(
     let selects = {
         let ns = ns.clone();
         let sel = sel.clone();
-        move |k: Kind, n: &str, idx: &super::store::Index| {
+        move |k: Kind, n: &str, idx: &crate::world::store::Index| {
             k == kind
                 && ns.as_deref().is_none_or(|x| x == n)
                 && (sel.is_empty() || sel.matches(idx))

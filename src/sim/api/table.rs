@@ -2,7 +2,7 @@
 //! for, with the columns the real API server prints for each kind; and
 //! PartialObjectMetadata for metadata-only clients.
 
-use super::store::Kind;
+use crate::world::store::Kind;
 use serde_json::{json, Value};
 
 /// What the client asked for in `Accept`.
@@ -85,7 +85,7 @@ pub fn human(secs: i64) -> String {
 }
 
 fn age(now: jiff::Timestamp, stamp: &str) -> String {
-    match super::clock::parse(stamp) {
+    match crate::world::clock::parse(stamp) {
         Some(t) => human(now.duration_since(t).as_secs()),
         None => "<unknown>".into(),
     }

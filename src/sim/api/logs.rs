@@ -2,10 +2,10 @@
 //! pod's seed and the line's index (nothing is stored), mostly JSON, some
 //! plain text, a few multi-line stack traces.
 
-use super::api::Target;
-use super::http::{status, stream_response, Response};
-use super::region::{Region, Stage};
-use super::store::splitmix;
+use crate::api::Target;
+use crate::transport::http::{status, stream_response, Response};
+use crate::world::region::{Region, Stage};
+use crate::world::store::splitmix;
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -106,16 +106,20 @@ pub async fn handle(region: Arc<Region>, t: &Target, q: &HashMap<String, String>
         Some(secs) => Some(now - clock.scaled(secs)),
         None => q
             .get("sinceTime")
-            .and_then(|v| super::clock::parse(v))
+            .and_then(|v| crate::world::clock::parse(v))
             .map(|t| clock.sim_secs(t)),
     };
     let (inst, hostile) = {
         let st = region.lock();
         let Some(p) = st.pods.get(&(ns.clone(), name.clone())) else {
-            return if st.store.get(super::store::Kind::Pod, &ns, &name).is_some() {
+            return if st
+                .store
+                .get(crate::world::store::Kind::Pod, &ns, &name)
+                .is_some()
+            {
                 bad(format!("container in pod \"{name}\" is not available"))
             } else {
-                super::http::not_found("pods", &name)
+                crate::transport::http::not_found("pods", &name)
             };
         };
         if let Some(c) = q.get("container").filter(|c| !c.is_empty()) {
@@ -192,7 +196,7 @@ pub async fn handle(region: Arc<Region>, t: &Target, q: &HashMap<String, String>
     }
     let render = move |i: u64| -> String {
         let t = clock.at(line_at(i));
-        let ts = super::clock::stamp_micros(t);
+        let ts = crate::world::clock::stamp_micros(t);
         let text = entry(inst.seed, inst.number, i, &ts, hostile);
         let mut out = String::with_capacity(text.len() + 40);
         let nano = t.strftime("%Y-%m-%dT%H:%M:%S%.9fZ").to_string();

@@ -1,0 +1,19 @@
+//! The world of a region: its objects and how they move, apart from the API
+//! that serves them.
+
+pub mod build;
+pub mod clock;
+pub mod controllers;
+pub mod deployment;
+pub mod endpoints;
+pub mod faults;
+pub mod history;
+pub mod kubelet;
+pub mod namespaces;
+pub mod objects;
+pub mod region;
+pub mod scenario;
+pub mod store;
+
+#[cfg(test)]
+mod tests;
