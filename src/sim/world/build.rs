@@ -4,7 +4,7 @@ use crate::world::clock::Clock;
 use crate::world::faults::Faults;
 use crate::world::history;
 use crate::world::objects;
-use crate::world::region::*;
+use crate::world::region::{s, Region, State};
 use crate::world::scenario::{RegionSpec, ScenarioFile, WorkloadSpec};
 use crate::world::store::Store;
 use crate::world::store::{splitmix, Kind};
