@@ -332,7 +332,9 @@ async fn kubectl_scale_restart_history_undo_pause() {
     )
     .await;
     assert!(out.contains("successfully rolled out"), "{out}");
-    let images = ok(
+    // As on a real server, the rollout is complete once the old ReplicaSet
+    // is at 0; its last pod may still be terminating for a moment.
+    until(
         kc,
         ctx,
         &a(&[
@@ -343,14 +345,14 @@ async fn kubectl_scale_restart_history_undo_pause() {
             "-o",
             "jsonpath={.items[*].spec.containers[0].image}",
         ]),
+        "only the new image's pods",
+        |images| {
+            images
+                .split_whitespace()
+                .all(|i| i == "registry.local/shop/web:1.1.0")
+        },
     )
     .await;
-    assert!(
-        images
-            .split_whitespace()
-            .all(|i| i == "registry.local/shop/web:1.1.0"),
-        "{images}"
-    );
 
     // StatefulSet scale subresource.
     ok(

@@ -1,7 +1,7 @@
 //! delete: pods gracefully, workloads with their ReplicaSets and pods,
 //! namespaces emptied first.
 
-use crate::api::*;
+use crate::api::{store_error, Target};
 use crate::transport::http::{json_response, not_found, Response};
 use crate::world::region::Region;
 use crate::world::store::{Kind, StoreError};

@@ -3,7 +3,7 @@
 
 use crate::api::select::Selector;
 use crate::api::table::{self, Format};
-use crate::api::*;
+use crate::api::Target;
 use crate::transport::http::{json_response, not_found, status, Response};
 use crate::world::region::Region;
 use base64::Engine;

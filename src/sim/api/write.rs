@@ -1,7 +1,7 @@
 //! create, update, patch (merge, strategic, JSON patch) and the scale
 //! subresource.
 
-use crate::api::*;
+use crate::api::{content_type, read_json, store_error, Target};
 use crate::transport::http::{json_response, not_found, status, Response};
 use crate::world::region::Region;
 use crate::world::store::{Kind, StoreError};

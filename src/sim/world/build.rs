@@ -4,7 +4,7 @@ use crate::world::clock::Clock;
 use crate::world::faults::Faults;
 use crate::world::history;
 use crate::world::objects;
-use crate::world::region::*;
+use crate::world::region::{s, Region, State};
 use crate::world::scenario::{RegionSpec, ScenarioFile, WorkloadSpec};
 use crate::world::store::Store;
 use crate::world::store::{splitmix, Kind};
@@ -116,7 +116,7 @@ pub fn build(
     }
     let mut svc_ip = 10u32;
     let scale = clock.scaled(1.0);
-    let mut past = history::Past::new(scale);
+    let mut past = history::Past::new(scale, file.history_pods);
     for (w, replicas) in &workloads {
         st.workloads
             .insert((w.namespace.clone(), w.name.clone()), w.clone());

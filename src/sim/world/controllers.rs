@@ -3,7 +3,7 @@
 
 use crate::world::clock::Clock;
 use crate::world::objects;
-use crate::world::region::*;
+use crate::world::region::{s, u, Stage, State};
 use crate::world::store::Kind;
 use serde_json::{json, Value};
 

@@ -4,7 +4,7 @@
 
 use crate::world::clock::Clock;
 use crate::world::objects;
-use crate::world::region::*;
+use crate::world::region::{int_or_percent, s, u, State};
 use crate::world::store::Kind;
 use serde_json::{json, Value};
 

@@ -1,7 +1,7 @@
 //! Endpoints follow the readiness of the pods each Service selects.
 
 use crate::world::clock::Clock;
-use crate::world::region::*;
+use crate::world::region::{s, Stage, State};
 use crate::world::store::Kind;
 use serde_json::{json, Value};
 

@@ -152,7 +152,7 @@ impl Fault {
 mod workload {
     use crate::world::clock::Clock;
 
-    use crate::world::region::*;
+    use crate::world::region::{u, Crash, State};
     use crate::world::store::Kind;
     use serde_json::json;
 

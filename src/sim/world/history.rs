@@ -11,7 +11,8 @@ use crate::world::region::State;
 use crate::world::store::splitmix;
 use serde_json::{json, Value};
 
-/// Pods per region given a start-up history (four events each).
+/// Pods per region given a start-up history (four events each), unless the
+/// scenario says otherwise (`history_pods`).
 pub const HISTORY_PODS: usize = 1_000;
 /// How far back the history goes (wall-clock seconds).
 const WINDOW: f64 = 3_600.0;
@@ -55,10 +56,10 @@ impl PodTimes {
 }
 
 impl Past {
-    pub fn new(scale: f64) -> Past {
+    pub fn new(scale: f64, pods: usize) -> Past {
         Past {
             scale,
-            budget: HISTORY_PODS,
+            budget: pods,
             events: Vec::new(),
         }
     }
@@ -189,7 +190,7 @@ mod tests {
 
     #[test]
     fn the_history_stops_at_its_budget_of_pods() {
-        let mut past = Past::new(1.0);
+        let mut past = Past::new(1.0, HISTORY_PODS);
         let mut given = 0;
         for i in 0..100 {
             if past.rollout_at(i, 30).is_some() {
@@ -206,7 +207,7 @@ mod tests {
     #[test]
     fn a_rollout_lies_within_the_last_hour_of_the_wall_clock() {
         for scale in [1.0, 20.0] {
-            let mut past = Past::new(scale);
+            let mut past = Past::new(scale, HISTORY_PODS);
             let at = past.rollout_at(3, 5).expect("budget");
             assert!(at < 0.0 && -at <= WINDOW * scale, "{at}");
             let t = Past::pod_times(scale, 3, at, 4);

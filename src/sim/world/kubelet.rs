@@ -4,7 +4,7 @@
 //! OOMKilled, and terminate gracefully.
 
 use crate::world::clock::Clock;
-use crate::world::region::*;
+use crate::world::region::{owner_workload, s, Crash, PodSim, Stage, State};
 use crate::world::store::splitmix;
 use serde_json::{json, Value};
 

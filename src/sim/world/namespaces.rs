@@ -1,7 +1,7 @@
 //! Namespace deletion: empty it (pods gracefully), then let it vanish.
 
 use crate::world::clock::Clock;
-use crate::world::region::*;
+use crate::world::region::State;
 use crate::world::store::Kind;
 
 impl State {

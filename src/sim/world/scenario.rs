@@ -20,6 +20,10 @@ pub struct ScenarioFile {
     /// Seconds between BOOKMARK events on watches that asked for them.
     #[serde(default = "default_bookmark")]
     pub bookmark_interval_seconds: f64,
+    /// Pods per region that start with the last hour's events (a recent
+    /// rollout); the rest have run for days (see `history.rs`).
+    #[serde(default = "default_history_pods")]
+    pub history_pods: usize,
     #[serde(default, rename = "region")]
     pub regions: Vec<RegionSpec>,
     #[serde(default, rename = "workload")]
@@ -36,6 +40,9 @@ fn default_time_scale() -> f64 {
 }
 fn default_history() -> usize {
     10_000
+}
+fn default_history_pods() -> usize {
+    super::history::HISTORY_PODS
 }
 /// kube-apiserver's watch cache sends a BOOKMARK about once a minute.
 fn default_bookmark() -> f64 {
@@ -214,6 +221,9 @@ impl ScenarioFile {
         }
         if self.bookmark_interval_seconds.is_nan() || self.bookmark_interval_seconds <= 0.0 {
             return Err(err(file, "bookmark_interval_seconds", "must be > 0"));
+        }
+        if self.history_pods > 5_000 {
+            return Err(err(file, "history_pods", "must be at most 5000"));
         }
         if self.regions.is_empty() {
             return Err(err(file, "region", "at least one [[region]] is required"));
