@@ -40,8 +40,6 @@ impl Sim {
             "# written by benches/fleet.rs\nseed = 20261123\n\
              # a storm's watches must be able to resume: keep ~100 s of events\n\
              watch_history = 150000\n\
-             # until the cockpit tells quiet from dead\n\
-             bookmark_interval_seconds = 5.0\n\
              # P6 measures an idle screen: pods days old, whose ages do not\n\
              # change while it is measured (no recent rollouts)\n\
              history_pods = 0\n",
