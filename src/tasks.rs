@@ -385,10 +385,21 @@ pub async fn take_terminal(
     term: &mut crate::tui::Term,
     job: TerminalJob,
 ) -> (Result<String, String>, std::io::Result<()>) {
-    crate::tui::restore();
+    hand_over(job, crate::tui::restore, || {
+        crate::tui::enter().and_then(|()| term.clear())
+    })
+    .await
+}
+
+/// `leave`, the job, then `back`, whatever the job did.
+async fn hand_over(
+    job: TerminalJob,
+    leave: impl FnOnce(),
+    back: impl FnOnce() -> std::io::Result<()>,
+) -> (Result<String, String>, std::io::Result<()>) {
+    leave();
     let result = job.run().await;
-    let back = crate::tui::enter().and_then(|()| term.clear());
-    (result, back)
+    (result, back())
 }
 
 #[cfg(test)]

@@ -284,3 +284,62 @@ fn the_reducer_keeps_task_states_and_tells_what_a_terminal_job_returned() {
     let shown: Vec<String> = s.ui.toasts.iter().map(|t| t.text.clone()).collect();
     assert_eq!(shown, ["exec eu/shop/web-1: exit code 3"]);
 }
+
+#[tokio::test]
+async fn the_terminal_comes_back_after_the_job_whatever_it_did() {
+    let jobs = [
+        TerminalJob::new("ok", || async { Ok("exit code 0".to_string()) }),
+        TerminalJob::new("err", || async {
+            Err("403: pods \"web-1\" is forbidden".to_string())
+        }),
+        TerminalJob::new("panics", || async {
+            if std::env::var_os("PITWALL_NEVER_SET_THIS").is_none() {
+                panic!("boom");
+            }
+            Ok(String::new())
+        }),
+    ];
+    for job in jobs {
+        let label = job.label.clone();
+        let steps = Arc::new(Mutex::new(Vec::new()));
+        let (s1, s2, s3) = (steps.clone(), steps.clone(), steps.clone());
+        let job = TerminalJob::new(label.clone(), move || {
+            let inner = job;
+            async move {
+                if let Ok(mut s) = s2.lock() {
+                    s.push("job");
+                }
+                inner.run().await
+            }
+        });
+        let (result, back) = hand_over(
+            job,
+            move || {
+                if let Ok(mut s) = s1.lock() {
+                    s.push("leave");
+                }
+            },
+            move || {
+                if let Ok(mut s) = s3.lock() {
+                    s.push("back");
+                }
+                Ok(())
+            },
+        )
+        .await;
+        assert!(back.is_ok());
+        assert_eq!(
+            *steps.lock().unwrap_or_else(|e| e.into_inner()),
+            ["leave", "job", "back"],
+            "{label}"
+        );
+        match label.as_str() {
+            "ok" => assert_eq!(result, Ok("exit code 0".into())),
+            "err" => assert_eq!(result, Err("403: pods \"web-1\" is forbidden".into())),
+            _ => assert!(
+                result.is_err_and(|e| e.contains("internal error")),
+                "{label}"
+            ),
+        }
+    }
+}

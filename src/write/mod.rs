@@ -240,7 +240,7 @@ impl Writer {
 
 /// The confirmation the UI shows (gitui's ConfirmAction): the sentence, and
 /// whether the person must type the object's name.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Confirmation {
     mutation: Mutation,
     typed_name_required: bool,
@@ -279,8 +279,9 @@ impl Confirmation {
 }
 
 /// A mutation a person confirmed (gitui's ConfirmedAction). Built only by
-/// `Confirmation::confirm`; consumed by `send`, so one answer sends once.
-#[derive(Debug, PartialEq)]
+/// `Confirmation::confirm`; consumed by `send`. Clone and Eq so it can ride
+/// in an `Effect`; sending it twice still passes every check twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Confirmed {
     mutation: Mutation,
     typed: String,

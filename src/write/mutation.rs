@@ -72,7 +72,7 @@ impl ObjectRef {
 
 /// The change itself, typed. Each variant knows its verb, its request and
 /// how it reads in a sentence and in the audit log.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Params {
     /// PATCH of the scale subresource.
     Scale {
@@ -216,7 +216,7 @@ impl Params {
 
 /// One change to one object in one region, with the sentence the person
 /// confirms. Built by `Writer::prepare`, sent only by `write::send`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mutation {
     pub(super) region: RegionId,
     pub(super) region_name: String,
