@@ -307,6 +307,9 @@ impl Confirmed {
 /// May this be done in `region`? For greying actions before they are
 /// offered: read-only first, then RBAC (cached).
 pub async fn allowed(writer: &Writer, region: RegionId, perm: &Permission) -> Access {
+    if writer.read_only {
+        return Access::Denied(Refusal::ReadOnly { region: None }.to_string());
+    }
     let Some(policy) = writer.policy(region) else {
         return Access::Unknown(Refusal::UnknownRegion(region).to_string());
     };
@@ -323,30 +326,17 @@ pub async fn allowed(writer: &Writer, region: RegionId, perm: &Permission) -> Ac
 }
 
 /// Sends a confirmed change: the one function that writes to a cluster.
+/// Refusals before the request are not audited (nothing reached the
+/// cluster); they are logged.
 pub async fn send(writer: &Writer, confirmed: Confirmed) -> Result<Outcome, Refusal> {
     let m = &confirmed.mutation;
-    let policy = writer
-        .policy(m.region())
-        .ok_or(Refusal::UnknownRegion(m.region()))?;
-    if let Some(r) = writer.read_only_refusal(policy) {
-        return Err(r);
-    }
-    let client =
-        (writer.clients)(m.region()).ok_or_else(|| Refusal::NotConnected(policy.name.clone()))?;
-    match writer
-        .rbac
-        .check(client.raw(), m.region(), &m.permission())
-        .await
-    {
-        Access::Allowed => {}
-        Access::Denied(why) => return Err(Refusal::Forbidden(why)),
-        Access::Unknown(why) => return Err(Refusal::PermissionUnknown(why)),
-    }
-    confirmed.check(policy)?;
-    let req = m.request().map_err(|e| Refusal::Failed {
-        code: None,
-        message: format!("cannot build the request: {e}"),
-    })?;
+    let (policy, client, req) = match checks(writer, &confirmed).await {
+        Ok(ready) => ready,
+        Err(refusal) => {
+            tracing::info!(change = m.sentence(), "refused: {refusal}");
+            return Err(refusal);
+        }
+    };
     let started = Instant::now();
     let sent = client.raw().request::<serde_json::Value>(req).await;
     let duration = started.elapsed();
@@ -378,6 +368,40 @@ pub async fn send(writer: &Writer, confirmed: Confirmed) -> Result<Outcome, Refu
         duration,
         audit,
     })
+}
+
+/// Steps 1 to 3, in order, and the request to send.
+async fn checks<'w>(
+    writer: &'w Writer,
+    confirmed: &Confirmed,
+) -> Result<(&'w RegionPolicy, ReadClient, http::Request<Vec<u8>>), Refusal> {
+    let m = &confirmed.mutation;
+    if writer.read_only {
+        return Err(Refusal::ReadOnly { region: None });
+    }
+    let policy = writer
+        .policy(m.region())
+        .ok_or(Refusal::UnknownRegion(m.region()))?;
+    if let Some(r) = writer.read_only_refusal(policy) {
+        return Err(r);
+    }
+    let client =
+        (writer.clients)(m.region()).ok_or_else(|| Refusal::NotConnected(policy.name.clone()))?;
+    match writer
+        .rbac
+        .check(client.raw(), m.region(), &m.permission())
+        .await
+    {
+        Access::Allowed => {}
+        Access::Denied(why) => return Err(Refusal::Forbidden(why)),
+        Access::Unknown(why) => return Err(Refusal::PermissionUnknown(why)),
+    }
+    confirmed.check(policy)?;
+    let req = m.request().map_err(|e| Refusal::Failed {
+        code: None,
+        message: format!("cannot build the request: {e}"),
+    })?;
+    Ok((policy, client, req))
 }
 
 /// The server's Status message as it said it (or the innermost cause of a

@@ -541,6 +541,19 @@ async fn a_region_without_a_client_is_refused_after_read_only() {
     let w = Writer::new(regions, true, none, audit);
     let r = send(&w, scale(&w, 0).confirm("")).await;
     assert_eq!(r, Err(Refusal::ReadOnly { region: None }));
+    // read-only even names no region first
+    let unknown = Confirmation {
+        mutation: Mutation::new(7, "gone", "gone", ObjectRef::pod("a", "b"), Params::Pause),
+        typed_name_required: false,
+    };
+    assert_eq!(
+        send(&w, unknown.confirm("")).await,
+        Err(Refusal::ReadOnly { region: None })
+    );
+    assert_eq!(
+        allowed(&w, 7, &Permission::exec("a")).await,
+        Access::Denied("read-only mode: no changes".into())
+    );
     assert!(matches!(
         w.prepare(3, ObjectRef::pod("a", "b"), Params::Pause),
         Err(Refusal::UnknownRegion(3))
