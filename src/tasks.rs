@@ -350,16 +350,32 @@ impl TerminalJob {
     /// Runs the job on its own task, so a panic in it is caught here (and
     /// only logged by the panic hook) instead of unwinding the loop.
     pub async fn run(self) -> Result<String, String> {
+        self.run_until(std::future::pending()).await
+    }
+
+    /// `run`, but the job is aborted (and everything it holds dropped) as
+    /// soon as `interrupt` says why.
+    pub async fn run_until(
+        self,
+        interrupt: impl Future<Output = String>,
+    ) -> Result<String, String> {
         let Some(job) = self.take() else {
             return Err(format!("{}: already ran", self.label));
         };
-        match tokio::spawn(job()).await {
-            Ok(r) => r,
-            Err(e) if e.is_panic() => Err(format!(
-                "{}: internal error (see the log); the cockpit is back",
-                self.label
-            )),
-            Err(_) => Err(format!("{}: cancelled", self.label)),
+        let mut handle = tokio::spawn(job());
+        tokio::select! {
+            joined = &mut handle => match joined {
+                Ok(r) => r,
+                Err(e) if e.is_panic() => Err(format!(
+                    "{}: internal error (see the log); the cockpit is back",
+                    self.label
+                )),
+                Err(_) => Err(format!("{}: cancelled", self.label)),
+            },
+            why = interrupt => {
+                handle.abort();
+                Err(format!("{}: {why}", self.label))
+            }
         }
     }
 }
@@ -380,25 +396,41 @@ impl Eq for TerminalJob {}
 
 /// Gives the terminal to `job` and takes it back: raw mode off and the main
 /// screen while it runs, then raw mode, the alternate screen and a full
-/// repaint, whether the job succeeded, failed or panicked.
+/// repaint, whether the job succeeded, failed or panicked. SIGTERM or
+/// SIGHUP meanwhile ends the job at once; the loop's own listeners see the
+/// same signal next and quit.
 pub async fn take_terminal(
     term: &mut crate::tui::Term,
     job: TerminalJob,
 ) -> (Result<String, String>, std::io::Result<()>) {
-    hand_over(job, crate::tui::restore, || {
+    use tokio::signal::unix::{signal, SignalKind};
+    let interrupt = async {
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
+            (Ok(mut term), Ok(mut hup)) => tokio::select! {
+                _ = term.recv() => "ended by SIGTERM".to_string(),
+                _ = hup.recv() => "ended by SIGHUP".to_string(),
+            },
+            _ => std::future::pending().await,
+        }
+    };
+    hand_over(job, interrupt, crate::tui::restore, || {
         crate::tui::enter().and_then(|()| term.clear())
     })
     .await
 }
 
-/// `leave`, the job, then `back`, whatever the job did.
+/// `leave`, the job (until `interrupt`), then `back`, whatever the job did.
 async fn hand_over(
     job: TerminalJob,
+    interrupt: impl Future<Output = String>,
     leave: impl FnOnce(),
     back: impl FnOnce() -> std::io::Result<()>,
 ) -> (Result<String, String>, std::io::Result<()>) {
     leave();
-    let result = job.run().await;
+    let result = job.run_until(interrupt).await;
     (result, back())
 }
 

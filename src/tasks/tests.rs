@@ -314,6 +314,7 @@ async fn the_terminal_comes_back_after_the_job_whatever_it_did() {
         });
         let (result, back) = hand_over(
             job,
+            std::future::pending(),
             move || {
                 if let Ok(mut s) = s1.lock() {
                     s.push("leave");
@@ -342,4 +343,49 @@ async fn the_terminal_comes_back_after_the_job_whatever_it_did() {
             ),
         }
     }
+}
+
+#[tokio::test]
+async fn a_signal_during_a_terminal_job_ends_it_and_still_gives_the_terminal_back() {
+    let dropped = Arc::new(AtomicBool::new(false));
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+    let flag = dropped.clone();
+    let job = TerminalJob::new("exec eu/shop/web-1", move || async move {
+        struct Guard(Arc<AtomicBool>);
+        impl Drop for Guard {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let _guard = Guard(flag);
+        let _ = started_tx.send(());
+        std::future::pending::<()>().await;
+        Ok(String::new())
+    });
+    let came_back = Arc::new(AtomicBool::new(false));
+    let back_flag = came_back.clone();
+    let interrupt = async move {
+        let _ = started_rx.await;
+        "ended by SIGTERM".to_string()
+    };
+    let (result, back) = hand_over(
+        job,
+        interrupt,
+        || {},
+        move || {
+            back_flag.store(true, Ordering::SeqCst);
+            Ok(())
+        },
+    )
+    .await;
+    assert_eq!(result, Err("exec eu/shop/web-1: ended by SIGTERM".into()));
+    assert!(back.is_ok() && came_back.load(Ordering::SeqCst));
+    // the aborted job's future is dropped (the runtime drops it shortly after abort)
+    for _ in 0..1000 {
+        if dropped.load(Ordering::SeqCst) {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(dropped.load(Ordering::SeqCst));
 }

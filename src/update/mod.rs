@@ -89,6 +89,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 Ok(text) => (ToastLevel::Info, format!("{label}: {text}")),
                 Err(why) => (ToastLevel::Error, format!("{label}: {why}")),
             };
+            let text = crate::sanitize::sanitize(&text).into_owned();
             state.ui.toast(level, text, state.now);
             Vec::new()
         }
