@@ -1,7 +1,9 @@
 //! The read-only handle to a region's API server. Everything outside
 //! `write/` (sources, describe, panes) holds a `ReadClient`: it sends GET
-//! requests only (list, watch, get, logs), so no other code can change a
-//! cluster. The raw `kube::Client` inside is reachable from `write/` alone.
+//! requests only (list, watch, get, logs), and not to the subresources that
+//! reach into a container or node (exec, attach, portforward, proxy), so no
+//! other code can change a cluster. The raw `kube::Client` inside is
+//! reachable from `write/` alone.
 
 use futures::TryStream;
 use http::{Method, Request};
@@ -51,20 +53,66 @@ impl std::fmt::Debug for ReadClient {
     }
 }
 
-/// Refuses any method but GET before anything is sent, as a 405 the callers
-/// already know how to show.
+/// Subresources a GET can open a session on.
+const SESSIONS: [&str; 4] = ["exec", "attach", "portforward", "proxy"];
+
+/// The subresource of an API path, if any:
+/// `/api/v1/namespaces/shop/pods/web-1/exec` -> `exec`.
+fn subresource(path: &str) -> Option<&str> {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let rest = match segs.first() {
+        Some(&"api") => segs.get(2..)?,
+        Some(&"apis") => segs.get(3..)?,
+        _ => return None,
+    };
+    let rest = match rest {
+        ["namespaces", _, res, ..] if !res.is_empty() => rest.get(2..)?,
+        _ => rest,
+    };
+    rest.get(2).copied()
+}
+
+/// Refuses any method but GET, and GETs that open a session, before
+/// anything is sent, as a 405 the callers already know how to show.
 fn only_get(req: &Request<Vec<u8>>) -> kube::Result<()> {
-    if req.method() == Method::GET {
+    let path = req.uri().path();
+    let session = subresource(path).is_some_and(|s| SESSIONS.contains(&s));
+    if req.method() == Method::GET && !session {
         return Ok(());
     }
     let message = format!(
-        "{} {} refused: this handle only reads; changes go through the write path",
+        "{} {path} refused: this handle only reads; changes go through the write path",
         req.method(),
-        req.uri().path()
     );
     Err(kube::Error::Api(
         Status::failure(&message, "MethodNotAllowed")
             .with_code(405)
             .boxed(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_subresource_is_found_in_every_path_shape() {
+        let cases = [
+            ("/api/v1/namespaces/shop/pods/web-1/exec", Some("exec")),
+            ("/api/v1/namespaces/shop/pods/web-1/log", Some("log")),
+            ("/api/v1/namespaces/shop/pods/exec", None),
+            ("/api/v1/namespaces/shop/pods", None),
+            ("/api/v1/namespaces/shop", None),
+            ("/api/v1/namespaces/shop/finalize", None),
+            ("/api/v1/nodes/n1/proxy/metrics", Some("proxy")),
+            ("/api/v1/nodes/n1", None),
+            (
+                "/apis/apps/v1/namespaces/shop/deployments/web/scale",
+                Some("scale"),
+            ),
+            ("/apis/apps/v1/deployments", None),
+            ("/version", None),
+        ];
+        for (path, want) in cases {
+            assert_eq!(super::subresource(path), want, "{path}");
+        }
+    }
 }

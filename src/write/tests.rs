@@ -576,6 +576,15 @@ async fn the_read_only_handle_sends_gets_and_refuses_anything_else() {
         .get("web-1", &kube::api::GetParams::default())
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(c.request::<Value>(req).await.is_ok());
+    // a GET that would open a session in a container is no read
+    let exec = http::Request::get("/api/v1/namespaces/shop/pods/web-1/exec?command=sh&stdin=true")
+        .body(Vec::new())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let r = c.request_text(exec).await;
+    assert!(
+        matches!(&r, Err(kube::Error::Api(s)) if s.code == 405),
+        "{r:?}"
+    );
     let seen = env.server.seen();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].method, "GET");
