@@ -422,4 +422,6 @@ pub(crate) fn error_text(e: &kube::Error) -> String {
 }
 
 #[cfg(test)]
+mod test_server;
+#[cfg(test)]
 mod tests;
