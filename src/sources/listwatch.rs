@@ -14,10 +14,10 @@ use super::backoff::Backoff;
 use super::{classify, ErrorClass, SourceOptions};
 use crate::model::RegionId;
 use crate::msg::{Change, Health, Msg, Update};
+use crate::write::ReadClient;
 use futures::{FutureExt, StreamExt};
 use kube::api::{ListParams, WatchParams};
 use kube::core::{Request, WatchEvent};
-use kube::Client;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use tokio::sync::mpsc::Sender;
@@ -65,7 +65,7 @@ pub struct Closed;
 pub struct ListWatch<'a, K: Watched> {
     pub kind: &'a K,
     pub region: RegionId,
-    pub client: &'a Client,
+    pub client: &'a ReadClient,
     /// `None` = all namespaces.
     pub namespace: Option<&'a str>,
     pub tx: &'a Sender<Msg>,
