@@ -14,6 +14,7 @@ use crate::msg::Msg;
 use crate::sources::client::{ClientSpec, KubeconfigSource};
 use crate::sources::{self, Clients, SourceOptions};
 use crate::state::{RegionState, State};
+use crate::tasks::{self, Tasks};
 use crate::theme::{ColorSupport, Styles};
 use crate::tui;
 use crate::ui;
@@ -246,7 +247,14 @@ async fn run_cockpit(
             // sources start after the terminal is ready; the first frame never waits on them
             let handles =
                 sources::spawn_all(specs, tx.clone(), clients.clone(), SourceOptions::default());
-            let r = event_loop(&mut cockpit, &mut term, rx, tx, &clients).await;
+            let mut tasks = Tasks::new(tx.clone(), tasks::MAX_TASKS);
+            let r = event_loop(&mut cockpit, &mut term, rx, tx, &clients, &mut tasks).await;
+            // every way out of the loop (quit, signal, error) ends here: no
+            // task, and so no listener, outlives the cockpit
+            let aborted = tasks.shutdown(tasks::SHUTDOWN_GRACE).await;
+            if aborted > 0 {
+                tracing::warn!(aborted, "tasks did not stop in time and were aborted");
+            }
             for h in handles {
                 h.abort();
             }
@@ -288,6 +296,7 @@ async fn event_loop(
     mut rx: mpsc::Receiver<Msg>,
     tx: mpsc::Sender<Msg>,
     clients: &Clients,
+    tasks: &mut Tasks,
 ) -> std::io::Result<()> {
     let mut events = EventStream::new();
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -362,6 +371,17 @@ async fn event_loop(
                     tui::suspend(term)?;
                     // the terminal forgot everything while we were stopped
                     events = EventStream::new();
+                    dirty = true;
+                    last_draw = None;
+                }
+                Effect::Task(cmd) => tasks.apply(cmd),
+                Effect::Terminal(job) => {
+                    // the input reader must not read the job's keystrokes
+                    drop(std::mem::replace(&mut events, EventStream::new()));
+                    let label = job.label.clone();
+                    let (result, back) = tasks::take_terminal(term, job).await;
+                    back?;
+                    cockpit.handle(Msg::TerminalReturned { label, result });
                     dirty = true;
                     last_draw = None;
                 }

@@ -39,6 +39,13 @@ pub enum Msg {
     Diagnostics(Vec<Diagnostic>),
     /// The wall clock moved (seconds since the epoch).
     Tick(Timestamp),
+    /// A long-lived task changed state (`tasks`).
+    Task(crate::tasks::TaskReport),
+    /// A job that had the terminal (exec) returned it: what to tell the user.
+    TerminalReturned {
+        label: String,
+        result: Result<String, String>,
+    },
 }
 
 /// A step of one region's stream of one kind (rows of type `R`).

@@ -34,6 +34,6 @@ pub fn spawn(effect: Effect, clients: &Clients, tx: &Sender<Msg>) {
                     .await;
             });
         }
-        Effect::Quit | Effect::Suspend => {}
+        Effect::Quit | Effect::Suspend | Effect::Task(_) | Effect::Terminal(_) => {}
     }
 }

@@ -11,7 +11,8 @@ use crate::incident::workloads::{LeanDeployment, LeanStatefulSet, WorkloadInfo};
 use crate::incident::IncidentUpdate;
 use crate::model::{EventRow, RegionId, WorkloadKind};
 use crate::msg::{Msg, Update};
-use kube::{Client, Resource};
+use crate::write::ReadClient;
+use kube::Resource;
 use tokio::sync::mpsc::Sender;
 
 fn path<K: Resource<DynamicType = ()>>(namespace: Option<&str>) -> String {
@@ -107,7 +108,7 @@ impl Watched for StatefulSets {
 /// cockpit shuts down.
 pub async fn run_all(
     region: RegionId,
-    client: &Client,
+    client: &ReadClient,
     namespace: Option<&str>,
     tx: &Sender<Msg>,
     opts: &SourceOptions,

@@ -19,7 +19,7 @@ use super::listwatch::Closed;
 use super::SourceOptions;
 use crate::model::RegionId;
 use crate::msg::{Health, Msg};
-use kube::Client;
+use crate::write::ReadClient;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -134,7 +134,7 @@ impl Link {
 }
 
 /// One cheap request that any live API server answers.
-async fn probe(client: &Client) -> Result<(), kube::Error> {
+async fn probe(client: &ReadClient) -> Result<(), kube::Error> {
     let req = http::Request::get("/version")
         .body(Vec::new())
         .map_err(kube::Error::HttpError)?;
@@ -150,7 +150,7 @@ async fn probe(client: &Client) -> Result<(), kube::Error> {
 pub async fn run(
     link: &Link,
     region: RegionId,
-    client: &Client,
+    client: &ReadClient,
     tx: &Sender<Msg>,
     opts: &SourceOptions,
 ) -> Result<(), Closed> {

@@ -3,7 +3,7 @@
 //! Generic over the kind (`Watched`), so every pane's data (pods, events,
 //! workloads) streams the same way.
 //!
-//! This is a hand-written loop on `Client::send` rather than
+//! This is a hand-written loop on `ReadClient::send` (GET-only `Client::send`) rather than
 //! `kube::runtime::watcher`, because the watcher swallows BOOKMARK events
 //! and the status headers: it cannot tell a quiet but healthy watch from a
 //! stalled one, nor honour `Retry-After`. The rules:
@@ -25,11 +25,11 @@ use super::link::Link;
 use super::{classify, ErrorClass, SourceOptions};
 use crate::model::RegionId;
 use crate::msg::{Change, Health, Msg, Update};
+use crate::write::ReadClient;
 use futures::FutureExt;
 use kube::api::{ListParams, WatchParams};
 use kube::client::Body;
 use kube::core::{Request, Status, WatchEvent};
-use kube::Client;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::pin::Pin;
@@ -81,7 +81,7 @@ pub struct Closed;
 pub struct ListWatch<'a, K: Watched> {
     pub kind: &'a K,
     pub region: RegionId,
-    pub client: &'a Client,
+    pub client: &'a ReadClient,
     /// `None` = all namespaces.
     pub namespace: Option<&'a str>,
     pub tx: &'a Sender<Msg>,

@@ -13,6 +13,7 @@ pub mod pods;
 
 use crate::model::RegionId;
 use crate::msg::{Health, Msg};
+use crate::write::ReadClient;
 use backoff::Backoff;
 use client::ClientSpec;
 use listwatch::{Closed, ListWatch};
@@ -71,20 +72,21 @@ impl Default for SourceOptions {
     }
 }
 
-/// Each region's client once built, for effects that fetch on demand.
+/// Each region's read-only client once built, for effects that fetch on
+/// demand (changes go through `crate::write`).
 #[derive(Clone, Default)]
-pub struct Clients(Arc<Mutex<Vec<Option<kube::Client>>>>);
+pub struct Clients(Arc<Mutex<Vec<Option<ReadClient>>>>);
 
 impl Clients {
     pub fn new(regions: usize) -> Clients {
         Clients(Arc::new(Mutex::new(vec![None; regions])))
     }
 
-    pub fn get(&self, region: RegionId) -> Option<kube::Client> {
+    pub fn get(&self, region: RegionId) -> Option<ReadClient> {
         self.0.lock().ok()?.get(region).cloned().flatten()
     }
 
-    fn set(&self, region: RegionId, client: kube::Client) {
+    fn set(&self, region: RegionId, client: ReadClient) {
         if let Ok(mut v) = self.0.lock() {
             if let Some(slot) = v.get_mut(region) {
                 *slot = Some(client);
@@ -199,7 +201,7 @@ async fn run_region(
     let mut backoff = Backoff::new(opts.backoff_min, opts.backoff_max);
     let client = loop {
         match client::build(&spec).await {
-            Ok(c) => break c,
+            Ok(c) => break ReadClient::new(c),
             Err(e) => {
                 tracing::warn!(region, "client: {e}");
                 send_health(Health::Error(e)).await?;

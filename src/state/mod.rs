@@ -93,6 +93,8 @@ pub struct State {
     pub quit: bool,
     /// Probe failures and triage.
     pub incident: incident::IncidentPanes,
+    /// Long-lived tasks (port-forwards, follows) as they last reported.
+    pub tasks: crate::tasks::TaskBoard,
 }
 
 impl State {
@@ -107,6 +109,7 @@ impl State {
             now,
             quit: false,
             incident: incident::IncidentPanes::default(),
+            tasks: crate::tasks::TaskBoard::default(),
         }
     }
 

@@ -23,6 +23,10 @@ pub enum Effect {
         namespace: String,
         name: String,
     },
+    /// Stop long-lived tasks (`tasks::Tasks`, owned by the loop).
+    Task(crate::tasks::TaskCommand),
+    /// Hand the terminal to a job (exec) and take it back, as `Suspend` does.
+    Terminal(crate::tasks::TerminalJob),
 }
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
@@ -74,6 +78,19 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Tick(now) => {
             on_tick(state, now);
+            Vec::new()
+        }
+        Msg::Task(report) => {
+            state.tasks.apply(report);
+            Vec::new()
+        }
+        Msg::TerminalReturned { label, result } => {
+            let (level, text) = match result {
+                Ok(text) => (ToastLevel::Info, format!("{label}: {text}")),
+                Err(why) => (ToastLevel::Error, format!("{label}: {why}")),
+            };
+            let text = crate::sanitize::sanitize(&text).into_owned();
+            state.ui.toast(level, text, state.now);
             Vec::new()
         }
     }
