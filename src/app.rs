@@ -292,6 +292,10 @@ async fn event_loop(
     let mut events = EventStream::new();
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
+    // In raw mode Ctrl-C and Ctrl-\ are keys; these come from `kill`, and
+    // their default action would leave the terminal raw.
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sigquit = signal(SignalKind::quit())?;
     let mut dirty = true;
     // a key is answered by the next frame at once; only source updates are
     // held to the frame rate
@@ -354,6 +358,8 @@ async fn event_loop(
             },
             _ = sigterm.recv() => return Ok(()),
             _ = sighup.recv() => return Ok(()),
+            _ = sigint.recv() => return Ok(()),
+            _ = sigquit.recv() => return Ok(()),
         }
         for effect in effects {
             match effect {

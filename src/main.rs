@@ -22,6 +22,9 @@ fn main() -> ExitCode {
         Some(Command::CheckConfig) => pitwall::check::run(&cli.cockpit),
         None => runtime.block_on(pitwall::app::run(cli.cockpit)),
     };
+    // Quitting never waits on blocking work still running (a hung
+    // credential plugin): the process exits and takes those threads along.
+    runtime.shutdown_background();
     match result {
         Ok(code) => code,
         Err(message) => {

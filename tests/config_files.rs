@@ -333,3 +333,22 @@ fn the_configuration_doc_lists_every_default_binding_and_scope() {
         );
     }
 }
+
+#[test]
+fn a_60000_key_sequence_is_a_clear_error_not_a_crash() {
+    let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = home.path().join("long.toml");
+    let huge = "j".repeat(60_000);
+    std::fs::write(&path, format!("[table]\n\"{huge}\" = \"down\"\n"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = check_config(home.path(), &["--keymap", &path.display().to_string()]);
+    assert_eq!(
+        text(&out.stderr, home.path()),
+        format!(
+            "$HOME/long.toml:2:1: bad key `{}…`: a binding is at most 8 keys long; this one is longer\n\
+             check-config: 1 problem found\n",
+            "j".repeat(40)
+        )
+    );
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -314,3 +314,45 @@ fn a_resize_storm_leaves_a_correct_screen() {
     t.wait_for_prompt();
     t.assert_terminal_restored();
 }
+
+/// The pid of the program the tmux shell is running.
+fn child_of_shell(t: &Tmux) -> String {
+    let shell = t.pane_flag("pane_pid");
+    let children = Command::new("pgrep")
+        .args(["-P", &shell])
+        .output()
+        .expect("pgrep");
+    let pid = String::from_utf8_lossy(&children.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    assert!(!pid.is_empty(), "pitwall process not found under the shell");
+    pid
+}
+
+fn a_signal_restores_the_terminal(signal: &str) {
+    let t = Tmux::start(100, 30, &[]);
+    t.run(&demo_command());
+    t.wait_for("pods on screen", |s| pod_rows(s).len() >= 5);
+    assert_eq!(t.pane_flag("alternate_on"), "1");
+    let pid = child_of_shell(&t);
+    let kill = Command::new("kill")
+        .args([&format!("-{signal}"), &pid])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    t.wait_for_prompt();
+    t.assert_terminal_restored();
+}
+
+#[test]
+fn sigint_from_outside_restores_the_terminal() {
+    a_signal_restores_the_terminal("INT");
+}
+
+#[test]
+fn sigquit_from_outside_restores_the_terminal() {
+    a_signal_restores_the_terminal("QUIT");
+}
