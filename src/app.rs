@@ -104,7 +104,9 @@ pub async fn run(args: CockpitArgs) -> Result<ExitCode, String> {
                 }
                 msg
             })?;
-    if regions.is_empty() {
+    // a config with problems may leave no region: the cockpit still starts
+    // and says why, rather than fall back to every kubeconfig context
+    if regions.is_empty() && settings.config.problems == 0 {
         return Err("no regions configured and no kubeconfig contexts found; \
              try `pitwall demo` for a simulated fleet"
             .into());
@@ -214,6 +216,7 @@ async fn run_cockpit(
         init_logging(file);
         tracing::info!(regions = regions.len(), log = %path.display(), "pitwall starting");
     }
+    let access = settings.access();
     let Settings {
         config,
         keymap,
@@ -224,8 +227,17 @@ async fn run_cockpit(
     let mono = colors == ColorSupport::Mono;
     let mut cockpit = Cockpit::new(&regions, keymap, styles, wall_now());
     cockpit.state.ui.layout = config.layout.clone();
+    cockpit.state.access = access;
     if !diags.is_empty() {
         cockpit.handle(Msg::Diagnostics(diags));
+    }
+    if access.config_problems > 0 {
+        tracing::warn!(
+            problems = access.config_problems,
+            "the config did not load: read-only"
+        );
+        // the list opens at once; the status bar keeps the notice after
+        cockpit.state.ui.modal = Some(crate::state::Modal::Help { scroll: 0 });
     }
     let (tx, rx) = mpsc::channel(CHANNEL);
     let clients = Clients::new(regions.len());

@@ -356,3 +356,147 @@ fn sigint_from_outside_restores_the_terminal() {
 fn sigquit_from_outside_restores_the_terminal() {
     a_signal_restores_the_terminal("QUIT");
 }
+
+/// Nine problems, one of each kind the config loader reports.
+const NINE_PROBLEMS: &str = r#"read_only = "yes"
+colour = "red"
+thme = "light"
+
+[[region]]
+name = "eu"
+context = ""
+zone = "a"
+
+[[region]]
+name = "eu"
+context = "eu"
+production = "no"
+
+[layout]
+wide = ["logs"]
+narrow = "tiles"
+"#;
+
+/// Where each of the nine problems is, as the list shows it.
+const NINE_AT: [&str; 9] = [
+    "config.toml:1:13: `read_only` must be",
+    "config.toml:2:1: unknown key `colour`",
+    "config.toml:3:1: unknown key `thme`",
+    "config.toml:7:11: `context` must not be empty",
+    "config.toml:8:1: unknown key `zone`",
+    "config.toml:11:8: duplicate region name `eu`",
+    "config.toml:13:14: `production` must be",
+    "config.toml:16:9: unknown pane `logs`",
+    "config.toml:17:10: unknown narrow layout `tiles`",
+];
+
+#[test]
+fn a_broken_config_starts_read_only_and_keeps_every_problem_on_screen() {
+    let t = Tmux::start(140, 40, &[]);
+    std::fs::write(t.home().join("config.toml"), NINE_PROBLEMS).expect("write config");
+    t.run(&format!(
+        "cd {} && {BIN} demo --config config.toml",
+        t.home().display()
+    ));
+    let notice = "read-only: config has 9 problems (press ? to list)";
+    let screen = t.wait_for("every problem listed at start", |s| {
+        s.contains(notice) && NINE_AT.iter().all(|p| s.contains(p))
+    });
+    assert!(screen.contains("the config did not load"), "{screen}");
+    // closed, the list is gone and its toasts fade; the notice stays
+    t.keys(&["Escape"]);
+    t.wait_for("the notice alone, after the toasts are gone", |s| {
+        s.contains(notice) && NINE_AT.iter().all(|p| !s.contains(p)) && pod_rows(s).len() >= 5
+    });
+    t.keys(&["?"]);
+    t.wait_for("every problem listed again", |s| {
+        NINE_AT.iter().all(|p| s.contains(p)) && s.contains("Quit pitwall")
+    });
+    t.keys(&["Escape"]);
+    t.keys(&["q"]);
+    t.wait_for_prompt();
+    t.assert_terminal_restored();
+}
+
+/// Two contexts on a port where nothing answers.
+const TWO_CONTEXTS: &str = "apiVersion: v1
+kind: Config
+clusters:
+- name: nowhere
+  cluster: {server: 'https://127.0.0.1:9'}
+users:
+- name: nobody
+  user: {token: t}
+contexts:
+- name: ctx-alpha
+  context: {cluster: nowhere, user: nobody}
+- name: ctx-beta
+  context: {cluster: nowhere, user: nobody}
+";
+
+#[test]
+fn a_broken_config_never_streams_contexts_it_did_not_name() {
+    let t = Tmux::start(140, 40, &[]);
+    let home = t.home().to_path_buf();
+    std::fs::create_dir_all(home.join(".kube")).expect("mkdir");
+    std::fs::write(home.join(".kube/config"), TWO_CONTEXTS).expect("write kubeconfig");
+    // nothing salvageable: no region at all, and the reason
+    std::fs::write(home.join("broken.toml"), "[[region]\nname = \"alpha\"\n").expect("write");
+    t.run(&format!(
+        "{BIN} --config {}",
+        home.join("broken.toml").display()
+    ));
+    let screen = t.wait_for("no region and the notice", |s| {
+        s.contains("no region: the config did not load")
+            && s.contains("read-only: config has 1 problem (press ? to list)")
+    });
+    assert!(
+        !screen.contains("ctx-"),
+        "a kubeconfig context is streamed:\n{screen}"
+    );
+    t.keys(&["Escape"]);
+    t.keys(&["q"]);
+    t.wait_for_prompt();
+
+    // a typo elsewhere: the region that checked out, and nothing more
+    std::fs::write(
+        home.join("typo.toml"),
+        "colour = 1\n[[region]]\nname = \"alpha\"\ncontext = \"ctx-alpha\"\n",
+    )
+    .expect("write");
+    t.run(&format!(
+        "clear; {BIN} --config {}",
+        home.join("typo.toml").display()
+    ));
+    let screen = t.wait_for("the configured region and the notice", |s| {
+        s.contains("[alpha ") && s.contains("read-only: config has 1 problem")
+    });
+    assert!(!screen.contains("ctx-beta"), "{screen}");
+    t.keys(&["Escape"]);
+    t.keys(&["q"]);
+    t.wait_for_prompt();
+    t.assert_terminal_restored();
+}
+
+#[test]
+fn a_60000_key_binding_is_reported_in_the_cockpit_not_a_crash() {
+    let t = Tmux::start(140, 40, &[]);
+    let path = t.home().join("long.toml");
+    std::fs::write(
+        &path,
+        format!("[table]\n\"{}\" = \"down\"\n", "j".repeat(60_000)),
+    )
+    .expect("write keymap");
+    t.run(&format!("{BIN} demo --keymap {}", path.display()));
+    t.wait_for("the cockpit with the keymap problem noted", |s| {
+        s.contains("1 problem in keymap/theme (press ? to list)") && pod_rows(s).len() >= 5
+    });
+    t.keys(&["?"]);
+    t.wait_for("the problem listed", |s| {
+        s.contains("long.toml:2:1: bad key `jjj") && s.contains("at most 8 keys long")
+    });
+    t.keys(&["Escape"]);
+    t.keys(&["q"]);
+    t.wait_for_prompt();
+    t.assert_terminal_restored();
+}
