@@ -225,6 +225,7 @@ async fn run_cockpit(
         diagnostics: diags,
     } = settings;
     let mono = colors == ColorSupport::Mono;
+    crate::sources::client::set_plugin_timeout(config.credential_plugin_timeout);
     let mut cockpit = Cockpit::new(&regions, keymap, styles, wall_now());
     cockpit.state.ui.layout = config.layout.clone();
     cockpit.state.access = access;

@@ -412,7 +412,7 @@ fn a_broken_config_starts_read_only_and_keeps_every_problem_on_screen() {
     t.wait_for("every problem listed again", |s| {
         NINE_AT.iter().all(|p| s.contains(p)) && s.contains("Quit pitwall")
     });
-    t.keys(&["Escape"]);
+    close_overlay(&t);
     t.keys(&["q"]);
     t.wait_for_prompt();
     t.assert_terminal_restored();
@@ -454,7 +454,7 @@ fn a_broken_config_never_streams_contexts_it_did_not_name() {
         !screen.contains("ctx-"),
         "a kubeconfig context is streamed:\n{screen}"
     );
-    t.keys(&["Escape"]);
+    close_overlay(&t);
     t.keys(&["q"]);
     t.wait_for_prompt();
 
@@ -472,7 +472,7 @@ fn a_broken_config_never_streams_contexts_it_did_not_name() {
         s.contains("[alpha ") && s.contains("read-only: config has 1 problem")
     });
     assert!(!screen.contains("ctx-beta"), "{screen}");
-    t.keys(&["Escape"]);
+    close_overlay(&t);
     t.keys(&["q"]);
     t.wait_for_prompt();
     t.assert_terminal_restored();
@@ -495,8 +495,152 @@ fn a_60000_key_binding_is_reported_in_the_cockpit_not_a_crash() {
     t.wait_for("the problem listed", |s| {
         s.contains("long.toml:2:1: bad key `jjj") && s.contains("at most 8 keys long")
     });
-    t.keys(&["Escape"]);
+    close_overlay(&t);
     t.keys(&["q"]);
     t.wait_for_prompt();
     t.assert_terminal_restored();
+}
+
+/// A kubeconfig whose one context gets its credentials from `plugin` (a
+/// shell script written to $HOME), and a config naming that context.
+fn exec_plugin_setup(t: &Tmux, plugin: &str, timeout: u64) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let home = t.home();
+    let script = home.join("plugin.sh");
+    std::fs::write(&script, format!("#!/bin/sh\n{plugin}")).expect("write plugin");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let kubeconfig = home.join("exec-kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1
+kind: Config
+clusters:
+- name: nowhere
+  cluster: {{server: 'https://127.0.0.1:9'}}
+users:
+- name: plugged
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: {}
+      interactiveMode: Never
+contexts:
+- name: ctx-plugged
+  context: {{cluster: nowhere, user: plugged}}
+",
+            script.display()
+        ),
+    )
+    .expect("write kubeconfig");
+    let config = home.join("plugin.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "credential_plugin_timeout = {timeout}\n[[region]]\nname = \"plugged\"\n\
+             context = \"ctx-plugged\"\nkubeconfig = \"{}\"\n",
+            kubeconfig.display()
+        ),
+    )
+    .expect("write config");
+    config
+}
+
+/// Waits until no process has `marker` in its command line.
+fn wait_until_gone(marker: &str) {
+    let start = std::time::Instant::now();
+    loop {
+        let out = Command::new("pgrep")
+            .args(["-f", marker])
+            .output()
+            .expect("pgrep");
+        if !out.status.success() {
+            return;
+        }
+        assert!(
+            start.elapsed() < common::PATIENCE,
+            "`{marker}` still runs: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_hanging_credential_plugin_blocks_neither_q_nor_sigterm() {
+    let t = Tmux::start(120, 30, &[]);
+    let started = t.home().join("plugin-started");
+    let plugin = format!("touch {}\nexec sleep 100017\n", started.display());
+    let config = exec_plugin_setup(&t, &plugin, 600);
+    for how in ["q", "TERM"] {
+        let _ = std::fs::remove_file(&started);
+        t.run(&format!("clear; {BIN} --config {}", config.display()));
+        common::wait_for_file_to_exist(&started);
+        t.wait_for("the region connecting", |s| {
+            s.contains("[plugged connecting]")
+        });
+        if how == "q" {
+            t.keys(&["q"]);
+        } else {
+            let pid = child_of_shell(&t);
+            let kill = Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .expect("kill");
+            assert!(kill.success());
+        }
+        t.wait_for_prompt();
+        t.assert_terminal_restored();
+        // and the plugin does not outlive the cockpit
+        wait_until_gone("sleep 100017");
+    }
+}
+
+#[test]
+fn a_credential_plugin_that_runs_too_long_is_an_error_on_the_badge() {
+    let t = Tmux::start(140, 30, &[]);
+    let config = exec_plugin_setup(&t, "exec sleep 100019\n", 2);
+    t.run(&format!("{BIN} --config {}", config.display()));
+    t.wait_for("the timeout on the badge", |s| {
+        s.contains("[plugged error: credential plugin timed out after 2s]")
+    });
+    t.keys(&["q"]);
+    t.wait_for_prompt();
+    t.assert_terminal_restored();
+    wait_until_gone("sleep 100019");
+}
+
+#[test]
+fn a_credential_plugin_cannot_read_the_cockpits_keys() {
+    let t = Tmux::start(120, 30, &[]);
+    let home = t.home().display().to_string();
+    let plugin = format!(
+        "touch {home}/plugin-started\nhead -c 1 /dev/tty > {home}/stolen 2> {home}/tty-error\n\
+         exec sleep 100023\n"
+    );
+    let config = exec_plugin_setup(&t, &plugin, 600);
+    t.run(&format!("{BIN} --config {}", config.display()));
+    common::wait_for_file_to_exist(&t.home().join("tty-error"));
+    t.wait_for("the region connecting", |s| {
+        s.contains("[plugged connecting]")
+    });
+    t.keys(&["?"]);
+    t.wait_for("the cockpit got the key", |s| s.contains("Quit pitwall"));
+    close_overlay(&t);
+    t.keys(&["q"]);
+    t.wait_for_prompt();
+    t.assert_terminal_restored();
+    let stolen = std::fs::read(t.home().join("stolen")).unwrap_or_default();
+    assert!(
+        stolen.is_empty(),
+        "the plugin read {stolen:?} from the terminal"
+    );
+    wait_until_gone("sleep 100023");
+}
+
+/// Esc, and wait until the overlay is gone: an Esc and a key sent together
+/// read as Alt and that key.
+fn close_overlay(t: &Tmux) {
+    t.keys(&["Escape"]);
+    t.wait_for("the overlay closed", |s| !s.contains("(Esc closes)"));
 }

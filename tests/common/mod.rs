@@ -190,3 +190,16 @@ pub fn wait_for_file(path: &Path) -> String {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// Waits until `path` exists (empty or not).
+pub fn wait_for_file_to_exist(path: &Path) {
+    let start = Instant::now();
+    while !path.exists() {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "{} never created",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
