@@ -22,7 +22,6 @@ use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
 use ratatui::backend::Backend;
 use ratatui::Terminal;
-use std::fs::File;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::OnceLock;
@@ -176,44 +175,14 @@ pub fn mono_requested() -> bool {
         || std::env::var("TERM").is_ok_and(|t| t == "dumb")
 }
 
-fn state_dir() -> PathBuf {
-    directories::ProjectDirs::from("", "", "pitwall")
-        .map(|d| d.state_dir().unwrap_or(d.data_local_dir()).to_path_buf())
-        .unwrap_or_else(std::env::temp_dir)
-}
-
-/// Logs go to `<state dir>/pitwall.log`, never to the terminal.
-fn open_log() -> Option<(File, PathBuf)> {
-    let dir = state_dir();
-    std::fs::create_dir_all(&dir).ok()?;
-    let path = dir.join("pitwall.log");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .ok()?;
-    Some((file, path))
-}
-
-fn init_logging(file: &File) {
-    let Ok(writer) = file.try_clone() else { return };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PITWALL_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(false)
-        .with_writer(std::sync::Mutex::new(writer))
-        .try_init();
-}
-
 async fn run_cockpit(
     settings: Settings,
     regions: Vec<RegionConfig>,
     specs: Vec<ClientSpec>,
 ) -> Result<ExitCode, String> {
-    let log = open_log();
-    if let Some((file, path)) = &log {
-        init_logging(file);
+    let log = crate::logfile::open();
+    if let Ok((log, path)) = &log {
+        let _ = tracing::subscriber::set_global_default(crate::logfile::subscriber(log.clone()));
         tracing::info!(regions = regions.len(), log = %path.display(), "pitwall starting");
     }
     let access = settings.access();
@@ -222,8 +191,11 @@ async fn run_cockpit(
         keymap,
         styles,
         colors,
-        diagnostics: diags,
+        diagnostics: mut diags,
     } = settings;
+    if let Err(d) = &log {
+        diags.push(d.clone());
+    }
     let mono = colors == ColorSupport::Mono;
     crate::sources::client::set_plugin_timeout(config.credential_plugin_timeout);
     let mut cockpit = Cockpit::new(&regions, keymap, styles, wall_now());
@@ -244,9 +216,14 @@ async fn run_cockpit(
     let clients = Clients::new(regions.len());
 
     tui::install_panic_hook();
+    // stray writes and child processes never reach the screen
     let _stderr = match &log {
-        Some((file, _)) => tui::StderrRedirect::to(file).ok(),
-        None => None,
+        Ok((log, _)) => crate::logfile::redirect_stderr(log).ok(),
+        Err(_) => std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/null")
+            .and_then(|null| tui::StderrRedirect::to(&null))
+            .ok(),
     };
     if let Err(e) = tui::enter() {
         tui::restore();

@@ -489,7 +489,7 @@ fn a_60000_key_binding_is_reported_in_the_cockpit_not_a_crash() {
     .expect("write keymap");
     t.run(&format!("{BIN} demo --keymap {}", path.display()));
     t.wait_for("the cockpit with the keymap problem noted", |s| {
-        s.contains("1 problem in keymap/theme (press ? to list)") && pod_rows(s).len() >= 5
+        s.contains("1 problem at start-up (press ? to list)") && pod_rows(s).len() >= 5
     });
     t.keys(&["?"]);
     t.wait_for("the problem listed", |s| {
@@ -643,4 +643,25 @@ fn a_credential_plugin_cannot_read_the_cockpits_keys() {
 fn close_overlay(t: &Tmux) {
     t.keys(&["Escape"]);
     t.wait_for("the overlay closed", |s| !s.contains("(Esc closes)"));
+}
+
+#[test]
+fn a_log_that_cannot_be_opened_is_said_on_screen_and_the_cockpit_runs() {
+    let t = Tmux::start(140, 40, &[]);
+    // the log's directory is taken by a file
+    let state = t.home().join(".local/state");
+    std::fs::create_dir_all(&state).expect("mkdir");
+    std::fs::write(state.join("pitwall"), "not a directory").expect("write");
+    t.run(&demo_command());
+    t.wait_for("the cockpit with the problem noted", |s| {
+        s.contains("1 problem at start-up (press ? to list)") && pod_rows(s).len() >= 5
+    });
+    t.keys(&["?"]);
+    t.wait_for("where the log should be", |s| {
+        s.contains(".local/state/pitwall/pitwall.log: cannot open the log")
+    });
+    close_overlay(&t);
+    t.keys(&["q"]);
+    t.wait_for_prompt();
+    t.assert_terminal_restored();
 }

@@ -81,7 +81,7 @@ pub fn problems_notice(state: &State) -> Option<String> {
     Some(match state.access.config_problems {
         0 => {
             let n = state.problems.len();
-            format!(" {n} problem{} in keymap/theme ({key} to list) ", plural(n))
+            format!(" {n} problem{} at start-up ({key} to list) ", plural(n))
         }
         n => format!(
             " read-only: config has {n} problem{} ({key} to list) ",

@@ -57,7 +57,7 @@ fn problem_lines(state: &State, styles: &Styles) -> Vec<Line<'static>> {
         return Vec::new();
     }
     let title = match state.access.config_problems {
-        0 => "[problems] in the keymap or theme (defaults used)".to_string(),
+        0 => "[problems] found at start-up (defaults used where they were)".to_string(),
         _ => "[problems] the config did not load: read-only, only the regions that checked out"
             .to_string(),
     };
