@@ -18,10 +18,26 @@ use std::fmt;
 pub enum RegionState {
     Syncing,
     Live,
-    Stale { since: Timestamp },
-    Unreachable { reason: String, since: Timestamp },
-    Unauthorized { reason: String, since: Timestamp },
-    Forbidden { reason: String, since: Timestamp },
+    Stale {
+        since: Timestamp,
+    },
+    Unreachable {
+        reason: String,
+        since: Timestamp,
+    },
+    Unauthorized {
+        reason: String,
+        since: Timestamp,
+    },
+    Forbidden {
+        reason: String,
+        since: Timestamp,
+    },
+    /// The client could not be built: configuration or credentials.
+    Error {
+        reason: String,
+        since: Timestamp,
+    },
 }
 
 impl RegionState {
@@ -369,6 +385,9 @@ fn region_items(input: &TriageInput, out: &mut Vec<TriageItem>) {
             ),
             RegionState::Forbidden { reason, since } => {
                 (Problem::RegionDown, format!("forbidden: {reason}"), *since)
+            }
+            RegionState::Error { reason, since } => {
+                (Problem::RegionDown, format!("error: {reason}"), *since)
             }
         };
         let score = problem.base();
