@@ -184,8 +184,9 @@ pub async fn build(spec: &ClientSpec) -> Result<Client, String> {
     for user in &mut kubeconfig.auth_infos {
         if let Some(exec) = user.auth_info.as_mut().and_then(|a| a.exec.as_mut()) {
             exec.interactive_mode = Some(ExecInteractiveMode::Never);
-            if let (Some(guard), Some(command)) = (GUARD_EXE.get(), exec.command.take()) {
-                let mut args = vec![PLUGIN_GUARD.to_string(), timeout.to_string(), command];
+            if let (Some(guard), Some(command)) = (GUARD_EXE.get(), exec.command.as_ref()) {
+                let mut args = vec![PLUGIN_GUARD.to_string(), timeout.to_string()];
+                args.push(command.clone());
                 args.extend(exec.args.take().unwrap_or_default());
                 exec.command = Some(guard.display().to_string());
                 exec.args = Some(args);
