@@ -13,8 +13,10 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-/// One log file's bound.
+/// One log file's bound, unless `PITWALL_LOG_MAX_BYTES` says otherwise.
 pub const MAX_BYTES: u64 = 5 * 1024 * 1024;
+/// The smallest bound `PITWALL_LOG_MAX_BYTES` may set.
+const MIN_BYTES: u64 = 4096;
 /// Rotated files kept besides the current one.
 pub const KEEP: usize = 1;
 
@@ -139,7 +141,11 @@ pub fn default_path() -> PathBuf {
 /// says where it should have been (the cockpit runs on without a log).
 pub fn open() -> Result<(Log, PathBuf), Diagnostic> {
     let path = default_path();
-    match Rotating::open(&path, MAX_BYTES, KEEP) {
+    let max = std::env::var("PITWALL_LOG_MAX_BYTES")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(MAX_BYTES, |n| n.clamp(MIN_BYTES, 1024 * MAX_BYTES));
+    match Rotating::open(&path, max, KEEP) {
         Ok(file) => Ok((Log::new(file), path)),
         Err(e) => Err(Diagnostic::new(
             path.display().to_string(),

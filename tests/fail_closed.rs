@@ -311,3 +311,38 @@ fn a_log_that_cannot_be_opened_is_said_on_screen_and_the_cockpit_runs() {
     t.wait_for_prompt();
     t.assert_terminal_restored();
 }
+
+#[test]
+fn the_log_rotates_and_stays_under_its_bound() {
+    use std::os::unix::fs::PermissionsExt;
+    const BOUND: u64 = 64 * 1024;
+    let t = Tmux::start(120, 40, &[]);
+    let dir = t.home().join(".local/state/pitwall");
+    let rotated = dir.join("pitwall.log.1");
+    // trace logging from the embedded simulator and the client fills the
+    // log fast: wait for it to have rotated at least once
+    t.run(&format!(
+        "PITWALL_LOG=trace PITWALL_LOG_MAX_BYTES={BOUND} {}",
+        demo_command()
+    ));
+    common::wait_for_file_to_exist(&rotated);
+    t.wait_for("pods on screen", |s| pod_rows(s).len() >= 5);
+    t.keys(&["q"]);
+    t.wait_for_prompt();
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("the log dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["pitwall.log", "pitwall.log.1"]);
+    for name in &names {
+        let meta = std::fs::metadata(dir.join(name)).expect("metadata");
+        assert!(meta.len() <= BOUND, "{name} is {} bytes", meta.len());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{name}");
+    }
+    let old = std::fs::read_to_string(&rotated).expect("read the old log");
+    assert!(old.len() as u64 > BOUND / 2, "rotated early: {}", old.len());
+    let dir_mode = std::fs::metadata(&dir).expect("dir").permissions().mode();
+    assert_eq!(dir_mode & 0o777, 0o700);
+}

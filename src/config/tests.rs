@@ -382,3 +382,32 @@ fn a_broken_config_is_read_only_and_never_widens_the_regions() {
         ["b"]
     );
 }
+
+#[test]
+fn the_state_answers_read_only_per_region() {
+    use crate::state::{RegionState, State};
+    let regions = [
+        RegionConfig {
+            name: "eu".into(),
+            ..RegionConfig::default()
+        },
+        RegionConfig {
+            name: "us".into(),
+            read_only: true,
+            ..RegionConfig::default()
+        },
+    ];
+    let states = regions.iter().map(RegionState::from_config).collect();
+    let mut state = State::new(states, crate::keymap::Keymap::defaults(), 0);
+    assert_eq!(state.read_only(0), None);
+    assert_eq!(state.read_only(1), Some(ReadOnly::Region));
+    assert_eq!(state.read_only(7), Some(ReadOnly::Region), "unknown region");
+    state.access.read_only = true;
+    assert_eq!(state.read_only(0), Some(ReadOnly::Global));
+    state.access.config_problems = 3;
+    assert_eq!(state.read_only(0), Some(ReadOnly::ConfigProblems(3)));
+    assert_eq!(
+        ReadOnly::ConfigProblems(3).reason(),
+        "read-only: config has 3 problems"
+    );
+}
