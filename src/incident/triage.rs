@@ -13,31 +13,17 @@ use std::collections::HashMap;
 use std::fmt;
 
 /// A region's connection as triage needs it (the core maps its own health
-/// type onto this).
+/// type onto this). `Error`: the client could not be built (configuration
+/// or credentials), which is not the network.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegionState {
     Syncing,
     Live,
-    Stale {
-        since: Timestamp,
-    },
-    Unreachable {
-        reason: String,
-        since: Timestamp,
-    },
-    Unauthorized {
-        reason: String,
-        since: Timestamp,
-    },
-    Forbidden {
-        reason: String,
-        since: Timestamp,
-    },
-    /// The client could not be built: configuration or credentials.
-    Error {
-        reason: String,
-        since: Timestamp,
-    },
+    Stale { since: Timestamp },
+    Unreachable { reason: String, since: Timestamp },
+    Unauthorized { reason: String, since: Timestamp },
+    Forbidden { reason: String, since: Timestamp },
+    Error { reason: String, since: Timestamp },
 }
 
 impl RegionState {
