@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use tokio::signal::unix::{signal, SignalKind};
+use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::mpsc;
 
 /// When `main` began, for the start-up time written to the log.
@@ -215,6 +215,9 @@ async fn run_cockpit(
     let (tx, rx) = mpsc::channel(CHANNEL);
     let clients = Clients::new(regions.len());
 
+    // before the terminal goes raw, so no signal ever finds it raw and
+    // unhandled
+    let mut signals = Signals::new().map_err(|e| format!("cannot handle signals: {e}"))?;
     tui::install_panic_hook();
     // stray writes and child processes never reach the screen
     let _stderr = match &log {
@@ -236,7 +239,7 @@ async fn run_cockpit(
             // sources start after the terminal is ready; the first frame never waits on them
             let handles =
                 sources::spawn_all(specs, tx.clone(), clients.clone(), SourceOptions::default());
-            let r = event_loop(&mut cockpit, &mut term, rx, tx, &clients).await;
+            let r = event_loop(&mut cockpit, &mut term, rx, tx, &clients, &mut signals).await;
             for h in handles {
                 h.abort();
             }
@@ -272,20 +275,45 @@ pub fn next_wake(cockpit: &Cockpit, dirty: bool, last_draw: Option<Instant>) -> 
     wake.map(|w| now + Duration::from_secs((w - wall).max(0) as u64) + Duration::from_millis(50))
 }
 
+/// The signals that end the cockpit with the terminal restored. In raw mode
+/// Ctrl-C and Ctrl-\ are keys, so SIGINT and SIGQUIT come from `kill`; their
+/// default action would leave the terminal raw.
+struct Signals {
+    term: Signal,
+    hup: Signal,
+    int: Signal,
+    quit: Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Signals> {
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+            int: signal(SignalKind::interrupt())?,
+            quit: signal(SignalKind::quit())?,
+        })
+    }
+
+    async fn any(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {},
+            _ = self.hup.recv() => {},
+            _ = self.int.recv() => {},
+            _ = self.quit.recv() => {},
+        }
+    }
+}
+
 async fn event_loop(
     cockpit: &mut Cockpit,
     term: &mut tui::Term,
     mut rx: mpsc::Receiver<Msg>,
     tx: mpsc::Sender<Msg>,
     clients: &Clients,
+    signals: &mut Signals,
 ) -> std::io::Result<()> {
     let mut events = EventStream::new();
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sighup = signal(SignalKind::hangup())?;
-    // In raw mode Ctrl-C and Ctrl-\ are keys; these come from `kill`, and
-    // their default action would leave the terminal raw.
-    let mut sigint = signal(SignalKind::interrupt())?;
-    let mut sigquit = signal(SignalKind::quit())?;
     let mut dirty = true;
     // a key is answered by the next frame at once; only source updates are
     // held to the frame rate
@@ -346,10 +374,7 @@ async fn event_loop(
                     dirty = true;
                 }
             },
-            _ = sigterm.recv() => return Ok(()),
-            _ = sighup.recv() => return Ok(()),
-            _ = sigint.recv() => return Ok(()),
-            _ = sigquit.recv() => return Ok(()),
+            _ = signals.any() => return Ok(()),
         }
         for effect in effects {
             match effect {
