@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod effects;
 pub mod incident;
 pub mod keymap;
+pub mod logfile;
 pub mod model;
 pub mod msg;
 pub mod sanitize;

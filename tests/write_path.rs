@@ -5,11 +5,11 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::Api;
-use pitwall_sim::{Fleet, Scenario};
 use pitwall::write::{
     self, audit, Access, Audit, ClientLookup, ObjectRef, Params, Permission, ReadClient, Refusal,
     RegionPolicy, Writer,
 };
+use pitwall_sim::{Fleet, Scenario};
 use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;

@@ -13,7 +13,8 @@ use std::collections::HashMap;
 use std::fmt;
 
 /// A region's connection as triage needs it (the core maps its own health
-/// type onto this).
+/// type onto this). `Error`: the client could not be built (configuration
+/// or credentials), which is not the network.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegionState {
     Syncing,
@@ -22,6 +23,7 @@ pub enum RegionState {
     Unreachable { reason: String, since: Timestamp },
     Unauthorized { reason: String, since: Timestamp },
     Forbidden { reason: String, since: Timestamp },
+    Error { reason: String, since: Timestamp },
 }
 
 impl RegionState {
@@ -369,6 +371,9 @@ fn region_items(input: &TriageInput, out: &mut Vec<TriageItem>) {
             ),
             RegionState::Forbidden { reason, since } => {
                 (Problem::RegionDown, format!("forbidden: {reason}"), *since)
+            }
+            RegionState::Error { reason, since } => {
+                (Problem::RegionDown, format!("error: {reason}"), *since)
             }
         };
         let score = problem.base();

@@ -82,7 +82,8 @@ impl IncidentPanes {
                 TriageRegion::Stale { since }
                 | TriageRegion::Unreachable { since, .. }
                 | TriageRegion::Unauthorized { since, .. }
-                | TriageRegion::Forbidden { since, .. },
+                | TriageRegion::Forbidden { since, .. }
+                | TriageRegion::Error { since, .. },
             ) => Some(*since),
             _ => None,
         };
@@ -99,7 +100,12 @@ impl IncidentPanes {
                 reason: m.clone(),
                 since,
             },
-            Health::Unreachable(m) | Health::Error(m) => TriageRegion::Unreachable {
+            Health::Unreachable(m) => TriageRegion::Unreachable {
+                reason: m.clone(),
+                since,
+            },
+            // a configuration or credential problem, not the network
+            Health::Error(m) => TriageRegion::Error {
                 reason: m.clone(),
                 since,
             },

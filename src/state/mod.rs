@@ -13,12 +13,18 @@ use crate::keymap::Keymap;
 use crate::model::{RegionId, Timestamp};
 use crate::msg::Health;
 
+/// Problems kept for the help overlay; a file is at most 1 MiB, but a
+/// list nobody can read to the end helps nobody either.
+pub const MAX_PROBLEMS: usize = 500;
+
 /// One region as the header shows it.
 #[derive(Debug, Clone)]
 pub struct RegionState {
     pub name: String,
     pub context: String,
     pub production: bool,
+    /// `read_only = true` in its `[[region]]`; ask `State::read_only`.
+    pub read_only: bool,
     /// The worst of `feeds`: what the badge shows.
     pub health: Health,
     /// Each feed's own health (pods, events, ...).
@@ -31,6 +37,7 @@ impl RegionState {
             name: cfg.name.clone(),
             context: cfg.context.clone(),
             production: cfg.production,
+            read_only: cfg.read_only,
             health: Health::Connecting,
             feeds: Vec::new(),
         }
@@ -95,6 +102,11 @@ pub struct State {
     pub incident: incident::IncidentPanes,
     /// Long-lived tasks (port-forwards, follows) as they last reported.
     pub tasks: crate::tasks::TaskBoard,
+    /// Read-only flags and whether the config loaded; see `read_only`.
+    pub access: crate::config::Access,
+    /// Every problem found in the config, keymap and theme files, kept on
+    /// screen (status bar, help overlay) until the next start.
+    pub problems: Vec<crate::diagnostic::Diagnostic>,
 }
 
 impl State {
@@ -110,7 +122,17 @@ impl State {
             quit: false,
             incident: incident::IncidentPanes::default(),
             tasks: crate::tasks::TaskBoard::default(),
+            access: crate::config::Access::default(),
+            problems: Vec::new(),
         }
+    }
+
+    /// The write path's question: may `region` be changed? `None` = yes;
+    /// otherwise why not (a config with problems, a flag, the region's own
+    /// `read_only`). An unknown region is never writable.
+    pub fn read_only(&self, region: RegionId) -> Option<crate::config::ReadOnly> {
+        let flag = self.regions.get(region).is_none_or(|r| r.read_only);
+        self.access.read_only(flag)
     }
 
     /// Brings the cached table view up to date (rows, sort, filter) and keeps

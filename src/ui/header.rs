@@ -53,6 +53,12 @@ fn badge_scope(h: &Health) -> &'static str {
 fn badge_spans<'a>(state: &State, styles: &Styles, width: u16) -> Vec<Span<'a>> {
     let max = if width < COMPACT { SHORT_REASON } else { 200 };
     let mut spans = vec![Span::styled("pitwall ", styles.get("ui.title"))];
+    if state.regions.is_empty() && state.access.config_problems > 0 {
+        spans.push(Span::styled(
+            "no region: the config did not load and names none that checked out",
+            styles.get("region.badge.error"),
+        ));
+    }
     for (i, r) in state.regions.iter().enumerate() {
         let name_style = if r.production {
             styles.get("region.production")

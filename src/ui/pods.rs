@@ -320,6 +320,7 @@ mod next_change_tests {
             name: "eu".into(),
             context: "eu".into(),
             production: false,
+            read_only: false,
             health: crate::msg::Health::Live,
             feeds: Vec::new(),
         };

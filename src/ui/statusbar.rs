@@ -59,9 +59,33 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
         spec.sort.title().to_lowercase(),
         if spec.reverse { " (reversed)" } else { "" }
     );
-    let line = Line::from(vec![
-        Span::styled(left, bar),
-        Span::styled(hints.join("  "), styles.get("ui.hint")),
-    ]);
+    let mut spans = Vec::new();
+    if let Some(notice) = problems_notice(state) {
+        spans.push(Span::styled(notice, styles.get("ui.error")));
+    }
+    spans.push(Span::styled(left, bar));
+    spans.push(Span::styled(hints.join("  "), styles.get("ui.hint")));
+    let line = Line::from(spans);
     frame.render_widget(Paragraph::new(line).style(bar), area);
+}
+
+/// Stays on screen while there are start-up problems: a config that did not
+/// load makes the cockpit read-only, and that must never go unnoticed.
+pub fn problems_notice(state: &State) -> Option<String> {
+    if state.problems.is_empty() && state.access.config_problems == 0 {
+        return None;
+    }
+    let key = key_for(&state.keymap, KeyContext::Global, Action::Help)
+        .map_or_else(|| "help".to_string(), |k| format!("press {k}"));
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    Some(match state.access.config_problems {
+        0 => {
+            let n = state.problems.len();
+            format!(" {n} problem{} at start-up ({key} to list) ", plural(n))
+        }
+        n => format!(
+            " read-only: config has {n} problem{} ({key} to list) ",
+            plural(n)
+        ),
+    })
 }

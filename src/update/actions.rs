@@ -114,7 +114,8 @@ fn apply_modal(state: &mut State, action: Action) -> Vec<Effect> {
                 n + 1
             }
         })
-        .sum();
+        .sum::<usize>()
+        + crate::ui::overlays::help::problem_line_count(state);
     let (scroll, content) = match &mut state.ui.modal {
         Some(Modal::Help { scroll }) => (scroll, help_lines),
         Some(Modal::Describe(view)) => {

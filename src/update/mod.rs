@@ -71,6 +71,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Diagnostics(diags) => {
+            let room = crate::state::MAX_PROBLEMS.saturating_sub(state.problems.len());
+            state.problems.extend(diags.iter().take(room).cloned());
             for d in diags {
                 state.ui.toast(ToastLevel::Error, d.to_string(), state.now);
             }

@@ -451,3 +451,22 @@ fn pod_items_from_the_sums_match_a_walk_over_every_pod() {
         }
     }
 }
+
+#[test]
+fn a_region_that_cannot_be_configured_is_an_error_not_unreachable() {
+    let now = T0;
+    let mut s = incident(now);
+    s.set_region(
+        2,
+        RegionState::Error {
+            reason: "credential plugin timed out after 30s".into(),
+            since: now - 5,
+        },
+    );
+    let items = s.triage(now);
+    assert_eq!(items[0].id.problem, Problem::RegionDown);
+    assert_eq!(
+        items[0].how_bad,
+        "error: credential plugin timed out after 30s"
+    );
+}
