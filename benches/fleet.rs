@@ -17,11 +17,11 @@ use fleet_support::{cpu_seconds, fmt_ms, percentile, rss_kb, Sim};
 use pitwall::app::{self, Cockpit};
 use pitwall::bench_support::CountingBackend;
 use pitwall::config::RegionConfig;
+use pitwall::fleet::client::{ClientSpec, KubeconfigSource};
+use pitwall::fleet::{self, Clients, SourceOptions};
 use pitwall::keymap::Keymap;
 use pitwall::model::{ContainerRow, ContainerState, PodRow};
 use pitwall::msg::{Health, Msg, PodChange, PodUpdate};
-use pitwall::sources::client::{ClientSpec, KubeconfigSource};
-use pitwall::sources::{self, Clients, SourceOptions};
 use pitwall::theme::{ColorSupport, Styles};
 use ratatui::Terminal;
 use std::io::Write;
@@ -288,7 +288,7 @@ impl Driver {
         };
         cockpit.handle(Msg::Resize(SIZE.0, SIZE.1));
         let (tx, rx) = mpsc::channel(app::CHANNEL);
-        let sources = sources::spawn_all(specs.to_vec(), tx, Clients::new(regions.len()), opts);
+        let sources = fleet::spawn_all(specs.to_vec(), tx, Clients::new(regions.len()), opts);
         let (key_tx, keys) = mpsc::channel(64);
         Driver {
             cockpit,

@@ -8,11 +8,11 @@
 use crate::cli::{CockpitArgs, DemoArgs};
 use crate::config::{self, RegionConfig, Settings};
 use crate::effects;
+use crate::fleet::client::{ClientSpec, KubeconfigSource};
+use crate::fleet::{self, Clients, SourceOptions};
 use crate::keymap::Keymap;
 use crate::model::Timestamp;
 use crate::msg::Msg;
-use crate::sources::client::{ClientSpec, KubeconfigSource};
-use crate::sources::{self, Clients, SourceOptions};
 use crate::state::{RegionState, State};
 use crate::theme::{ColorSupport, Styles};
 use crate::tui;
@@ -245,7 +245,7 @@ async fn run_cockpit(
             cockpit.handle(Msg::Resize(size.width, size.height));
             // sources start after the terminal is ready; the first frame never waits on them
             let handles =
-                sources::spawn_all(specs, tx.clone(), clients.clone(), SourceOptions::default());
+                fleet::spawn_all(specs, tx.clone(), clients.clone(), SourceOptions::default());
             let r = event_loop(&mut cockpit, &mut term, rx, tx, &clients).await;
             for h in handles {
                 h.abort();

@@ -8,11 +8,11 @@ use kube::api::{Api, DeleteParams, ListParams};
 use kube::config::Kubeconfig;
 use pitwall::app::Cockpit;
 use pitwall::config::RegionConfig;
+use pitwall::fleet::client::{ClientSpec, KubeconfigSource};
+use pitwall::fleet::{self, Clients, SourceOptions};
 use pitwall::keymap::Keymap;
 use pitwall::msg::{Health, Msg};
 use pitwall::sim::{Fault, Fleet, Scenario};
-use pitwall::sources::client::{ClientSpec, KubeconfigSource};
-use pitwall::sources::{self, Clients, SourceOptions};
 use pitwall::state::State;
 use pitwall::theme::Styles;
 use ratatui::backend::TestBackend;
@@ -85,7 +85,7 @@ async fn start_on(scenario: Scenario, before: impl FnOnce(&Fleet), refused: &[&s
     );
     let (tx, rx) = mpsc::channel(pitwall::app::CHANNEL);
     let clients = Clients::new(regions.len());
-    sources::spawn_all(specs, tx.clone(), clients.clone(), SourceOptions::default());
+    fleet::spawn_all(specs, tx.clone(), clients.clone(), SourceOptions::default());
     Harness {
         fleet,
         kubeconfig,
@@ -144,7 +144,7 @@ impl Harness {
             context: region.to_string(),
             namespaces: Vec::new(),
         };
-        match sources::client::build(&spec).await {
+        match fleet::client::build(&spec).await {
             Ok(c) => Api::all(c),
             Err(e) => panic!("client for {region}: {e}"),
         }
@@ -527,7 +527,7 @@ async fn a_failing_credential_plugin_is_that_regions_error_only() {
         pitwall::app::wall_now(),
     );
     let (tx, mut rx) = mpsc::channel(pitwall::app::CHANNEL);
-    sources::spawn_all(specs, tx, Clients::new(2), SourceOptions::default());
+    fleet::spawn_all(specs, tx, Clients::new(2), SourceOptions::default());
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let s = &cockpit.state;

@@ -10,14 +10,14 @@ use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::config::Kubeconfig;
 use kube::Client;
 use pitwall::app::Cockpit;
+use pitwall::fleet::client::{ClientSpec, KubeconfigSource};
+use pitwall::fleet::{self, Clients, SourceOptions};
 use pitwall::incident::probes::ProbeRow;
 use pitwall::incident::triage::Problem;
 use pitwall::incident::workloads::ProbeKind;
 use pitwall::keymap::Keymap;
 use pitwall::msg::Msg;
 use pitwall::sim::{Fleet, Scenario};
-use pitwall::sources::client::{ClientSpec, KubeconfigSource};
-use pitwall::sources::{self, Clients, SourceOptions};
 use pitwall::state::{Pane, State};
 use pitwall::theme::Styles;
 use ratatui::backend::TestBackend;
@@ -55,7 +55,7 @@ async fn start() -> Harness {
         pitwall::app::wall_now(),
     );
     let (tx, rx) = mpsc::channel(pitwall::app::CHANNEL);
-    sources::spawn_all(
+    fleet::spawn_all(
         specs,
         tx,
         Clients::new(regions.len()),
@@ -116,7 +116,7 @@ impl Harness {
             context: region.to_string(),
             namespaces: Vec::new(),
         };
-        sources::client::build(&spec)
+        fleet::client::build(&spec)
             .await
             .unwrap_or_else(|e| panic!("client for {region}: {e}"))
     }
