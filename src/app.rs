@@ -274,7 +274,7 @@ pub fn next_wake(cockpit: &Cockpit, dirty: bool, last_draw: Option<Instant>) -> 
     // toasts expiring, and ages on visible rows crossing a minute, hour or day
     let wake = [
         cockpit.state.next_deadline(),
-        ui::pods::next_change(&cockpit.state),
+        crate::panes::pods::view::next_change(&cockpit.state),
     ]
     .into_iter()
     .flatten()

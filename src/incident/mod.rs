@@ -9,7 +9,6 @@ pub mod pods;
 pub mod present;
 pub mod probes;
 pub mod triage;
-pub mod view;
 pub mod workloads;
 
 use crate::model::{EventRow, PodRow, RegionId, Timestamp, WorkloadKind};

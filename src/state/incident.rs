@@ -4,10 +4,10 @@
 
 use crate::incident::probes::{ProbeDetail, ProbeKey, ProbeRow};
 use crate::incident::triage::{RegionState as TriageRegion, TriageId, TriageItem};
-use crate::incident::view::StableCursor;
 use crate::incident::IncidentState;
 use crate::model::{RegionId, Timestamp};
 use crate::msg::Health;
+use crate::widgets::StableCursor;
 
 #[derive(Debug, Default)]
 pub struct IncidentPanes {

@@ -2,10 +2,9 @@
 //! it; only the reducers in `update/` change it, and `ui/` reads it.
 
 pub mod incident;
-pub mod pods;
 pub mod ui;
 
-pub use pods::{Column, PodStore, ViewSpec};
+pub use crate::panes::pods::state::{Column, PodStore, ViewSpec};
 pub use ui::{DescribeView, Modal, PaletteState, Pane, Toast, ToastLevel, UiState};
 
 use crate::config::RegionConfig;
@@ -136,7 +135,7 @@ impl State {
     }
 
     /// The earliest moment something time-based on screen changes by itself
-    /// (a toast expiring), if any. Ages on visible rows: `ui::pods::next_change`.
+    /// (a toast expiring), if any. Ages on visible rows: `panes::pods::view::next_change`.
     pub fn next_deadline(&self) -> Option<Timestamp> {
         let toast = self.ui.toasts.iter().map(|t| t.expires).min();
         // an unready pod becomes a triage item when its grace period ends

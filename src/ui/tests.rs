@@ -185,7 +185,7 @@ fn tiny_and_huge_terminals_do_not_panic() {
 
 #[test]
 fn long_names_keep_their_unique_suffix() {
-    use super::pods::middle_ellipsis;
+    use crate::panes::pods::view::middle_ellipsis;
     assert_eq!(
         middle_ellipsis("checkout-7d9f8b6c4-x2x9z".into(), 12),
         "checko…x2x9z"

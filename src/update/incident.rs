@@ -1,12 +1,11 @@
-//! Reducers for the incident panes: pod rows and region health are
-//! mirrored into the incident aggregate, feed updates applied, and the
-//! triage / probes panes' keys handled (move, Enter jumps to the pods).
+//! Reducers for the incident aggregate behind the triage and probes panes:
+//! pod rows mirrored into it, feed updates applied. The panes' keys are in
+//! `panes::triage` and `panes::probes`.
 
-use crate::action::Action;
 use crate::incident::{Feed, IncidentUpdate};
 use crate::model::RegionId;
 use crate::msg::{PodChange, PodUpdate};
-use crate::state::{Pane, State, ViewSpec};
+use crate::state::State;
 
 pub fn on_feed(state: &mut State, region: RegionId, update: IncidentUpdate) {
     let now = state.now;
@@ -36,73 +35,6 @@ pub fn on_pods(state: &mut State, region: RegionId, update: &PodUpdate) {
         }
     }
     state.incident.mark_dirty();
-}
-
-/// Keys of the focused triage or probes pane. Returns false when the
-/// action is not theirs (the caller handles it as usual).
-pub fn on_action(state: &mut State, action: Action) -> bool {
-    let focus = state.ui.focus;
-    if !matches!(focus, Pane::Triage | Pane::Probes) {
-        return false;
-    }
-    state.incident.refresh(state.now);
-    let page = state.ui.size.1.saturating_sub(8).max(1) as isize;
-    let delta = match action {
-        Action::Up => -1,
-        Action::Down => 1,
-        Action::PageUp => -page,
-        Action::PageDown => page,
-        Action::Top => isize::MIN / 2,
-        Action::Bottom => isize::MAX / 2,
-        Action::Select => {
-            jump_to_pods(state);
-            return true;
-        }
-        _ => return false,
-    };
-    let inc = &mut state.incident;
-    if focus == Pane::Triage {
-        let ids = inc.triage_ids();
-        inc.triage_cursor.move_by(delta, &ids);
-    } else {
-        let keys = inc.probe_keys();
-        inc.probes_cursor.move_by(delta, &keys);
-        inc.sync_probes(state.now);
-    }
-    true
-}
-
-/// Enter on a triage item or probe row: the pods pane, scoped to it.
-fn jump_to_pods(state: &mut State) {
-    let target = match state.ui.focus {
-        Pane::Triage => state.incident.selected_triage().map(|i| i.target.clone()),
-        Pane::Probes => state.incident.selected_probe().map(|r| {
-            let w = &r.key.workload;
-            crate::incident::triage::PodsTarget {
-                region: w.region,
-                namespace: Some(w.namespace.clone()),
-                owner: (w.kind != "Pod").then(|| (w.kind.clone(), w.name.clone())),
-            }
-        }),
-        _ => None,
-    };
-    let Some(target) = target else {
-        return;
-    };
-    let spec = state.pods.view_spec();
-    state.pods.set_view_spec(ViewSpec {
-        sort: spec.sort,
-        reverse: spec.reverse,
-        region: Some(target.region),
-        namespace: target.namespace,
-        owner: target.owner,
-        ..ViewSpec::default()
-    });
-    state.ui.filter_input = None;
-    state.ui.focus = Pane::Pods;
-    state.ui.pods.cursor = 0;
-    state.ui.pods.selected = None;
-    state.refresh_view();
 }
 
 #[cfg(test)]
@@ -228,7 +160,7 @@ mod tests {
     }
 
     fn act(c: &mut Cockpit, a: Action) {
-        crate::update::actions::apply(&mut c.state, a);
+        crate::update::dispatch(&mut c.state, a);
     }
 
     fn screen(c: &mut Cockpit, w: u16, h: u16) -> String {
@@ -274,6 +206,40 @@ mod tests {
         // Esc in the table clears the scope again
         act(&mut c, Action::ClearFilter);
         assert_eq!(c.state.pods.view().len(), 13);
+    }
+
+    fn press(c: &mut Cockpit, ch: char) -> Vec<crate::update::Effect> {
+        use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+        c.handle(Msg::Key(KeyEvent::new(
+            KeyCode::Char(ch),
+            KeyModifiers::NONE,
+        )))
+    }
+
+    #[test]
+    fn keys_act_on_the_focused_pane_only() {
+        let mut c = fleet();
+        press(&mut c, 't');
+        assert_eq!(c.state.ui.focus, Pane::Triage);
+        let spec = c.state.pods.view_spec().clone();
+        let pods_cursor = c.state.ui.pods.cursor;
+        // pod-table keys mean nothing on triage: no sort, no describe of a
+        // pod of another region, no filter of the hidden table
+        for ch in ['s', 'S', 'r', 'p', 'd', '/'] {
+            assert!(press(&mut c, ch).is_empty(), "{ch} made an effect");
+        }
+        assert_eq!(c.state.pods.view_spec(), &spec);
+        assert!(c.state.ui.modal.is_none() && c.state.ui.filter_input.is_none());
+        // movement moves the triage cursor, not the pods one
+        let before = c.state.incident.triage_cursor.selected.clone();
+        press(&mut c, 'j');
+        assert_ne!(c.state.incident.triage_cursor.selected, before);
+        assert_eq!(c.state.ui.pods.cursor, pods_cursor);
+        // the same keys on the focused pods pane act on it
+        press(&mut c, 'o');
+        press(&mut c, 's');
+        assert_ne!(c.state.pods.view_spec().sort, spec.sort);
+        assert_eq!(press(&mut c, 'd').len(), 1);
     }
 
     #[test]

@@ -2,11 +2,11 @@
 //! must touch the outside world comes back as an `Effect` for the loop.
 
 pub mod actions;
-pub mod bindings;
 pub mod incident;
 pub mod keys;
 pub mod palette;
 
+use crate::action::Action;
 use crate::model::{RegionId, Timestamp};
 use crate::msg::{Msg, PodChange, PodUpdate};
 use crate::state::{State, ToastLevel};
@@ -23,6 +23,17 @@ pub enum Effect {
         namespace: String,
         name: String,
     },
+}
+
+/// A resolved action, from a key or the palette: `:` opens the palette
+/// (which runs actions itself), everything else is `actions::apply`.
+pub fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
+    if action == Action::Palette && state.ui.modal.is_none() {
+        state.refresh_view();
+        palette::open(state);
+        return Vec::new();
+    }
+    actions::apply(state, action)
 }
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {

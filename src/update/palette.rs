@@ -1,11 +1,10 @@
 //! The command palette (`:`): a one-line tui-textarea input, candidates
 //! ranked by fuzzy match over action names and the pods in view.
 
-use super::actions::{apply, select_index};
-use super::bindings::lookup;
-use super::Effect;
+use super::{dispatch, Effect};
 use crate::action::{Action, KeyContext, ACTIONS};
 use crate::keymap::{Key, Lookup};
+use crate::panes::pods::select_index;
 use crate::state::ui::PaletteItem;
 use crate::state::{Modal, PaletteState, State};
 use crossterm::event::{KeyCode, KeyEvent};
@@ -98,7 +97,7 @@ fn rank(state: &State, palette: &mut PaletteState) {
 }
 
 pub fn on_key(state: &mut State, ev: KeyEvent, key: Key) -> Vec<Effect> {
-    let action = match lookup(&state.keymap, &[KeyContext::Input], &[key]) {
+    let action = match state.keymap.lookup(&[KeyContext::Input], &[key]) {
         Lookup::Action(a) => Some(a),
         _ => match ev.code {
             KeyCode::Enter => Some(Action::Submit),
@@ -117,7 +116,7 @@ pub fn on_key(state: &mut State, ev: KeyEvent, key: Key) -> Vec<Effect> {
         Some(Action::Submit) => {
             let chosen = palette.candidates.get(palette.chosen).cloned();
             return match chosen {
-                Some(PaletteItem::Action(a)) => apply(state, a),
+                Some(PaletteItem::Action(a)) => dispatch(state, a),
                 Some(PaletteItem::Region(r)) => {
                     let mut spec = state.pods.view_spec().clone();
                     spec.region = Some(r);

@@ -430,3 +430,27 @@ fn overlays_never_scroll_past_their_content() {
     update(&mut s, key('g'));
     assert_eq!(scroll(&s), 0);
 }
+
+#[test]
+fn the_embedded_default_keymap_resolves_sequences_and_prefixes() {
+    use crate::keymap::{Key, Keymap, Lookup};
+    let key = |c| Key {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::NONE,
+    };
+    let km = Keymap::default();
+    let ctx = [
+        crate::action::KeyContext::Table,
+        crate::action::KeyContext::Global,
+    ];
+    assert_eq!(km.lookup(&ctx, &[key('q')]), Lookup::Action(Action::Quit));
+    assert_eq!(
+        km.lookup(&ctx, &[key('g'), key('g')]),
+        Lookup::Action(Action::Top)
+    );
+    match km.lookup(&ctx, &[key('g')]) {
+        Lookup::Pending(h) => assert!(h.iter().any(|h| h.action == Action::Top)),
+        other => panic!("expected pending, got {other:?}"),
+    }
+    assert_eq!(km.lookup(&ctx, &[key('Z')]), Lookup::Unbound);
+}

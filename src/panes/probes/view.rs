@@ -2,16 +2,19 @@
 //! most severe first, with a 30-minute trend; under it the selected row's
 //! probe configuration and warnings, its pods and its recent events.
 
-use super::format::age;
-use super::triage::selection_style;
-use crate::incident::present::{probe_config, sparkline};
+use crate::incident::present::probe_config;
 use crate::incident::probes::{ProbeRow, Severity};
 use crate::sanitize::sanitize;
 use crate::state::State;
 use crate::theme::Styles;
+use crate::ui::format::age;
+use crate::widgets::frame;
+use crate::widgets::sparkline::sparkline;
+use crate::widgets::table::{region_live, row_style};
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
 fn severity_scope(s: Severity) -> &'static str {
@@ -29,11 +32,6 @@ fn workload(row: &ProbeRow) -> String {
 
 pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focused: bool) {
     let inc = &state.incident;
-    let border = styles.get(if focused {
-        "ui.border.focused"
-    } else {
-        "ui.border"
-    });
     let active = inc
         .probe_rows
         .iter()
@@ -50,12 +48,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
     if not_live > 0 {
         title.push_str(&format!("· {not_live} from regions not live, dimmed "));
     }
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(border)
-        .title(Span::styled(title, styles.get("ui.title")));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = frame::pane(frame, styles, area, title, focused);
     if inner.height < 2 || inner.width < 20 {
         return;
     }
@@ -94,10 +87,8 @@ fn draw_table(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
         .probes_cursor
         .cursor
         .min(inc.probe_rows.len().saturating_sub(1));
-    let offset = (cursor + 1).saturating_sub(rows_h);
-    let sel = selection_style(styles);
+    let offset = inc.probes_cursor.window(inc.probe_rows.len(), rows_h);
     let spark = styles.get("sparkline");
-    let dim = styles.get("ui.dim");
     let rows = inc
         .probe_rows
         .iter()
@@ -120,14 +111,8 @@ fn draw_table(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
             }
             cells.push(Cell::from(sparkline(&r.trend, trend_w as usize)).style(spark));
             cells.push(Cell::from(sanitize(&r.message).into_owned()));
-            let row = Row::new(cells);
-            if i == cursor {
-                row.style(sel)
-            } else if !region_live(state, r.key.workload.region) {
-                row.style(dim)
-            } else {
-                row
-            }
+            let dimmed = !region_live(state, r.key.workload.region);
+            Row::new(cells).style(row_style(styles, i == cursor, dimmed, Style::default()))
         });
     let mut widths = vec![
         Constraint::Length(if wide { 12 } else { 9 }),
@@ -148,13 +133,6 @@ fn draw_table(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
         Table::new(rows, widths).header(header).column_spacing(1),
         area,
     );
-}
-
-fn region_live(state: &State, region: usize) -> bool {
-    state
-        .regions
-        .get(region)
-        .is_some_and(|r| r.health.is_live())
 }
 
 fn draw_detail(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {

@@ -2,15 +2,17 @@
 //! One line per item; the selected item's detail and where Enter goes on
 //! the last line.
 
-use super::format::age;
 use crate::incident::triage::{Level, TriageItem};
 use crate::sanitize::sanitize;
 use crate::state::State;
 use crate::theme::Styles;
+use crate::ui::format::age;
+use crate::widgets::frame;
+use crate::widgets::table::row_style;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
 fn level_scope(level: Level) -> &'static str {
@@ -39,32 +41,15 @@ fn object(item: &TriageItem) -> String {
     }
 }
 
-pub fn selection_style(styles: &Styles) -> Style {
-    match styles.get("ui.selection") {
-        s if s.bg.is_none() => s.add_modifier(Modifier::REVERSED),
-        s => s,
-    }
-}
-
 pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focused: bool) {
     let inc = &state.incident;
-    let border = styles.get(if focused {
-        "ui.border.focused"
-    } else {
-        "ui.border"
-    });
     let critical = inc
         .triage
         .iter()
         .filter(|i| i.level == Level::Critical)
         .count();
     let title = format!(" Triage {} ({} critical) ", inc.triage.len(), critical);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(border)
-        .title(Span::styled(title, styles.get("ui.title")));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = frame::pane(frame, styles, area, title, focused);
     if inner.height < 1 || inner.width < 20 {
         return;
     }
@@ -81,8 +66,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
     let detail_h = u16::from(inner.height >= 4);
     let rows_h = (inner.height - detail_h) as usize;
     let cursor = inc.triage_cursor.cursor.min(inc.triage.len() - 1);
-    let offset = (cursor + 1).saturating_sub(rows_h);
-    let sel_style = selection_style(styles);
+    let offset = inc.triage_cursor.window(inc.triage.len(), rows_h);
     let dim = styles.get("ui.dim");
     let rows = inc
         .triage
@@ -108,14 +92,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
             if wide {
                 cells.push(Cell::from(sanitize(&item.detail).into_owned()).style(dim));
             }
-            let row = Row::new(cells);
-            if i == cursor {
-                row.style(sel_style)
-            } else if item.stale {
-                row.style(dim)
-            } else {
-                row
-            }
+            Row::new(cells).style(row_style(styles, i == cursor, item.stale, Style::default()))
         });
     let mut widths = vec![
         Constraint::Length(2),

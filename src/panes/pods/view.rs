@@ -1,15 +1,17 @@
 //! The pod table. Only the rows that fit are turned into cells, so a 50k-row
 //! view costs the same to draw as a 40-row one.
 
-use super::format::{age, age_changes_at};
 use crate::model::{PodRow, Timestamp};
 use crate::sanitize::sanitize;
 use crate::state::{Column, State};
 use crate::theme::Styles;
+use crate::ui::format::{age, age_changes_at};
+use crate::widgets::frame;
+use crate::widgets::table::{region_live, row_style};
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Row, Table};
+use ratatui::widgets::{Cell, Row, Table};
 use ratatui::Frame;
 
 /// Restarts within this window are highlighted.
@@ -149,20 +151,7 @@ fn title(state: &State) -> Line<'static> {
 }
 
 pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focused: bool) {
-    let border = if focused {
-        styles.get("ui.border.focused")
-    } else {
-        styles.get("ui.border")
-    };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(border)
-        .title(Span::styled(
-            title(state).to_string(),
-            styles.get("ui.title"),
-        ));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = frame::pane(frame, styles, area, title(state).to_string(), focused);
     if inner.height < 2 || inner.width < 10 {
         return;
     }
@@ -193,35 +182,17 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
     let view = state.pods.view();
     let sel = &state.ui.pods;
     let cursor = sel.cursor.min(view.len().saturating_sub(1));
-    // keep the offset stable while the cursor stays on screen
-    let mut offset = sel.offset.get().min(view.len().saturating_sub(body_rows));
-    if cursor < offset {
-        offset = cursor;
-    } else if cursor >= offset + body_rows {
-        offset = cursor + 1 - body_rows;
-    }
-    sel.offset.set(offset);
-    sel.page.set(body_rows);
+    let offset = sel.window(view.len(), body_rows);
 
-    let row_style = styles.get("table.row");
-    let dim = styles.get("ui.dim");
+    let base = styles.get("table.row");
     let recent = styles.get("pod.restarts.recent");
-    // a theme without a selection colour (mono) still shows the cursor
-    let selection = match styles.get("ui.selection") {
-        s if s.bg.is_none() => s.add_modifier(Modifier::REVERSED),
-        s => s,
-    };
     let end = (offset + body_rows).min(view.len());
     let rows = view[offset..end]
         .iter()
         .enumerate()
         .filter_map(|(i, slot)| {
             let row = state.pods.get(*slot)?;
-            let live = state
-                .regions
-                .get(row.region)
-                .is_some_and(|r| r.health.is_live());
-            let base = if live { row_style } else { dim };
+            let dimmed = !region_live(state, row.region);
             let cells = cols.iter().zip(widths.iter()).map(|(c, area)| {
                 let mut text = cell_text(state, row, *c, narrow);
                 if matches!(c, Column::Name | Column::Owner) {
@@ -240,11 +211,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
                 };
                 Cell::from(text).style(style)
             });
-            let style = if offset + i == cursor {
-                selection
-            } else {
-                base
-            };
+            let style = row_style(styles, offset + i == cursor, dimmed, base);
             Some(Row::new(cells).style(style))
         });
     let table = Table::new(rows, constraints)
