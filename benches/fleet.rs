@@ -831,7 +831,7 @@ fn p5_large_table(plan: &Plan) {
     for region in 0..regions.len() {
         cockpit.handle(Msg::RegionHealth {
             region,
-            feed: "pods",
+            feed: pitwall::fleet::health::Feed::PODS,
             health: Health::Live,
         });
         cockpit.handle(Msg::Pods {

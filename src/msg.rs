@@ -3,6 +3,7 @@
 //! from effects, and the clock.
 
 use crate::diagnostic::Diagnostic;
+use crate::fleet::health::Feed;
 use crate::model::{PodRow, RegionId, Timestamp};
 use crossterm::event::KeyEvent;
 
@@ -16,11 +17,12 @@ pub enum Msg {
         region: RegionId,
         update: PodUpdate,
     },
-    /// The health of one feed of a region (`"pods"`, `"events"`, or
-    /// `"client"` for connecting); the badge shows the worst feed.
+    /// The health of one feed of a region (pods, events, ..., or the
+    /// client while connecting); the badge shows the worst of the feeds
+    /// that count toward it (`Feed::counts_toward_badge`).
     RegionHealth {
         region: RegionId,
-        feed: &'static str,
+        feed: Feed,
         health: Health,
     },
     /// Events and workloads of one region for the probes and triage panes.

@@ -3,6 +3,7 @@
 //! loop as pods (`listwatch.rs`: paged list, bookmarks, silence detector,
 //! relist on 410, backoff). Rows are built here, off the UI task.
 
+use super::health::Feed;
 use super::listwatch::{Closed, ListWatch, Watched};
 use super::SourceOptions;
 use crate::incident::events::CoreEvent;
@@ -26,7 +27,7 @@ pub struct Events;
 impl Watched for Events {
     type Lean = CoreEvent;
     type Row = EventRow;
-    const FEED: &'static str = "events";
+    const FEED: Feed = Feed::EVENTS;
 
     fn path(&self, namespace: Option<&str>) -> String {
         path::<CoreEvent>(namespace)
@@ -53,7 +54,7 @@ pub struct Deployments;
 impl Watched for Deployments {
     type Lean = LeanDeployment;
     type Row = WorkloadInfo;
-    const FEED: &'static str = "deployments";
+    const FEED: Feed = Feed::DEPLOYMENTS;
 
     fn path(&self, namespace: Option<&str>) -> String {
         path::<LeanDeployment>(namespace)
@@ -80,7 +81,7 @@ pub struct StatefulSets;
 impl Watched for StatefulSets {
     type Lean = LeanStatefulSet;
     type Row = WorkloadInfo;
-    const FEED: &'static str = "statefulsets";
+    const FEED: Feed = Feed::STATEFULSETS;
 
     fn path(&self, namespace: Option<&str>) -> String {
         path::<LeanStatefulSet>(namespace)

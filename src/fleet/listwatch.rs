@@ -11,6 +11,7 @@
 //! stale and reconnects.
 
 use super::backoff::Backoff;
+use super::health::Feed;
 use super::{classify, ErrorClass, SourceOptions};
 use crate::model::RegionId;
 use crate::msg::{Change, Health, Msg, Update};
@@ -28,8 +29,9 @@ pub trait Watched: Send + Sync {
     /// Only the fields the cockpit shows (serde skips the rest).
     type Lean: DeserializeOwned + Clone + Send;
     type Row: Send;
-    /// The feed name health is reported under (`"pods"`).
-    const FEED: &'static str;
+    /// The feed health is reported under, and whether it counts toward
+    /// the region's badge.
+    const FEED: Feed;
 
     /// Collection path, e.g. `/api/v1/pods` or
     /// `/api/v1/namespaces/{ns}/pods`.

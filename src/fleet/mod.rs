@@ -5,6 +5,7 @@
 pub mod backoff;
 pub mod client;
 pub mod feed;
+pub mod health;
 pub mod lean;
 pub mod listwatch;
 pub mod pod_row;
@@ -147,7 +148,7 @@ pub fn spawn_all(
                         let _ = tx
                             .send(Msg::RegionHealth {
                                 region,
-                                feed: "client",
+                                feed: health::Feed::CLIENT,
                                 health,
                             })
                             .await;
@@ -170,7 +171,7 @@ async fn run_region(
         async move {
             tx.send(Msg::RegionHealth {
                 region,
-                feed: "client",
+                feed: health::Feed::CLIENT,
                 health: h,
             })
             .await

@@ -1,5 +1,6 @@
 //! Pods as a watched kind: lean wire type in, `PodRow` out.
 
+use super::health::Feed;
 use super::lean::LeanPod;
 use super::listwatch::Watched;
 use super::pod_row::pod_row;
@@ -11,7 +12,7 @@ pub struct Pods;
 impl Watched for Pods {
     type Lean = LeanPod;
     type Row = PodRow;
-    const FEED: &'static str = "pods";
+    const FEED: Feed = Feed::PODS;
 
     fn path(&self, namespace: Option<&str>) -> String {
         match namespace {

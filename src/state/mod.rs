@@ -4,80 +4,12 @@
 pub mod incident;
 pub mod ui;
 
+pub use crate::fleet::health::RegionState;
 pub use crate::panes::pods::state::{Column, PodStore, ViewSpec};
 pub use ui::{DescribeView, Modal, PaletteState, Pane, Toast, ToastLevel, UiState};
 
-use crate::config::RegionConfig;
 use crate::keymap::Keymap;
 use crate::model::{RegionId, Timestamp};
-use crate::msg::Health;
-
-/// One region as the header shows it.
-#[derive(Debug, Clone)]
-pub struct RegionState {
-    pub name: String,
-    pub context: String,
-    pub production: bool,
-    /// The worst of `feeds`: what the badge shows.
-    pub health: Health,
-    /// Each feed's own health (pods, events, ...).
-    pub feeds: Vec<(&'static str, Health)>,
-}
-
-impl RegionState {
-    pub fn from_config(cfg: &RegionConfig) -> RegionState {
-        RegionState {
-            name: cfg.name.clone(),
-            context: cfg.context.clone(),
-            production: cfg.production,
-            health: Health::Connecting,
-            feeds: Vec::new(),
-        }
-    }
-
-    /// Records one feed's health and recomputes the badge. A feed that stays
-    /// stale keeps the moment it first stopped being live.
-    pub fn set_feed(&mut self, feed: &'static str, health: Health) {
-        let health = match (self.feeds.iter().find(|(f, _)| *f == feed), health) {
-            (Some((_, Health::Stale { since, .. })), Health::Stale { reason, .. }) => {
-                Health::Stale {
-                    since: *since,
-                    reason,
-                }
-            }
-            (_, h) => h,
-        };
-        match self.feeds.iter_mut().find(|(f, _)| *f == feed) {
-            Some(slot) => slot.1 = health,
-            None => self.feeds.push((feed, health)),
-        }
-        let worst = self
-            .feeds
-            .iter()
-            .map(|(_, h)| h)
-            .max_by_key(|h| h.severity());
-        self.health = match worst {
-            // the earliest moment any stale feed stopped being live
-            Some(Health::Stale { reason, .. }) => {
-                let since = self
-                    .feeds
-                    .iter()
-                    .filter_map(|(_, h)| match h {
-                        Health::Stale { since, .. } => Some(*since),
-                        _ => None,
-                    })
-                    .min()
-                    .unwrap_or_default();
-                Health::Stale {
-                    since,
-                    reason: reason.clone(),
-                }
-            }
-            Some(h) => h.clone(),
-            None => Health::Connecting,
-        };
-    }
-}
 
 #[derive(Debug)]
 pub struct State {

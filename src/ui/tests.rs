@@ -77,12 +77,12 @@ fn cockpit() -> Cockpit {
         });
     }
     c.handle(Msg::RegionHealth {
-        feed: "pods",
+        feed: crate::fleet::health::Feed::PODS,
         region: 0,
         health: Health::Live,
     });
     c.handle(Msg::RegionHealth {
-        feed: "pods",
+        feed: crate::fleet::health::Feed::PODS,
         region: 1,
         health: Health::Stale {
             since: NOW - 20,
@@ -90,12 +90,12 @@ fn cockpit() -> Cockpit {
         },
     });
     c.handle(Msg::RegionHealth {
-        feed: "pods",
+        feed: crate::fleet::health::Feed::PODS,
         region: 2,
         health: Health::Forbidden("pods is forbidden".into()),
     });
     c.handle(Msg::RegionHealth {
-        feed: "pods",
+        feed: crate::fleet::health::Feed::PODS,
         region: 3,
         health: Health::Unreachable("Connection refused (os error 111)".into()),
     });

@@ -115,7 +115,7 @@ mod tests {
         for region in 0..2 {
             c.handle(Msg::RegionHealth {
                 region,
-                feed: "pods",
+                feed: crate::fleet::health::Feed::PODS,
                 health: Health::Live,
             });
         }
@@ -263,7 +263,7 @@ mod tests {
         );
         c.handle(Msg::RegionHealth {
             region: 0,
-            feed: "events",
+            feed: crate::fleet::health::Feed::EVENTS,
             health: Health::Stale {
                 since: 1_000,
                 reason: "no events or bookmarks for 15s".into(),
@@ -283,7 +283,7 @@ mod tests {
         assert!(chosen.is_some());
         c.handle(Msg::RegionHealth {
             region: 1,
-            feed: "pods",
+            feed: crate::fleet::health::Feed::PODS,
             health: Health::Unreachable("connection refused".into()),
         });
         c.state.refresh_view();

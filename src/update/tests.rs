@@ -76,7 +76,7 @@ fn list(state: &mut State, region: usize, rows: Vec<PodRow>) {
     update(
         state,
         Msg::RegionHealth {
-            feed: "pods",
+            feed: crate::fleet::health::Feed::PODS,
             region,
             health: Health::Live,
         },
@@ -215,7 +215,7 @@ fn scopes_problems_and_next_problem() {
 fn stale_keeps_its_first_moment_and_live_clears_it() {
     let mut s = state(&["eu"]);
     let stale = |since, reason: &str| Msg::RegionHealth {
-        feed: "pods",
+        feed: crate::fleet::health::Feed::PODS,
         region: 0,
         health: Health::Stale {
             since,
@@ -234,7 +234,7 @@ fn stale_keeps_its_first_moment_and_live_clears_it() {
     update(
         &mut s,
         Msg::RegionHealth {
-            feed: "pods",
+            feed: crate::fleet::health::Feed::PODS,
             region: 0,
             health: Health::Live,
         },
@@ -343,18 +343,19 @@ fn palette_runs_actions_and_jumps_to_pods() {
 
 #[test]
 fn the_badge_shows_the_worst_feed() {
+    use crate::fleet::health::Feed;
     let mut s = state(&["eu"]);
     let health = |feed, health| Msg::RegionHealth {
         region: 0,
         feed,
         health,
     };
-    update(&mut s, health("client", Health::Live));
-    update(&mut s, health("pods", Health::Live));
+    update(&mut s, health(Feed::CLIENT, Health::Live));
+    update(&mut s, health(Feed::PODS, Health::Live));
     update(
         &mut s,
         health(
-            "events",
+            Feed::EVENTS,
             Health::Stale {
                 since: 50,
                 reason: "quiet".into(),
@@ -368,11 +369,44 @@ fn the_badge_shows_the_worst_feed() {
             reason: "quiet".into()
         }
     );
-    update(&mut s, health("pods", Health::Forbidden("no".into())));
+    update(&mut s, health(Feed::PODS, Health::Forbidden("no".into())));
     assert_eq!(s.regions[0].health, Health::Forbidden("no".into()));
-    update(&mut s, health("pods", Health::Live));
-    update(&mut s, health("events", Health::Live));
+    update(&mut s, health(Feed::PODS, Health::Live));
+    update(&mut s, health(Feed::EVENTS, Health::Live));
     assert_eq!(s.regions[0].health, Health::Live);
+}
+
+#[test]
+fn a_feed_with_its_own_badge_never_dims_pods_or_reaches_triage() {
+    use crate::fleet::health::Feed;
+    let mut s = state(&["eu"]);
+    for feed in [Feed::CLIENT, Feed::PODS] {
+        update(
+            &mut s,
+            Msg::RegionHealth {
+                region: 0,
+                feed,
+                health: Health::Live,
+            },
+        );
+    }
+    list(&mut s, 0, vec![pod(0, "shop", "api-1", "Running")]);
+    update(
+        &mut s,
+        Msg::RegionHealth {
+            region: 0,
+            feed: Feed::own_badge("metrics"),
+            health: Health::Unreachable("connection refused".into()),
+        },
+    );
+    s.refresh_view();
+    assert!(s.regions[0].health.is_live(), "{:?}", s.regions[0].health);
+    assert!(s.incident.triage.is_empty(), "{:?}", s.incident.triage);
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 40)).unwrap();
+    term.draw(|f| crate::ui::draw(&s, &crate::theme::Styles::default(), f))
+        .unwrap();
+    let screen = term.backend().to_string();
+    assert!(!screen.contains("not live"), "{screen}");
 }
 
 #[test]
