@@ -8,8 +8,10 @@ pub mod feed;
 pub mod health;
 pub mod lean;
 pub mod listwatch;
+pub mod owners;
 pub mod pod_row;
 pub mod pods;
+pub mod store;
 
 use crate::model::RegionId;
 use crate::msg::{Health, Msg};

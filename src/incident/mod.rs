@@ -5,15 +5,14 @@
 
 pub mod events;
 mod lean;
-pub mod pods;
 pub mod present;
 pub mod probes;
 pub mod triage;
 pub mod workloads;
 
-use crate::model::{EventRow, PodRow, RegionId, Timestamp, WorkloadKind};
+use crate::fleet::owners::{OwnerIndex, WorkloadKey};
+use crate::model::{EventRow, RegionId, Timestamp, WorkloadKind};
 use crate::msg::{Change, Update};
-use pods::{PodIndex, WorkloadKey};
 use probes::{ProbeBook, ProbeDetail, ProbeKey, ProbeRow};
 use std::collections::{HashMap, HashSet};
 use triage::{RegionState, TriageInput, TriageItem};
@@ -24,10 +23,10 @@ pub use lean::parse_time;
 /// Most workloads kept (Deployments + StatefulSets over all regions).
 pub const MAX_WORKLOADS: usize = 50_000;
 
-/// One stream of rows per region; relists are tracked per feed.
+/// One stream of rows per region; relists are tracked per feed. (Pods are
+/// the fleet store's: `fleet::store`, with its own relist rule.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Feed {
-    Pods,
     Events,
     Deployments,
     StatefulSets,
@@ -44,7 +43,6 @@ pub enum IncidentUpdate {
 impl Feed {
     pub fn name(self) -> &'static str {
         match self {
-            Feed::Pods => "pods",
             Feed::Events => "events",
             Feed::Deployments => "deployments",
             Feed::StatefulSets => "statefulsets",
@@ -52,12 +50,12 @@ impl Feed {
     }
 }
 
-/// Everything the incident panes read. The loop calls the `apply_*`
-/// methods as source messages arrive and `probe_rows` / `triage` when it
-/// draws.
+/// Everything the incident panes read besides the pods, which they read
+/// from the fleet store's by-owner index (`OwnerIndex`, passed in). The
+/// loop calls the `apply_*` methods as source messages arrive and
+/// `probe_rows` / `triage` when it draws.
 #[derive(Debug, Default)]
 pub struct IncidentState {
-    pub pods: PodIndex,
     pub probes: ProbeBook,
     pub workloads: HashMap<WorkloadKey, WorkloadInfo>,
     /// Indexed by `RegionId`; grown on demand.
@@ -108,7 +106,7 @@ impl IncidentState {
             .insert((region, feed, namespace.map(String::from)), HashSet::new());
     }
 
-    /// The list is complete: pods and workloads in its scope that it did not
+    /// The list is complete: workloads in its scope that it did not
     /// contain are gone. (Events need nothing: counts already seen are
     /// remembered, so a relist adds no failures.)
     pub fn list_done(&mut self, region: RegionId, feed: Feed, namespace: Option<&str>) {
@@ -121,19 +119,6 @@ impl IncidentState {
         let in_scope =
             |k: &WorkloadKey| k.region == region && namespace.is_none_or(|ns| ns == k.namespace);
         match feed {
-            Feed::Pods => {
-                let gone: Vec<String> = self
-                    .pods
-                    .workloads()
-                    .filter(|(k, _)| in_scope(k))
-                    .flat_map(|(_, pods)| pods.keys())
-                    .filter(|uid| !seen.contains(*uid))
-                    .cloned()
-                    .collect();
-                for uid in gone {
-                    self.remove_pod(region, &uid);
-                }
-            }
             Feed::Events => {}
             Feed::Deployments | Feed::StatefulSets => {
                 let gone: Vec<WorkloadKey> = self
@@ -157,6 +142,7 @@ impl IncidentState {
     /// anything shown may have changed.
     pub fn apply_update(
         &mut self,
+        pods: &OwnerIndex,
         region: RegionId,
         update: IncidentUpdate,
         now: Timestamp,
@@ -173,10 +159,10 @@ impl IncidentState {
                 }
                 Update::ListPage(rows) => rows.iter().fold(false, |c, ev| {
                     self.mark_seen(region, Feed::Events, &ev.namespace, &ev.uid);
-                    self.apply_event(ev, now) | c
+                    self.apply_event(pods, ev, now) | c
                 }),
                 Update::Changes(changes) => changes.into_iter().fold(false, |c, ch| match ch {
-                    Change::Upsert(ev) => self.apply_event(&ev, now) | c,
+                    Change::Upsert(ev) => self.apply_event(pods, &ev, now) | c,
                     Change::Delete(uid) => {
                         self.remove_event(region, &uid);
                         c
@@ -211,20 +197,14 @@ impl IncidentState {
         }
     }
 
-    pub fn apply_pod(&mut self, pod: &PodRow, now: Timestamp) {
-        self.mark_seen(pod.region, Feed::Pods, &pod.namespace, &pod.uid);
-        self.pods.upsert(pod, now);
-    }
-
-    pub fn remove_pod(&mut self, region: RegionId, uid: &str) {
-        if let Some(key) = self.pods.remove(region, uid) {
-            self.probes.remove_pod(&key, uid);
-        }
+    /// A pod left the fleet store (`Store::take_gone`).
+    pub fn pod_gone(&mut self, owner: &WorkloadKey, uid: &str) {
+        self.probes.remove_pod(owner, uid);
     }
 
     /// Returns true when a probe row changed.
-    pub fn apply_event(&mut self, ev: &EventRow, now: Timestamp) -> bool {
-        self.probes.apply_event(ev, &self.pods, now)
+    pub fn apply_event(&mut self, pods: &OwnerIndex, ev: &EventRow, now: Timestamp) -> bool {
+        self.probes.apply_event(ev, pods, now)
     }
 
     pub fn remove_event(&mut self, region: RegionId, uid: &str) {
@@ -271,25 +251,35 @@ impl IncidentState {
         self.regions[region] = state;
     }
 
-    pub fn probe_rows(&self, now: Timestamp) -> Vec<ProbeRow> {
-        self.probes.rows(&self.pods, &self.workloads, now)
+    pub fn probe_rows(&self, pods: &OwnerIndex, now: Timestamp) -> Vec<ProbeRow> {
+        self.probes.rows(pods, &self.workloads, now)
     }
 
-    pub fn probe_detail(&self, key: &ProbeKey, now: Timestamp) -> Option<ProbeDetail> {
-        self.probes.detail(key, &self.pods, now)
+    pub fn probe_detail(
+        &self,
+        pods: &OwnerIndex,
+        key: &ProbeKey,
+        now: Timestamp,
+    ) -> Option<ProbeDetail> {
+        self.probes.detail(key, pods, now)
     }
 
     /// The ranked triage list (computes the probe rows it needs).
-    pub fn triage(&self, now: Timestamp) -> Vec<TriageItem> {
-        let rows = self.probe_rows(now);
-        self.triage_with(&rows, now)
+    pub fn triage(&self, pods: &OwnerIndex, now: Timestamp) -> Vec<TriageItem> {
+        let rows = self.probe_rows(pods, now);
+        self.triage_with(pods, &rows, now)
     }
 
     /// Same, reusing probe rows already computed for this frame.
-    pub fn triage_with(&self, probe_rows: &[ProbeRow], now: Timestamp) -> Vec<TriageItem> {
+    pub fn triage_with(
+        &self,
+        pods: &OwnerIndex,
+        probe_rows: &[ProbeRow],
+        now: Timestamp,
+    ) -> Vec<TriageItem> {
         triage::triage(
             &TriageInput {
-                pods: &self.pods,
+                pods,
                 workloads: &self.workloads,
                 probe_rows,
                 regions: &self.regions,
@@ -303,7 +293,8 @@ impl IncidentState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::incident::pods::tests::pod;
+    use crate::fleet::owners::tests::pod;
+    use crate::fleet::store::Store;
     use crate::model::WorkloadRow;
 
     fn deploy(region: RegionId, ns: &str, name: &str) -> WorkloadInfo {
@@ -322,42 +313,95 @@ mod tests {
 
     #[test]
     fn relist_drops_what_disappeared_and_keeps_the_rest() {
+        // pods relist in the fleet store (its by-owner index follows), the
+        // workloads here: the same rule
+        let mut store = Store::new(2);
         let mut s = IncidentState::default();
         for i in 0..3 {
-            s.apply_pod(
-                &pod(0, &format!("a{i}"), &format!("api-1-{i}"), "api", true),
-                0,
-            );
+            store.upsert(pod(0, &format!("a{i}"), &format!("api-1-{i}"), "api", true));
         }
-        s.apply_pod(&pod(1, "other", "api-1-9", "api", true), 0);
+        store.upsert(pod(1, "other", "api-1-9", "api", true));
         s.apply_workload(deploy(0, "shop", "api"), 0);
         s.apply_workload(deploy(0, "shop", "gone"), 0);
 
-        s.list_start(0, Feed::Pods, None);
+        store.list_start(0, None);
         s.list_start(0, Feed::Deployments, None);
-        s.apply_pod(&pod(0, "a0", "api-1-0", "api", true), 1);
-        s.apply_pod(&pod(0, "a2", "api-1-2", "api", true), 1);
+        store.set_now(1);
+        store.upsert(pod(0, "a0", "api-1-0", "api", true));
+        store.upsert(pod(0, "a2", "api-1-2", "api", true));
         s.apply_workload(deploy(0, "shop", "api"), 0);
         // rows stay until the list completes
-        assert_eq!(s.pods.len(), 4);
-        s.list_done(0, Feed::Pods, None);
+        assert_eq!(store.owners().len(), 4);
+        store.list_done(0, None);
         s.list_done(0, Feed::Deployments, None);
-        assert_eq!(s.pods.len(), 3, "a1 is gone, region 1 untouched");
-        assert!(s.pods.get(0, "a1").is_none() && s.pods.get(1, "other").is_some());
+        let pods = store.owners();
+        assert_eq!(pods.len(), 3, "a1 is gone, region 1 untouched");
+        assert!(pods.get(0, "a1").is_none() && pods.get(1, "other").is_some());
         let names: Vec<_> = s.workloads.keys().map(|k| k.name.as_str()).collect();
         assert_eq!(names, vec!["api"]);
     }
 
     #[test]
     fn namespace_scoped_relist_leaves_other_namespaces_alone() {
-        let mut s = IncidentState::default();
+        let mut store = Store::new(1);
         let mut p = pod(0, "x", "db-0", "db", true);
         p.namespace = "data".into();
-        s.apply_pod(&p, 0);
-        s.apply_pod(&pod(0, "y", "api-1-0", "api", true), 0);
-        s.list_start(0, Feed::Pods, Some("shop"));
-        s.list_done(0, Feed::Pods, Some("shop"));
-        assert!(s.pods.get(0, "x").is_some());
-        assert!(s.pods.get(0, "y").is_none());
+        store.upsert(p);
+        store.upsert(pod(0, "y", "api-1-0", "api", true));
+        store.list_start(0, Some("shop"));
+        store.list_done(0, Some("shop"));
+        assert!(store.owners().get(0, "x").is_some());
+        assert!(store.owners().get(0, "y").is_none());
+    }
+}
+
+/// For the ranking tests: the aggregate with a by-owner pod index beside
+/// it, as the cockpit keeps the fleet store beside it.
+#[cfg(test)]
+pub(crate) mod fixture {
+    use super::*;
+    use crate::model::PodRow;
+
+    #[derive(Debug, Default)]
+    pub struct Incident {
+        pub inc: IncidentState,
+        pub pods: OwnerIndex,
+    }
+
+    impl std::ops::Deref for Incident {
+        type Target = IncidentState;
+        fn deref(&self) -> &IncidentState {
+            &self.inc
+        }
+    }
+
+    impl std::ops::DerefMut for Incident {
+        fn deref_mut(&mut self) -> &mut IncidentState {
+            &mut self.inc
+        }
+    }
+
+    impl Incident {
+        pub fn apply_pod(&mut self, pod: &PodRow, now: Timestamp) {
+            self.pods.upsert(pod, now);
+        }
+
+        pub fn remove_pod(&mut self, region: RegionId, uid: &str) {
+            if let Some(key) = self.pods.remove(region, uid) {
+                self.inc.pod_gone(&key, uid);
+            }
+        }
+
+        pub fn apply_event(&mut self, ev: &EventRow, now: Timestamp) -> bool {
+            self.inc.apply_event(&self.pods, ev, now)
+        }
+
+        pub fn probe_rows(&self, now: Timestamp) -> Vec<ProbeRow> {
+            self.inc.probe_rows(&self.pods, now)
+        }
+
+        pub fn triage(&self, now: Timestamp) -> Vec<TriageItem> {
+            self.inc.triage(&self.pods, now)
+        }
     }
 }

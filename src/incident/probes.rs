@@ -11,8 +11,8 @@
 //! `MAX_RECENT_PER_ROW` recent events, the trend is 30 fixed minute
 //! buckets, and messages are cut at `MAX_MESSAGE_BYTES`.
 
-use super::pods::{PodIndex, WorkloadKey};
 use super::workloads::{ProbeKind, ProbeSpec, WorkloadInfo};
+use crate::fleet::owners::{OwnerIndex, WorkloadKey};
 use crate::model::{EventRow, RegionId, Timestamp};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -368,7 +368,7 @@ pub struct BookSize {
 
 impl ProbeBook {
     /// Applies one added or modified event. Returns true when a row changed.
-    pub fn apply_event(&mut self, ev: &EventRow, pods: &PodIndex, now: Timestamp) -> bool {
+    pub fn apply_event(&mut self, ev: &EventRow, pods: &OwnerIndex, now: Timestamp) -> bool {
         let Some(signal) = classify(ev) else {
             return self.note_other_warning(ev, pods);
         };
@@ -461,7 +461,7 @@ impl ProbeBook {
     /// Another Warning (BackOff, Failed, OOMKilling, ...) about a pod that
     /// already fails a probe joins that row's recent events, so the detail
     /// tells the pod's story; it adds no failures.
-    fn note_other_warning(&mut self, ev: &EventRow, pods: &PodIndex) -> bool {
+    fn note_other_warning(&mut self, ev: &EventRow, pods: &OwnerIndex) -> bool {
         if ev.type_ != "Warning" || (!ev.object.kind.is_empty() && ev.object.kind != "Pod") {
             return false;
         }
@@ -568,7 +568,7 @@ impl ProbeBook {
         kind: ProbeKind,
         p: &PodFailure,
         workload: &WorkloadKey,
-        pods: &PodIndex,
+        pods: &OwnerIndex,
         now: Timestamp,
     ) -> bool {
         if now - p.last_seen > RECENT_SECS {
@@ -589,7 +589,7 @@ impl ProbeBook {
         &self,
         key: &ProbeKey,
         agg: &ProbeAgg,
-        pods: &PodIndex,
+        pods: &OwnerIndex,
         workloads: &HashMap<WorkloadKey, WorkloadInfo>,
         now: Timestamp,
     ) -> ProbeRow {
@@ -672,7 +672,7 @@ impl ProbeBook {
     /// stable.
     pub fn rows(
         &self,
-        pods: &PodIndex,
+        pods: &OwnerIndex,
         workloads: &HashMap<WorkloadKey, WorkloadInfo>,
         now: Timestamp,
     ) -> Vec<ProbeRow> {
@@ -695,7 +695,7 @@ impl ProbeBook {
         rows
     }
 
-    pub fn detail(&self, key: &ProbeKey, pods: &PodIndex, now: Timestamp) -> Option<ProbeDetail> {
+    pub fn detail(&self, key: &ProbeKey, pods: &OwnerIndex, now: Timestamp) -> Option<ProbeDetail> {
         let agg = self.rows.get(key)?;
         let mut list: Vec<(PodFailure, bool)> = agg
             .pods

@@ -5,9 +5,9 @@
 //! producing an item. Each item has a stable `TriageId` so the UI can keep
 //! the cursor on the same item while the list re-ranks.
 
-use super::pods::{PodFacts, PodIndex, WorkloadKey};
 use super::probes::{ProbeRow, Severity};
 use super::workloads::{progress_deadline_exceeded, ProbeKind, WorkloadInfo};
+use crate::fleet::owners::{OwnerIndex, PodFacts, WorkloadKey};
 use crate::model::{RegionId, Timestamp};
 use std::collections::HashMap;
 use std::fmt;
@@ -131,7 +131,7 @@ pub struct TriageItem {
 
 /// Everything triage reads.
 pub struct TriageInput<'a> {
-    pub pods: &'a PodIndex,
+    pub pods: &'a OwnerIndex,
     pub workloads: &'a HashMap<WorkloadKey, WorkloadInfo>,
     /// From `ProbeBook::rows`.
     pub probe_rows: &'a [ProbeRow],

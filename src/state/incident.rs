@@ -2,6 +2,7 @@
 //! the reducers) and the lists drawn from it, recomputed before a draw
 //! only when something changed (or the clock moved).
 
+use crate::fleet::owners::OwnerIndex;
 use crate::incident::probes::{ProbeDetail, ProbeKey, ProbeRow};
 use crate::incident::triage::{RegionState as TriageRegion, TriageId, TriageItem};
 use crate::incident::IncidentState;
@@ -33,18 +34,18 @@ impl IncidentPanes {
     }
 
     /// Brings the lists up to date; keeps each cursor on its item.
-    pub fn refresh(&mut self, now: Timestamp) {
+    pub fn refresh(&mut self, pods: &OwnerIndex, now: Timestamp) {
         if !self.dirty && self.computed_at == now {
             return;
         }
         self.dirty = false;
         self.computed_at = now;
-        self.probe_rows = self.book.probe_rows(now);
-        self.triage = self.book.triage_with(&self.probe_rows, now);
-        self.next_change = self.book.pods.next_grace_end(now);
+        self.probe_rows = self.book.probe_rows(pods, now);
+        self.triage = self.book.triage_with(pods, &self.probe_rows, now);
+        self.next_change = pods.next_grace_end(now);
         let ids: Vec<TriageId> = self.triage.iter().map(|i| i.id.clone()).collect();
         self.triage_cursor.sync(&ids);
-        self.sync_probes(now);
+        self.sync_probes(pods, now);
     }
 
     pub fn probe_keys(&self) -> Vec<ProbeKey> {
@@ -56,14 +57,14 @@ impl IncidentPanes {
     }
 
     /// After the probes cursor moved: the detail follows the selection.
-    pub fn sync_probes(&mut self, now: Timestamp) {
+    pub fn sync_probes(&mut self, pods: &OwnerIndex, now: Timestamp) {
         let keys = self.probe_keys();
         self.probes_cursor.sync(&keys);
         self.probe_detail = self
             .probes_cursor
             .selected
             .as_ref()
-            .and_then(|k| self.book.probe_detail(k, now));
+            .and_then(|k| self.book.probe_detail(pods, k, now));
     }
 
     pub fn selected_triage(&self) -> Option<&TriageItem> {

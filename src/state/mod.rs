@@ -5,7 +5,8 @@ pub mod incident;
 pub mod ui;
 
 pub use crate::fleet::health::RegionState;
-pub use crate::panes::pods::state::{Column, PodStore, ViewSpec};
+pub use crate::fleet::store::Store;
+pub use crate::panes::pods::state::{Column, ViewSpec};
 pub use ui::{DescribeView, Modal, PaletteState, Pane, Toast, ToastLevel, UiState};
 
 use crate::keymap::Keymap;
@@ -16,7 +17,7 @@ pub struct State {
     pub regions: Vec<RegionState>,
     /// Region names by id, for sorting and drawing.
     pub region_names: Vec<String>,
-    pub pods: PodStore,
+    pub pods: Store,
     pub ui: UiState,
     pub keymap: Keymap,
     /// Seconds since the epoch; ages and "since" times are drawn against it.
@@ -30,7 +31,7 @@ impl State {
     pub fn new(regions: Vec<RegionState>, keymap: Keymap, now: Timestamp) -> State {
         let region_names = regions.iter().map(|r| r.name.clone()).collect();
         State {
-            pods: PodStore::new(regions.len()),
+            pods: Store::new(regions.len()),
             regions,
             region_names,
             ui: UiState::default(),
@@ -44,7 +45,7 @@ impl State {
     /// Brings the cached table view up to date (rows, sort, filter) and keeps
     /// the selection on the same pod when it is still shown.
     pub fn refresh_view(&mut self) {
-        self.incident.refresh(self.now);
+        self.incident.refresh(self.pods.owners(), self.now);
         if !self.pods.view_is_dirty() {
             return;
         }

@@ -1,40 +1,18 @@
-//! Reducers for the incident aggregate behind the triage and probes panes:
-//! pod rows mirrored into it, feed updates applied. The panes' keys are in
-//! `panes::triage` and `panes::probes`.
+//! Reducer for the incident aggregate behind the triage and probes panes:
+//! events and workloads applied (pods are read from the fleet store's
+//! by-owner index). The panes' keys are in `panes::triage` and
+//! `panes::probes`.
 
-use crate::incident::{Feed, IncidentUpdate};
+use crate::incident::IncidentUpdate;
 use crate::model::RegionId;
-use crate::msg::{PodChange, PodUpdate};
 use crate::state::State;
 
 pub fn on_feed(state: &mut State, region: RegionId, update: IncidentUpdate) {
     let now = state.now;
-    if state.incident.book.apply_update(region, update, now) {
+    let pods = state.pods.owners();
+    if state.incident.book.apply_update(pods, region, update, now) {
         state.incident.mark_dirty();
     }
-}
-
-/// Called with every pod update before the pod store takes the rows.
-pub fn on_pods(state: &mut State, region: RegionId, update: &PodUpdate) {
-    let (now, book) = (state.now, &mut state.incident.book);
-    match update {
-        PodUpdate::ListStart { namespace } => {
-            book.list_start(region, Feed::Pods, namespace.as_deref())
-        }
-        PodUpdate::ListPage(rows) => rows.iter().for_each(|r| book.apply_pod(r, now)),
-        PodUpdate::ListDone { namespace } => {
-            book.list_done(region, Feed::Pods, namespace.as_deref())
-        }
-        PodUpdate::Changes(changes) => {
-            for c in changes {
-                match c {
-                    PodChange::Upsert(r) => book.apply_pod(r, now),
-                    PodChange::Delete(uid) => book.remove_pod(region, uid),
-                }
-            }
-        }
-    }
-    state.incident.mark_dirty();
 }
 
 #[cfg(test)]
@@ -42,7 +20,7 @@ mod tests {
     use crate::action::Action;
     use crate::app::Cockpit;
     use crate::config::RegionConfig;
-    use crate::incident::pods::tests::{crashlooping, pod};
+    use crate::fleet::owners::tests::{crashlooping, pod};
     use crate::incident::triage::Problem;
     use crate::incident::IncidentUpdate;
     use crate::keymap::Keymap;

@@ -90,9 +90,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     }
 }
 
+/// Pods go into the fleet store once; its by-owner index feeds triage and
+/// probes, and the probe book forgets the pods that left.
 fn on_pods(state: &mut State, region: RegionId, update: PodUpdate) {
-    incident::on_pods(state, region, &update);
     let pods = &mut state.pods;
+    pods.set_now(state.now);
     match update {
         PodUpdate::ListStart { namespace } => pods.list_start(region, namespace.as_deref()),
         PodUpdate::ListPage(rows) => pods.list_page(region, rows),
@@ -106,6 +108,10 @@ fn on_pods(state: &mut State, region: RegionId, update: PodUpdate) {
             }
         }
     }
+    for (owner, uid) in pods.take_gone() {
+        state.incident.book.pod_gone(&owner, &uid);
+    }
+    state.incident.mark_dirty();
 }
 
 fn on_tick(state: &mut State, now: Timestamp) {

@@ -1,8 +1,8 @@
 //! Reducer tests: event rows in, probe rows out.
 
 use super::*;
+use crate::fleet::owners::tests::pod;
 use crate::incident::events::{CoreEvent, EventsV1Event};
-use crate::incident::pods::tests::pod;
 use crate::incident::workloads::{ProbeTarget, WorkloadInfo};
 use crate::model::{InvolvedObject, WorkloadKind, WorkloadRow};
 use serde_json::json;
@@ -47,8 +47,8 @@ fn ev(
 
 const R503: &str = "Readiness probe failed: HTTP probe failed with statuscode: 503";
 
-fn checkout_pods(region: RegionId, n: usize, not_ready: &[usize]) -> PodIndex {
-    let mut idx = PodIndex::default();
+fn checkout_pods(region: RegionId, n: usize, not_ready: &[usize]) -> OwnerIndex {
+    let mut idx = OwnerIndex::default();
     for i in 0..n {
         let name = format!("checkout-7d9f8-pod{i:02}");
         idx.upsert(
@@ -426,7 +426,7 @@ fn rows_sort_by_severity_then_share_of_pods() {
 
 #[test]
 fn hundred_thousand_events_stay_within_the_caps() {
-    let pods = PodIndex::default();
+    let pods = OwnerIndex::default();
     let mut book = ProbeBook::default();
     let mut now = T0;
     let kinds = [
@@ -474,7 +474,7 @@ fn hundred_thousand_events_stay_within_the_caps() {
 
 #[test]
 fn hostile_message_is_kept_bounded_and_raw_for_the_renderer() {
-    let pods = PodIndex::default();
+    let pods = OwnerIndex::default();
     let mut book = ProbeBook::default();
     let now = T0;
     let hostile = format!(

@@ -2,8 +2,8 @@
 //! list out.
 
 use super::*;
-use crate::incident::pods::tests::{crashlooping, pod};
-use crate::incident::IncidentState;
+use crate::fleet::owners::tests::{crashlooping, pod};
+use crate::incident::fixture::Incident as IncidentState;
 use crate::model::{
     ContainerState, EventRow, InvolvedObject, PodRow, WorkloadCondition, WorkloadKind, WorkloadRow,
 };
@@ -207,7 +207,7 @@ fn unready_needs_a_grace_period_and_reports_the_share() {
     );
     assert_eq!(items[0].since, Some(now - 3));
 }
-const UNREADY_GRACE: Timestamp = crate::incident::pods::UNREADY_GRACE_SECS;
+const UNREADY_GRACE: Timestamp = crate::fleet::owners::UNREADY_GRACE_SECS;
 
 #[test]
 fn stuck_and_paused_rollouts() {
@@ -353,7 +353,7 @@ fn a_rollout_is_dated_from_when_it_was_first_seen_under_way() {
 
 /// `pod_items` as it was before the per-workload sums: every pod of every
 /// workload walked on each call. The reference the incremental one must match.
-fn pod_items_scratch(pods: &PodIndex, now: Timestamp, out: &mut Vec<TriageItem>) {
+fn pod_items_scratch(pods: &OwnerIndex, now: Timestamp, out: &mut Vec<TriageItem>) {
     for (key, pods) in pods.workloads() {
         let live: Vec<_> = pods
             .values()
@@ -420,10 +420,10 @@ fn pod_items_scratch(pods: &PodIndex, now: Timestamp, out: &mut Vec<TriageItem>)
 
 #[test]
 fn pod_items_from_the_sums_match_a_walk_over_every_pod() {
-    use crate::incident::pods::tests::random_pod;
+    use crate::fleet::owners::tests::random_pod;
     for seed in 0..40 {
         let mut rng = fastrand::Rng::with_seed(seed);
-        let mut pods = PodIndex::default();
+        let mut pods = OwnerIndex::default();
         let mut now = 1_000;
         for step in 0..300 {
             now += rng.i64(0..30);

@@ -13,12 +13,12 @@ use crate::update::Effect;
 use crate::widgets::movement;
 
 pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
-    state.incident.refresh(state.now);
+    state.incident.refresh(state.pods.owners(), state.now);
     if let Some(delta) = movement(action, state.ui.list_page()) {
         let inc = &mut state.incident;
         let keys = inc.probe_keys();
         inc.probes_cursor.move_by(delta, &keys);
-        inc.sync_probes(state.now);
+        inc.sync_probes(state.pods.owners(), state.now);
         return Some(Vec::new());
     }
     match action {

@@ -312,13 +312,13 @@ fn uncount_grace(p: &PodFacts, grace: &mut GraceEnds) {
 
 /// Pods grouped by workload, keyed by uid.
 #[derive(Debug, Default)]
-pub struct PodIndex {
+pub struct OwnerIndex {
     by_workload: HashMap<WorkloadKey, WorkloadPods>,
     owner: HashMap<(RegionId, String), WorkloadKey>,
     grace_ends: GraceEnds,
 }
 
-impl PodIndex {
+impl OwnerIndex {
     pub fn upsert(&mut self, pod: &PodRow, now: Timestamp) {
         let key = WorkloadKey::of_pod(pod);
         let id = (pod.region, pod.uid.clone());
@@ -495,7 +495,7 @@ pub(crate) mod tests {
 
     #[test]
     fn unready_since_is_kept_while_unready_and_cleared_on_recovery() {
-        let mut idx = PodIndex::default();
+        let mut idx = OwnerIndex::default();
         idx.upsert(&pod(0, "a", "checkout-1", "checkout", false), 5_000);
         let since = idx.get(0, "a").unwrap().unready_since;
         assert_eq!(
@@ -516,7 +516,7 @@ pub(crate) mod tests {
 
     #[test]
     fn crash_loop_oom_and_removal() {
-        let mut idx = PodIndex::default();
+        let mut idx = OwnerIndex::default();
         idx.upsert(
             &crashlooping(pod(2, "a", "api-1", "api", false), true),
             2_100,
@@ -594,7 +594,7 @@ pub(crate) mod tests {
     }
 
     /// The index's incremental sums, recomputed from scratch.
-    fn scratch(idx: &PodIndex) -> (HashMap<WorkloadKey, WorkloadAgg>, GraceEnds) {
+    fn scratch(idx: &OwnerIndex) -> (HashMap<WorkloadKey, WorkloadAgg>, GraceEnds) {
         let mut aggs = HashMap::new();
         let mut grace = GraceEnds::new();
         for (key, pods) in idx.workloads() {
@@ -616,7 +616,7 @@ pub(crate) mod tests {
     fn incremental_sums_match_a_from_scratch_count() {
         for seed in 0..40 {
             let mut rng = fastrand::Rng::with_seed(seed);
-            let mut idx = PodIndex::default();
+            let mut idx = OwnerIndex::default();
             let mut now = 1_000;
             for step in 0..400 {
                 now += rng.i64(0..20);
