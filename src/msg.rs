@@ -4,6 +4,7 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::fleet::health::Feed;
+pub use crate::fleet::stream::{Change, Update};
 use crate::model::{PodRow, RegionId, Timestamp};
 use crossterm::event::KeyEvent;
 
@@ -28,7 +29,7 @@ pub enum Msg {
     /// Events and workloads of one region for the probes and triage panes.
     Incident {
         region: RegionId,
-        update: crate::incident::IncidentUpdate,
+        update: crate::fleet::stream::IncidentUpdate,
     },
     /// The full object asked for by a describe, as YAML.
     Described {
@@ -41,31 +42,6 @@ pub enum Msg {
     Diagnostics(Vec<Diagnostic>),
     /// The wall clock moved (seconds since the epoch).
     Tick(Timestamp),
-}
-
-/// A step of one region's stream of one kind (rows of type `R`).
-#[derive(Debug, Clone)]
-pub enum Update<R> {
-    /// A (re)list of one namespace (or all) begins; rows already held stay
-    /// until `ListDone`.
-    ListStart { namespace: Option<String> },
-    /// One page of the list.
-    ListPage(Vec<R>),
-    /// The list is complete: rows in its scope not seen since `ListStart`
-    /// are gone.
-    ListDone { namespace: Option<String> },
-    /// Watch events, in order.
-    Changes(Vec<Change<R>>),
-}
-
-/// Upserts are nearly every change, so boxing the row would only add an
-/// allocation per event.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
-pub enum Change<R> {
-    Upsert(R),
-    /// By uid.
-    Delete(String),
 }
 
 pub type PodUpdate = Update<PodRow>;

@@ -3,23 +3,24 @@
 //! loop as pods (`listwatch.rs`: paged list, bookmarks, silence detector,
 //! relist on 410, backoff). Rows are built here, off the UI task.
 
+use super::events::CoreEvent;
 use super::health::Feed;
 use super::listwatch::{Closed, ListWatch, Watched};
+use super::stream::IncidentUpdate;
+use super::workloads::{LeanDeployment, LeanStatefulSet, WorkloadInfo};
 use super::SourceOptions;
-use crate::incident::events::CoreEvent;
-use crate::incident::workloads::{LeanDeployment, LeanStatefulSet, WorkloadInfo};
-use crate::incident::IncidentUpdate;
 use crate::model::{EventRow, RegionId, WorkloadKind};
 use crate::msg::{Msg, Update};
-use kube::{Client, Resource};
+use kube::Client;
 use tokio::sync::mpsc::Sender;
 
-fn path<K: Resource<DynamicType = ()>>(namespace: Option<&str>) -> String {
-    K::url_path(&(), namespace)
-}
-
-fn meta_str(s: &Option<String>) -> &str {
-    s.as_deref().unwrap_or("")
+/// The collection path of a namespaced kind (`base` is `/api/v1` or
+/// `/apis/<group>/<version>`).
+fn path(base: &str, plural: &str, namespace: Option<&str>) -> String {
+    match namespace {
+        Some(ns) => format!("{base}/namespaces/{ns}/{plural}"),
+        None => format!("{base}/{plural}"),
+    }
 }
 
 pub struct Events;
@@ -30,13 +31,13 @@ impl Watched for Events {
     const FEED: Feed = Feed::EVENTS;
 
     fn path(&self, namespace: Option<&str>) -> String {
-        path::<CoreEvent>(namespace)
+        path("/api/v1", "events", namespace)
     }
     fn uid(lean: &CoreEvent) -> &str {
-        meta_str(&lean.metadata.uid)
+        &lean.metadata.uid
     }
     fn resource_version(lean: &CoreEvent) -> &str {
-        meta_str(&lean.metadata.resource_version)
+        &lean.metadata.resource_version
     }
     fn row(&self, region: RegionId, lean: CoreEvent) -> EventRow {
         lean.into_row(region)
@@ -57,13 +58,13 @@ impl Watched for Deployments {
     const FEED: Feed = Feed::DEPLOYMENTS;
 
     fn path(&self, namespace: Option<&str>) -> String {
-        path::<LeanDeployment>(namespace)
+        path("/apis/apps/v1", "deployments", namespace)
     }
     fn uid(lean: &LeanDeployment) -> &str {
-        meta_str(&lean.metadata.uid)
+        &lean.metadata.uid
     }
     fn resource_version(lean: &LeanDeployment) -> &str {
-        meta_str(&lean.metadata.resource_version)
+        &lean.metadata.resource_version
     }
     fn row(&self, region: RegionId, lean: LeanDeployment) -> WorkloadInfo {
         lean.into_info(region)
@@ -84,13 +85,13 @@ impl Watched for StatefulSets {
     const FEED: Feed = Feed::STATEFULSETS;
 
     fn path(&self, namespace: Option<&str>) -> String {
-        path::<LeanStatefulSet>(namespace)
+        path("/apis/apps/v1", "statefulsets", namespace)
     }
     fn uid(lean: &LeanStatefulSet) -> &str {
-        meta_str(&lean.metadata.uid)
+        &lean.metadata.uid
     }
     fn resource_version(lean: &LeanStatefulSet) -> &str {
-        meta_str(&lean.metadata.resource_version)
+        &lean.metadata.resource_version
     }
     fn row(&self, region: RegionId, lean: LeanStatefulSet) -> WorkloadInfo {
         lean.into_info(region)

@@ -4,6 +4,7 @@
 
 pub mod backoff;
 pub mod client;
+pub mod events;
 pub mod feed;
 pub mod health;
 pub mod lean;
@@ -12,6 +13,8 @@ pub mod owners;
 pub mod pod_row;
 pub mod pods;
 pub mod store;
+pub mod stream;
+pub mod workloads;
 
 use crate::model::RegionId;
 use crate::msg::{Health, Msg};

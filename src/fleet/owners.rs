@@ -48,11 +48,10 @@ impl WorkloadKey {
     pub fn of_pod(pod: &PodRow) -> WorkloadKey {
         let (kind, name) = match (pod.owner_kind.as_str(), pod.owner_name.as_str()) {
             (_, "") | ("", _) => ("Pod".to_string(), pod.name.clone()),
-            ("ReplicaSet", rs) => match rs.rsplit_once('-') {
-                Some((d, hash)) if looks_like_hash(hash) => ("Deployment".into(), d.into()),
-                _ => ("ReplicaSet".into(), rs.into()),
-            },
-            (k, n) => (k.to_string(), n.to_string()),
+            (k, n) => {
+                let (k, n) = owner_workload(k, n, None);
+                (k.to_string(), n.to_string())
+            }
         };
         WorkloadKey {
             region: pod.region,
@@ -73,6 +72,32 @@ impl WorkloadKey {
             kind: kind.to_string(),
             name: name.to_string(),
         }
+    }
+}
+
+/// The one owner resolution: a ReplicaSet named
+/// `<deployment>-<pod-template-hash>` is its Deployment. With the pod's
+/// `pod-template-hash` label the suffix is known (the pod row, on the source
+/// task); without it (a row that still names a ReplicaSet) a hash-shaped
+/// suffix is taken as one.
+pub fn owner_workload<'a>(
+    kind: &'a str,
+    name: &'a str,
+    template_hash: Option<&str>,
+) -> (&'a str, &'a str) {
+    if kind != "ReplicaSet" {
+        return (kind, name);
+    }
+    let deploy = match template_hash {
+        Some(hash) => name.strip_suffix(hash).and_then(|s| s.strip_suffix('-')),
+        None => name
+            .rsplit_once('-')
+            .filter(|(_, hash)| looks_like_hash(hash))
+            .map(|(d, _)| d),
+    };
+    match deploy {
+        Some(d) if !d.is_empty() => ("Deployment", d),
+        _ => (kind, name),
     }
 }
 

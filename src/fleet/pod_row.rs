@@ -5,10 +5,6 @@ use super::lean::{LeanContainerStatus, LeanPod, LeanState};
 use crate::model::pod::Terminated;
 use crate::model::{ContainerRow, ContainerState, PodRow, RegionId};
 
-fn secs(t: Option<jiff::Timestamp>) -> Option<i64> {
-    t.map(|t| t.as_second())
-}
-
 pub fn pod_row(region: RegionId, pod: LeanPod) -> PodRow {
     let status = kubectl_status(&pod);
     let (ready, total) = ready_count(&pod);
@@ -29,12 +25,7 @@ pub fn pod_row(region: RegionId, pod: LeanPod) -> PodRow {
         .container_statuses
         .iter()
         .chain(&pod.status.init_container_statuses)
-        .filter_map(|c| {
-            c.last_state
-                .terminated
-                .as_ref()
-                .and_then(|t| secs(t.finished_at))
-        })
+        .filter_map(|c| c.last_state.terminated.as_ref().and_then(|t| t.finished_at))
         .max();
     let (owner_kind, owner_name) = owner(&pod);
     let containers = pod
@@ -56,7 +47,7 @@ pub fn pod_row(region: RegionId, pod: LeanPod) -> PodRow {
                     Terminated {
                         reason: t.reason.clone(),
                         exit_code: t.exit_code,
-                        finished: secs(t.finished_at),
+                        finished: t.finished_at,
                     }
                 }),
                 has_readiness_probe: spec.readiness_probe.is_some(),
@@ -76,7 +67,7 @@ pub fn pod_row(region: RegionId, pod: LeanPod) -> PodRow {
         total,
         restarts,
         last_restart,
-        created: secs(pod.metadata.creation_timestamp).unwrap_or(0),
+        created: pod.metadata.creation_timestamp.unwrap_or(0),
         deleting: pod.metadata.deletion_timestamp.is_some(),
         node: pod.spec.node_name,
         ip: pod.status.pod_ip,
@@ -89,7 +80,7 @@ pub fn pod_row(region: RegionId, pod: LeanPod) -> PodRow {
 fn container_state(s: &LeanState) -> ContainerState {
     if let Some(r) = &s.running {
         ContainerState::Running {
-            started: secs(r.started_at),
+            started: r.started_at,
         }
     } else if let Some(w) = &s.waiting {
         ContainerState::Waiting {
@@ -100,7 +91,7 @@ fn container_state(s: &LeanState) -> ContainerState {
         ContainerState::Terminated(Terminated {
             reason: t.reason.clone(),
             exit_code: t.exit_code,
-            finished: secs(t.finished_at),
+            finished: t.finished_at,
         })
     } else {
         ContainerState::Unknown
@@ -228,8 +219,9 @@ pub fn kubectl_status(pod: &LeanPod) -> String {
     reason
 }
 
-/// The owning workload: a ReplicaSet named `<deployment>-<pod-template-hash>`
-/// resolves to its Deployment without fetching the ReplicaSet.
+/// The owning workload (`owners::owner_workload`): a ReplicaSet named
+/// `<deployment>-<pod-template-hash>` resolves to its Deployment without
+/// fetching the ReplicaSet.
 fn owner(pod: &LeanPod) -> (String, String) {
     let refs = &pod.metadata.owner_references;
     let Some(o) = refs
@@ -239,20 +231,14 @@ fn owner(pod: &LeanPod) -> (String, String) {
     else {
         return (String::new(), String::new());
     };
-    if o.kind == "ReplicaSet" {
-        if let Some(hash) = &pod.metadata.labels.pod_template_hash {
-            if let Some(deploy) = o
-                .name
-                .strip_suffix(hash.as_str())
-                .and_then(|s| s.strip_suffix('-'))
-            {
-                if !deploy.is_empty() {
-                    return ("Deployment".into(), deploy.to_string());
-                }
-            }
+    // only with the label: a ReplicaSet of another shape stays itself here
+    match &pod.metadata.labels.pod_template_hash {
+        Some(hash) => {
+            let (kind, name) = super::owners::owner_workload(&o.kind, &o.name, Some(hash));
+            (kind.to_string(), name.to_string())
         }
+        None => (o.kind.clone(), o.name.clone()),
     }
-    (o.kind.clone(), o.name.clone())
 }
 
 #[cfg(test)]

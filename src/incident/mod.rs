@@ -3,22 +3,20 @@
 //! No IO here; sources deserialise into the lean types of `events` and
 //! `workloads` and hand the rows over.
 
-pub mod events;
-mod lean;
 pub mod present;
 pub mod probes;
 pub mod triage;
-pub mod workloads;
 
 use crate::fleet::owners::{OwnerIndex, WorkloadKey};
+use crate::fleet::stream::{Change, Update};
+use crate::fleet::workloads::WorkloadInfo;
 use crate::model::{EventRow, RegionId, Timestamp, WorkloadKind};
-use crate::msg::{Change, Update};
 use probes::{ProbeBook, ProbeDetail, ProbeKey, ProbeRow};
 use std::collections::{HashMap, HashSet};
 use triage::{RegionState, TriageInput, TriageItem};
-use workloads::WorkloadInfo;
 
-pub use lean::parse_time;
+pub use crate::fleet::lean::parse_time;
+pub use crate::fleet::stream::IncidentUpdate;
 
 /// Most workloads kept (Deployments + StatefulSets over all regions).
 pub const MAX_WORKLOADS: usize = 50_000;
@@ -30,14 +28,6 @@ pub enum Feed {
     Events,
     Deployments,
     StatefulSets,
-}
-
-/// A step of one region's incident feeds (built on the source task by
-/// `sources::feed`), in the same shape as the pod stream's updates.
-#[derive(Debug, Clone)]
-pub enum IncidentUpdate {
-    Events(Update<EventRow>),
-    Workloads(WorkloadKind, Update<WorkloadInfo>),
 }
 
 impl Feed {

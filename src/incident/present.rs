@@ -3,7 +3,7 @@
 //! shared widget: `widgets::sparkline`).
 
 use super::probes::ProbeRow;
-use super::workloads::ProbeSpec;
+use crate::fleet::workloads::ProbeSpec;
 
 /// `GET :8080/ready delay 0s period 5s timeout 1s threshold 1`
 pub fn probe_config(spec: &ProbeSpec) -> String {
@@ -26,7 +26,7 @@ pub fn pods_share(row: &ProbeRow) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::incident::workloads::{ProbeKind, ProbeTarget};
+    use crate::fleet::workloads::{ProbeKind, ProbeTarget};
 
     #[test]
     fn probe_config_reads_as_one_line() {

@@ -11,8 +11,8 @@
 //! `MAX_RECENT_PER_ROW` recent events, the trend is 30 fixed minute
 //! buckets, and messages are cut at `MAX_MESSAGE_BYTES`.
 
-use super::workloads::{ProbeKind, ProbeSpec, WorkloadInfo};
 use crate::fleet::owners::{OwnerIndex, WorkloadKey};
+use crate::fleet::workloads::{ProbeKind, ProbeSpec, WorkloadInfo};
 use crate::model::{EventRow, RegionId, Timestamp};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap, VecDeque};

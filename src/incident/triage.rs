@@ -6,8 +6,8 @@
 //! the cursor on the same item while the list re-ranks.
 
 use super::probes::{ProbeRow, Severity};
-use super::workloads::{progress_deadline_exceeded, ProbeKind, WorkloadInfo};
 use crate::fleet::owners::{OwnerIndex, PodFacts, WorkloadKey};
+use crate::fleet::workloads::{progress_deadline_exceeded, ProbeKind, WorkloadInfo};
 use crate::model::{RegionId, Timestamp};
 use std::collections::HashMap;
 use std::fmt;

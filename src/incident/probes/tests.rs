@@ -1,9 +1,9 @@
 //! Reducer tests: event rows in, probe rows out.
 
 use super::*;
+use crate::fleet::events::{CoreEvent, EventsV1Event};
 use crate::fleet::owners::tests::pod;
-use crate::incident::events::{CoreEvent, EventsV1Event};
-use crate::incident::workloads::{ProbeTarget, WorkloadInfo};
+use crate::fleet::workloads::{ProbeTarget, WorkloadInfo};
 use crate::model::{InvolvedObject, WorkloadKind, WorkloadRow};
 use serde_json::json;
 

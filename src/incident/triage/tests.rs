@@ -65,8 +65,8 @@ fn deployment(region: RegionId, name: &str, desired: u32, updated: u32) -> Workl
     }
 }
 
-fn info(row: WorkloadRow) -> crate::incident::workloads::WorkloadInfo {
-    crate::incident::workloads::WorkloadInfo {
+fn info(row: WorkloadRow) -> crate::fleet::workloads::WorkloadInfo {
+    crate::fleet::workloads::WorkloadInfo {
         row,
         probes: vec![],
     }

@@ -2,9 +2,8 @@
 //! `model::WorkloadRow` plus the probe configuration of the pod template
 //! (`ProbeSpec`). Serde skips every field not listed here.
 
-use super::lean::{created, lean_meta, lean_resource, opt_time};
+use super::lean::{opt_time, LeanMeta};
 use crate::model::{RegionId, Timestamp, WorkloadCondition, WorkloadKind, WorkloadRow};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
 use std::fmt;
 
@@ -255,23 +254,19 @@ pub struct LeanWorkloadStatus {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct LeanDeployment {
-    #[serde(deserialize_with = "lean_meta")]
-    pub metadata: ObjectMeta,
+    pub metadata: LeanMeta,
     pub spec: LeanWorkloadSpec,
     pub status: LeanWorkloadStatus,
 }
-lean_resource!(LeanDeployment, "apps", "v1", "Deployment", "deployments");
 
 /// apps/v1 `StatefulSet` (no `paused`; its spec simply lacks the field).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct LeanStatefulSet {
-    #[serde(deserialize_with = "lean_meta")]
-    pub metadata: ObjectMeta,
+    pub metadata: LeanMeta,
     pub spec: LeanWorkloadSpec,
     pub status: LeanWorkloadStatus,
 }
-lean_resource!(LeanStatefulSet, "apps", "v1", "StatefulSet", "statefulsets");
 
 /// A workload row and the probes of its pod template.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -287,22 +282,21 @@ fn count(v: Option<i64>) -> u32 {
 fn to_info(
     region: RegionId,
     kind: WorkloadKind,
-    meta: &ObjectMeta,
+    meta: &LeanMeta,
     spec: LeanWorkloadSpec,
     status: LeanWorkloadStatus,
 ) -> WorkloadInfo {
     let revision = meta
         .annotations
-        .as_ref()
-        .and_then(|a| a.get("deployment.kubernetes.io/revision"))
+        .get("deployment.kubernetes.io/revision")
         .and_then(|r| r.parse().ok())
         .unwrap_or(0);
     let row = WorkloadRow {
         region,
         kind,
-        uid: meta.uid.clone().unwrap_or_default(),
-        namespace: meta.namespace.clone().unwrap_or_default(),
-        name: meta.name.clone().unwrap_or_default(),
+        uid: meta.uid.clone(),
+        namespace: meta.namespace.clone(),
+        name: meta.name.clone(),
         // replicas defaults to 1 when unset (apps/v1 defaulting)
         desired: spec.replicas.map_or(1, |r| count(Some(r))),
         updated: count(status.updated_replicas),
@@ -314,7 +308,7 @@ fn to_info(
         observed_generation: status.observed_generation.unwrap_or(0),
         images: spec.template.spec.images(),
         conditions: status.conditions.into_iter().map(Into::into).collect(),
-        created: created(meta),
+        created: meta.created(),
     };
     WorkloadInfo {
         row,

@@ -8,9 +8,8 @@
 //!   `eventTime`, `regarding`, `note`, `reportingController` (and the
 //!   `deprecated*` copies of the old fields).
 
-use super::lean::{created, lean_meta, lean_resource, opt_time};
+use super::lean::{opt_time, LeanMeta};
 use crate::model::{EventRow, InvolvedObject, RegionId, Timestamp};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
 
 /// The object an event is about (`involvedObject` / `regarding`).
@@ -56,8 +55,7 @@ pub struct EventSource {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct CoreEvent {
-    #[serde(deserialize_with = "lean_meta")]
-    pub metadata: ObjectMeta,
+    pub metadata: LeanMeta,
     pub involved_object: ObjectRef,
     pub reason: Option<String>,
     pub message: Option<String>,
@@ -74,14 +72,12 @@ pub struct CoreEvent {
     pub source: Option<EventSource>,
     pub reporting_component: Option<String>,
 }
-lean_resource!(CoreEvent, "", "v1", "Event", "events");
 
 /// events.k8s.io/v1 `Event`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct EventsV1Event {
-    #[serde(deserialize_with = "lean_meta")]
-    pub metadata: ObjectMeta,
+    pub metadata: LeanMeta,
     pub regarding: ObjectRef,
     pub reason: Option<String>,
     pub note: Option<String>,
@@ -98,7 +94,6 @@ pub struct EventsV1Event {
     pub deprecated_last_timestamp: Option<Timestamp>,
     pub deprecated_source: Option<EventSource>,
 }
-lean_resource!(EventsV1Event, "events.k8s.io", "v1", "Event", "events");
 
 /// A count from the wire as the row's `u32`: absent or non-positive = 1.
 fn clamp_count(c: Option<i64>) -> u32 {
@@ -108,12 +103,12 @@ fn clamp_count(c: Option<i64>) -> u32 {
     }
 }
 
-fn base_row(region: RegionId, meta: &ObjectMeta) -> EventRow {
+fn base_row(region: RegionId, meta: &LeanMeta) -> EventRow {
     EventRow {
         region,
-        uid: meta.uid.clone().unwrap_or_default(),
-        namespace: meta.namespace.clone().unwrap_or_default(),
-        name: meta.name.clone().unwrap_or_default(),
+        uid: meta.uid.clone(),
+        namespace: meta.namespace.clone(),
+        name: meta.name.clone(),
         ..EventRow::default()
     }
 }
@@ -131,7 +126,7 @@ impl CoreEvent {
         let first = self
             .first_timestamp
             .or(self.event_time)
-            .unwrap_or_else(|| created(&self.metadata));
+            .unwrap_or_else(|| self.metadata.created());
         let last = [
             self.last_timestamp,
             series.last_observed_time,
@@ -168,7 +163,7 @@ impl EventsV1Event {
         let first = self
             .event_time
             .or(self.deprecated_first_timestamp)
-            .unwrap_or_else(|| created(&self.metadata));
+            .unwrap_or_else(|| self.metadata.created());
         let last = [
             series.last_observed_time,
             self.deprecated_last_timestamp,
@@ -196,7 +191,7 @@ impl EventsV1Event {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::incident::lean::parse_time;
+    use crate::fleet::lean::parse_time;
     use serde_json::json;
 
     fn t(s: &str) -> Timestamp {
