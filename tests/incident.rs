@@ -281,7 +281,7 @@ async fn probe_failures_and_triage_follow_the_fault_timeline() {
         .state
         .incident
         .book
-        .probe_detail(h.cockpit.state.pods.owners(), &row.key, h.cockpit.state.now)
+        .detail(&row.key, h.cockpit.state.pods.owners(), h.cockpit.state.now)
         .map(|d| {
             d.pods
                 .into_iter()

@@ -5,6 +5,7 @@
 //! rows and never puts it on the triage list.
 
 use crate::config::RegionConfig;
+use crate::model::Timestamp;
 use crate::msg::Health;
 
 /// A feed of a region, as it reports its health.
@@ -51,6 +52,9 @@ pub struct RegionState {
     pub health: Health,
     /// Each feed's own health (pods, events, ...), badge or not.
     pub feeds: Vec<(Feed, Health)>,
+    /// Since when the badge has been down (stale, unreachable, refused,
+    /// error), kept across changes between those; `None` while it is up.
+    pub down_since: Option<Timestamp>,
 }
 
 impl RegionState {
@@ -61,6 +65,24 @@ impl RegionState {
             production: cfg.production,
             health: Health::Connecting,
             feeds: Vec::new(),
+            down_since: None,
+        }
+    }
+
+    /// After `set_feed`: when the badge went down, if it is down.
+    pub fn note_down_since(&mut self, now: Timestamp) {
+        let down = !matches!(
+            self.health,
+            Health::Live | Health::Syncing | Health::Connecting
+        );
+        if !down {
+            self.down_since = None;
+        } else if self.down_since.is_none() {
+            // a stale feed knows when it stopped being live
+            self.down_since = Some(match &self.health {
+                Health::Stale { since, .. } => *since,
+                _ => now,
+            });
         }
     }
 

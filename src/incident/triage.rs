@@ -7,6 +7,7 @@
 
 use super::probes::{ProbeRow, Severity};
 use crate::fleet::owners::{OwnerIndex, PodFacts, WorkloadKey};
+use crate::fleet::store::workloads::mid_flight;
 use crate::fleet::workloads::{progress_deadline_exceeded, ProbeKind, WorkloadInfo};
 use crate::model::{RegionId, Timestamp};
 use std::collections::HashMap;
@@ -139,12 +140,6 @@ pub struct TriageInput<'a> {
     pub regions: &'a [RegionState],
     /// When each rollout in progress was first seen so.
     pub rollout_since: &'a HashMap<WorkloadKey, Timestamp>,
-}
-
-/// A rollout is under way: a new spec not yet observed, or not every
-/// replica on the new template.
-pub fn mid_flight(r: &crate::model::WorkloadRow) -> bool {
-    r.observed_generation < r.generation || r.updated < r.desired
 }
 
 fn share(n: u32, of: u32) -> u32 {

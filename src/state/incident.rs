@@ -2,17 +2,19 @@
 //! the reducers) and the lists drawn from it, recomputed before a draw
 //! only when something changed (or the clock moved).
 
+use crate::fleet::health::RegionState;
 use crate::fleet::owners::OwnerIndex;
+use crate::fleet::store::Store;
+use crate::incident::probes::ProbeBook;
 use crate::incident::probes::{ProbeDetail, ProbeKey, ProbeRow};
-use crate::incident::triage::{RegionState as TriageRegion, TriageId, TriageItem};
-use crate::incident::IncidentState;
-use crate::model::{RegionId, Timestamp};
-use crate::msg::Health;
+use crate::incident::triage::{TriageId, TriageInput, TriageItem};
+use crate::model::Timestamp;
 use crate::widgets::StableCursor;
 
 #[derive(Debug, Default)]
 pub struct IncidentPanes {
-    pub book: IncidentState,
+    /// Probe failures from the kubelet's events.
+    pub book: ProbeBook,
     /// Most severe first (see `ProbeBook::rows`).
     pub probe_rows: Vec<ProbeRow>,
     /// Ranked (see `triage::triage`).
@@ -34,14 +36,25 @@ impl IncidentPanes {
     }
 
     /// Brings the lists up to date; keeps each cursor on its item.
-    pub fn refresh(&mut self, pods: &OwnerIndex, now: Timestamp) {
+    pub fn refresh(&mut self, store: &Store, regions: &[RegionState], now: Timestamp) {
         if !self.dirty && self.computed_at == now {
             return;
         }
         self.dirty = false;
         self.computed_at = now;
-        self.probe_rows = self.book.probe_rows(pods, now);
-        self.triage = self.book.triage_with(pods, &self.probe_rows, now);
+        let (pods, workloads) = (store.owners(), store.workloads());
+        self.probe_rows = self.book.rows(pods, workloads.rows(), now);
+        let regions: Vec<_> = regions.iter().map(crate::incident::region_view).collect();
+        self.triage = crate::incident::triage::triage(
+            &TriageInput {
+                pods,
+                workloads: workloads.rows(),
+                probe_rows: &self.probe_rows,
+                regions: &regions,
+                rollout_since: workloads.rollout_since(),
+            },
+            now,
+        );
         self.next_change = pods.next_grace_end(now);
         let ids: Vec<TriageId> = self.triage.iter().map(|i| i.id.clone()).collect();
         self.triage_cursor.sync(&ids);
@@ -64,7 +77,7 @@ impl IncidentPanes {
             .probes_cursor
             .selected
             .as_ref()
-            .and_then(|k| self.book.probe_detail(pods, k, now));
+            .and_then(|k| self.book.detail(k, pods, now));
     }
 
     pub fn selected_triage(&self) -> Option<&TriageItem> {
@@ -73,39 +86,5 @@ impl IncidentPanes {
 
     pub fn selected_probe(&self) -> Option<&ProbeRow> {
         self.probe_rows.get(self.probes_cursor.cursor)
-    }
-
-    /// The region badge changed: triage lists regions that are not live
-    /// and marks their items stale.
-    pub fn set_region_health(&mut self, region: RegionId, health: &Health, now: Timestamp) {
-        let prev_since = match self.book.regions.get(region) {
-            Some(
-                TriageRegion::Stale { since }
-                | TriageRegion::Unreachable { since, .. }
-                | TriageRegion::Unauthorized { since, .. }
-                | TriageRegion::Forbidden { since, .. },
-            ) => Some(*since),
-            _ => None,
-        };
-        let since = prev_since.unwrap_or(now);
-        let state = match health {
-            Health::Connecting | Health::Syncing => TriageRegion::Syncing,
-            Health::Live => TriageRegion::Live,
-            Health::Stale { since, .. } => TriageRegion::Stale { since: *since },
-            Health::Unauthorized(m) => TriageRegion::Unauthorized {
-                reason: m.clone(),
-                since,
-            },
-            Health::Forbidden(m) => TriageRegion::Forbidden {
-                reason: m.clone(),
-                since,
-            },
-            Health::Unreachable(m) | Health::Error(m) => TriageRegion::Unreachable {
-                reason: m.clone(),
-                since,
-            },
-        };
-        self.book.set_region(region, state);
-        self.dirty = true;
     }
 }

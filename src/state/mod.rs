@@ -45,7 +45,7 @@ impl State {
     /// Brings the cached table view up to date (rows, sort, filter) and keeps
     /// the selection on the same pod when it is still shown.
     pub fn refresh_view(&mut self) {
-        self.incident.refresh(self.pods.owners(), self.now);
+        self.incident.refresh(&self.pods, &self.regions, self.now);
         if !self.pods.view_is_dirty() {
             return;
         }

@@ -9,9 +9,17 @@ use crate::state::State;
 
 pub fn on_feed(state: &mut State, region: RegionId, update: IncidentUpdate) {
     let now = state.now;
-    let pods = state.pods.owners();
-    if state.incident.book.apply_update(pods, region, update, now) {
-        state.incident.mark_dirty();
+    match update {
+        IncidentUpdate::Events(u) => {
+            let pods = state.pods.owners();
+            if crate::incident::apply_events(&mut state.incident.book, pods, region, u, now) {
+                state.incident.mark_dirty();
+            }
+        }
+        IncidentUpdate::Workloads(kind, u) => {
+            state.pods.workloads_mut().apply(region, kind, u, now);
+            state.incident.mark_dirty();
+        }
     }
 }
 

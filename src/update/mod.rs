@@ -54,9 +54,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         } => {
             if let Some(r) = state.regions.get_mut(region) {
                 r.set_feed(feed, health);
+                r.note_down_since(state.now);
                 // triage lists a region by its badge (the worst feed)
-                let (health, now) = (r.health.clone(), state.now);
-                state.incident.set_region_health(region, &health, now);
+                state.incident.mark_dirty();
             }
             Vec::new()
         }
@@ -109,7 +109,7 @@ fn on_pods(state: &mut State, region: RegionId, update: PodUpdate) {
         }
     }
     for (owner, uid) in pods.take_gone() {
-        state.incident.book.pod_gone(&owner, &uid);
+        state.incident.book.remove_pod(&owner, &uid);
     }
     state.incident.mark_dirty();
 }

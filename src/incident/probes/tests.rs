@@ -339,7 +339,7 @@ fn probe_config_is_attached_with_warnings() {
     );
     let mut workloads = HashMap::new();
     let info = workload_with_probe(0, "checkout", 1, 1);
-    workloads.insert(crate::incident::workload_key(&info), info);
+    workloads.insert(crate::fleet::store::workloads::workload_key(&info), info);
     book.set_observed_latency(key(0, "checkout", ProbeKind::Readiness).workload, 1800);
     let row = &book.rows(&pods, &workloads, now)[0];
     let spec = row.spec.as_ref().unwrap();
@@ -366,7 +366,7 @@ fn probe_config_is_attached_with_warnings() {
     );
     let mut workloads = HashMap::new();
     let info = workload_with_probe(0, "checkout", 3, 3);
-    workloads.insert(crate::incident::workload_key(&info), info);
+    workloads.insert(crate::fleet::store::workloads::workload_key(&info), info);
     assert!(book.rows(&pods, &workloads, now)[0].warnings.is_empty());
 }
 

@@ -289,6 +289,7 @@ mod next_change_tests {
             production: false,
             health: crate::msg::Health::Live,
             feeds: Vec::new(),
+            down_since: None,
         };
         let mut state = State::new(vec![region], Keymap::defaults(), now);
         assert_eq!(

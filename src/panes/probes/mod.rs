@@ -13,7 +13,9 @@ use crate::update::Effect;
 use crate::widgets::movement;
 
 pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
-    state.incident.refresh(state.pods.owners(), state.now);
+    state
+        .incident
+        .refresh(&state.pods, &state.regions, state.now);
     if let Some(delta) = movement(action, state.ui.list_page()) {
         let inc = &mut state.incident;
         let keys = inc.probe_keys();

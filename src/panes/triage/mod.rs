@@ -10,7 +10,9 @@ use crate::update::Effect;
 use crate::widgets::movement;
 
 pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
-    state.incident.refresh(state.pods.owners(), state.now);
+    state
+        .incident
+        .refresh(&state.pods, &state.regions, state.now);
     if let Some(delta) = movement(action, state.ui.list_page()) {
         let inc = &mut state.incident;
         let ids = inc.triage_ids();

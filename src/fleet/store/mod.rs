@@ -1,5 +1,7 @@
 //! The fleet store: every region's pods held once, with the indices the
 //! panes read, the one relist rule, and the pods table's ordered view.
+//! Workloads (Deployments, StatefulSets) are kept beside the pods with the
+//! same relist rule (`workloads`).
 //!
 //! Rows live in slots (stable ids while the pod lives) indexed per region by
 //! uid. Indices kept on every upsert and delete: by owner workload (each
@@ -9,6 +11,8 @@
 //! most once per frame (`refresh_view`), never per draw; it lives here
 //! because keeping it incremental needs the old row at each upsert.
 
+pub mod workloads;
+
 use super::owners::{OwnerIndex, WorkloadKey};
 use crate::model::{PodRow, RegionId, Timestamp};
 use crate::panes::pods::state::{Column, ViewSpec};
@@ -16,6 +20,7 @@ use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
+use workloads::Workloads;
 
 #[derive(Debug, Default)]
 pub struct Store {
@@ -42,6 +47,8 @@ pub struct Store {
     now: Timestamp,
     /// Pods removed since the last `take_gone`, with their owner.
     gone: Vec<(WorkloadKey, String)>,
+    /// Deployments and StatefulSets, keyed by workload.
+    workloads: Workloads,
     view: Vec<u32>,
     /// Scratch for `refresh_view`: one flag per slot.
     placed: Vec<bool>,
@@ -105,6 +112,14 @@ impl Store {
     /// The by-owner index: each pod's facts grouped by workload.
     pub fn owners(&self) -> &OwnerIndex {
         &self.owners
+    }
+
+    pub fn workloads(&self) -> &Workloads {
+        &self.workloads
+    }
+
+    pub fn workloads_mut(&mut self) -> &mut Workloads {
+        &mut self.workloads
     }
 
     /// Pods removed since the last call, with the workload that owned them.
@@ -822,5 +837,34 @@ mod tests {
                 gone = 0;
             }
         }
+    }
+
+    #[test]
+    fn relists_keep_the_owner_index_in_step() {
+        use crate::fleet::owners::tests::pod;
+        let mut store = Store::new(2);
+        for i in 0..3 {
+            store.upsert(pod(0, &format!("a{i}"), &format!("api-1-{i}"), "api", true));
+        }
+        store.upsert(pod(1, "other", "api-1-9", "api", true));
+        store.list_start(0, None);
+        store.set_now(1);
+        store.upsert(pod(0, "a0", "api-1-0", "api", true));
+        store.upsert(pod(0, "a2", "api-1-2", "api", true));
+        // rows stay until the list completes
+        assert_eq!(store.owners().len(), 4);
+        store.list_done(0, None);
+        let pods = store.owners();
+        assert_eq!(pods.len(), 3, "a1 is gone, region 1 untouched");
+        assert!(pods.get(0, "a1").is_none() && pods.get(1, "other").is_some());
+        assert_eq!(store.take_gone().len(), 1);
+        // a namespace-scoped list leaves other namespaces alone
+        let mut p = pod(0, "x", "db-0", "db", true);
+        p.namespace = "data".into();
+        store.upsert(p);
+        store.list_start(0, Some("shop"));
+        store.list_done(0, Some("shop"));
+        assert!(store.owners().get(0, "x").is_some());
+        assert!(store.owners().get(0, "a0").is_none());
     }
 }
