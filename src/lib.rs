@@ -12,7 +12,6 @@ pub mod config;
 pub mod diagnostic;
 pub mod effects;
 pub mod fleet;
-pub mod incident;
 pub mod keymap;
 pub mod model;
 pub mod msg;

@@ -6,9 +6,9 @@
 //! Run: `cargo test --test incident_memory -- --nocapture`
 
 use pitwall::fleet::owners::OwnerIndex;
-use pitwall::incident::probes::ProbeBook;
-use pitwall::incident::probes::{MAX_ROWS, MAX_TRACKED_EVENTS};
 use pitwall::model::{EventRow, InvolvedObject};
+use pitwall::panes::probes::book::ProbeBook;
+use pitwall::panes::probes::book::{MAX_ROWS, MAX_TRACKED_EVENTS};
 use std::collections::HashMap;
 
 fn rss_kib() -> Option<u64> {

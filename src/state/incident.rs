@@ -5,10 +5,10 @@
 use crate::fleet::health::RegionState;
 use crate::fleet::owners::OwnerIndex;
 use crate::fleet::store::Store;
-use crate::incident::probes::ProbeBook;
-use crate::incident::probes::{ProbeDetail, ProbeKey, ProbeRow};
-use crate::incident::triage::{TriageId, TriageInput, TriageItem};
 use crate::model::Timestamp;
+use crate::panes::probes::book::ProbeBook;
+use crate::panes::probes::book::{ProbeDetail, ProbeKey, ProbeRow};
+use crate::panes::triage::rank::{TriageId, TriageInput, TriageItem};
 use crate::widgets::StableCursor;
 
 #[derive(Debug, Default)]
@@ -44,8 +44,11 @@ impl IncidentPanes {
         self.computed_at = now;
         let (pods, workloads) = (store.owners(), store.workloads());
         self.probe_rows = self.book.rows(pods, workloads.rows(), now);
-        let regions: Vec<_> = regions.iter().map(crate::incident::region_view).collect();
-        self.triage = crate::incident::triage::triage(
+        let regions: Vec<_> = regions
+            .iter()
+            .map(crate::panes::triage::region_view)
+            .collect();
+        self.triage = crate::panes::triage::rank::triage(
             &TriageInput {
                 pods,
                 workloads: workloads.rows(),

@@ -2,11 +2,11 @@
 //! must touch the outside world comes back as an `Effect` for the loop.
 
 pub mod actions;
-pub mod incident;
 pub mod keys;
 pub mod palette;
 
 use crate::action::Action;
+use crate::fleet::stream::IncidentUpdate;
 use crate::model::{RegionId, Timestamp};
 use crate::msg::{Msg, PodChange, PodUpdate};
 use crate::state::{State, ToastLevel};
@@ -61,7 +61,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Incident { region, update } => {
-            incident::on_feed(state, region, update);
+            on_feed(state, region, update);
             Vec::new()
         }
         Msg::Described {
@@ -112,6 +112,23 @@ fn on_pods(state: &mut State, region: RegionId, update: PodUpdate) {
         state.incident.book.remove_pod(&owner, &uid);
     }
     state.incident.mark_dirty();
+}
+
+/// Events feed the probe book; workloads go into the fleet store.
+fn on_feed(state: &mut State, region: RegionId, update: IncidentUpdate) {
+    let now = state.now;
+    match update {
+        IncidentUpdate::Events(u) => {
+            let pods = state.pods.owners();
+            if crate::panes::probes::apply_events(&mut state.incident.book, pods, region, u, now) {
+                state.incident.mark_dirty();
+            }
+        }
+        IncidentUpdate::Workloads(kind, u) => {
+            state.pods.workloads_mut().apply(region, kind, u, now);
+            state.incident.mark_dirty();
+        }
+    }
 }
 
 fn on_tick(state: &mut State, now: Timestamp) {

@@ -6,7 +6,7 @@ pub mod state;
 pub mod view;
 
 use crate::action::Action;
-use crate::incident::triage::PodsTarget;
+use crate::panes::triage::rank::PodsTarget;
 use crate::state::{DescribeView, Modal, Pane, State, ToastLevel, ViewSpec};
 use crate::update::Effect;
 use crate::widgets::movement;

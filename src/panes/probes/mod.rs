@@ -1,16 +1,23 @@
 //! The probe failures pane: one row per (region, workload, probe) from the
 //! kubelet's Unhealthy and Killing events, with a trend and the selected
-//! row's detail. The book is `incident::probes`; `view` draws it; the
+//! row's detail. `book` keeps the rows from the events, `present` words
+//! them, `view` draws them; the
 //! reducer below is what its keys do (move, Enter lands on the workload's
 //! pods).
 
+pub mod book;
+pub mod present;
 pub mod view;
 
 use crate::action::Action;
-use crate::incident::triage::PodsTarget;
+use crate::fleet::owners::OwnerIndex;
+use crate::fleet::stream::{Change, Update};
+use crate::model::{EventRow, RegionId, Timestamp};
+use crate::panes::triage::rank::PodsTarget;
 use crate::state::State;
 use crate::update::Effect;
 use crate::widgets::movement;
+use book::ProbeBook;
 
 pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     state
@@ -39,5 +46,30 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             Some(Vec::new())
         }
         _ => None,
+    }
+}
+
+/// One step of a region's events into the probe book. Returns true when a
+/// probe row may have changed. A relist needs no bookkeeping: counts
+/// already seen are remembered, so listing an event again adds nothing.
+pub fn apply_events(
+    book: &mut ProbeBook,
+    pods: &OwnerIndex,
+    region: RegionId,
+    update: Update<EventRow>,
+    now: Timestamp,
+) -> bool {
+    match update {
+        Update::ListStart { .. } | Update::ListDone { .. } => false,
+        Update::ListPage(rows) => rows
+            .iter()
+            .fold(false, |c, ev| book.apply_event(ev, pods, now) | c),
+        Update::Changes(changes) => changes.into_iter().fold(false, |c, ch| match ch {
+            Change::Upsert(ev) => book.apply_event(&ev, pods, now) | c,
+            Change::Delete(uid) => {
+                book.remove_event(region, &uid);
+                c
+            }
+        }),
     }
 }

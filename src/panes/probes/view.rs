@@ -2,8 +2,8 @@
 //! most severe first, with a 30-minute trend; under it the selected row's
 //! probe configuration and warnings, its pods and its recent events.
 
-use crate::incident::present::probe_config;
-use crate::incident::probes::{ProbeRow, Severity};
+use crate::panes::probes::book::{ProbeRow, Severity};
+use crate::panes::probes::present::probe_config;
 use crate::sanitize::sanitize;
 use crate::state::State;
 use crate::theme::Styles;

@@ -1,13 +1,18 @@
 //! The triage pane: what is wrong right now across every region, ranked.
-//! The ranking is `incident::triage`; `view` draws it; the reducer below is
+//! `rank` ranks it from the fleet store, the probe rows and region health;
+//! `view` draws it; the reducer below is
 //! what its keys do (move, Enter lands on the pods of the item).
 
+pub mod rank;
 pub mod view;
 
 use crate::action::Action;
+use crate::fleet::health::RegionState;
+use crate::msg::Health;
 use crate::state::State;
 use crate::update::Effect;
 use crate::widgets::movement;
+use rank::RegionState as RegionView;
 
 pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     state
@@ -30,3 +35,28 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         _ => None,
     }
 }
+
+/// A region as triage reads it, from its badge and since when it is down.
+pub fn region_view(r: &RegionState) -> RegionView {
+    let since = r.down_since.unwrap_or_default();
+    match &r.health {
+        Health::Connecting | Health::Syncing => RegionView::Syncing,
+        Health::Live => RegionView::Live,
+        Health::Stale { since, .. } => RegionView::Stale { since: *since },
+        Health::Unauthorized(m) => RegionView::Unauthorized {
+            reason: m.clone(),
+            since,
+        },
+        Health::Forbidden(m) => RegionView::Forbidden {
+            reason: m.clone(),
+            since,
+        },
+        Health::Unreachable(m) | Health::Error(m) => RegionView::Unreachable {
+            reason: m.clone(),
+            since,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests;

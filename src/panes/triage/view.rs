@@ -2,7 +2,7 @@
 //! One line per item; the selected item's detail and where Enter goes on
 //! the last line.
 
-use crate::incident::triage::{Level, TriageItem};
+use crate::panes::triage::rank::{Level, TriageItem};
 use crate::sanitize::sanitize;
 use crate::state::State;
 use crate::theme::Styles;

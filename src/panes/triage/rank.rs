@@ -5,11 +5,11 @@
 //! producing an item. Each item has a stable `TriageId` so the UI can keep
 //! the cursor on the same item while the list re-ranks.
 
-use super::probes::{ProbeRow, Severity};
 use crate::fleet::owners::{OwnerIndex, PodFacts, WorkloadKey};
 use crate::fleet::store::workloads::mid_flight;
 use crate::fleet::workloads::{progress_deadline_exceeded, ProbeKind, WorkloadInfo};
 use crate::model::{RegionId, Timestamp};
+use crate::panes::probes::book::{ProbeRow, Severity};
 use std::collections::HashMap;
 use std::fmt;
 

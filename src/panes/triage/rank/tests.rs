@@ -3,10 +3,10 @@
 
 use super::*;
 use crate::fleet::owners::tests::{crashlooping, pod};
-use crate::incident::fixture::Incident as IncidentState;
 use crate::model::{
     ContainerState, EventRow, InvolvedObject, PodRow, WorkloadCondition, WorkloadKind, WorkloadRow,
 };
+use fixture::Incident as IncidentState;
 
 const T0: Timestamp = 1_800_000_000;
 const CN_NORTH: RegionId = 0;
@@ -183,7 +183,10 @@ fn recovered_workloads_drop_off() {
     let rows = s.probe_rows(now + 400);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].failures_total, 16);
-    assert_eq!(rows[0].severity, crate::incident::probes::Severity::Quiet);
+    assert_eq!(
+        rows[0].severity,
+        crate::panes::probes::book::Severity::Quiet
+    );
 }
 
 #[test]
@@ -448,6 +451,74 @@ fn pod_items_from_the_sums_match_a_walk_over_every_pod() {
                 want.sort_by(|a, b| a.id.cmp(&b.id));
                 assert_eq!(got, want, "seed {seed} step {step} at {at}");
             }
+        }
+    }
+}
+
+/// For the ranking tests: the probe book with a by-owner pod index,
+/// workloads and region views beside it, as the cockpit keeps the fleet
+/// store and region health beside it.
+mod fixture {
+    use crate::fleet::owners::OwnerIndex;
+    use crate::fleet::store::workloads::Workloads;
+    use crate::fleet::workloads::WorkloadInfo;
+    use crate::model::PodRow;
+    use crate::model::{EventRow, RegionId, Timestamp};
+    use crate::panes::probes::book::{self as probes, ProbeBook};
+    use crate::panes::triage::rank::{self as triage, RegionState as RegionView};
+    use probes::ProbeRow;
+    use triage::{TriageInput, TriageItem};
+
+    #[derive(Debug, Default)]
+    pub struct Incident {
+        pub probes: ProbeBook,
+        pub pods: OwnerIndex,
+        pub workloads: Workloads,
+        pub regions: Vec<RegionView>,
+    }
+
+    impl Incident {
+        pub fn apply_pod(&mut self, pod: &PodRow, now: Timestamp) {
+            self.pods.upsert(pod, now);
+        }
+
+        pub fn remove_pod(&mut self, region: RegionId, uid: &str) {
+            if let Some(key) = self.pods.remove(region, uid) {
+                self.probes.remove_pod(&key, uid);
+            }
+        }
+
+        pub fn apply_event(&mut self, ev: &EventRow, now: Timestamp) -> bool {
+            self.probes.apply_event(ev, &self.pods, now)
+        }
+
+        pub fn apply_workload(&mut self, info: WorkloadInfo, now: Timestamp) {
+            self.workloads.upsert(info, now);
+        }
+
+        pub fn set_region(&mut self, region: RegionId, state: RegionView) {
+            if self.regions.len() <= region {
+                self.regions.resize(region + 1, RegionView::Syncing);
+            }
+            self.regions[region] = state;
+        }
+
+        pub fn probe_rows(&self, now: Timestamp) -> Vec<ProbeRow> {
+            self.probes.rows(&self.pods, self.workloads.rows(), now)
+        }
+
+        pub fn triage(&self, now: Timestamp) -> Vec<TriageItem> {
+            let rows = self.probe_rows(now);
+            triage::triage(
+                &TriageInput {
+                    pods: &self.pods,
+                    workloads: self.workloads.rows(),
+                    probe_rows: &rows,
+                    regions: &self.regions,
+                    rollout_since: self.workloads.rollout_since(),
+                },
+                now,
+            )
         }
     }
 }

@@ -2,8 +2,8 @@
 //! the same everywhere: probe configuration, warnings (the sparkline is a
 //! shared widget: `widgets::sparkline`).
 
-use super::probes::ProbeRow;
 use crate::fleet::workloads::ProbeSpec;
+use crate::panes::probes::book::ProbeRow;
 
 /// `GET :8080/ready delay 0s period 5s timeout 1s threshold 1`
 pub fn probe_config(spec: &ProbeSpec) -> String {
