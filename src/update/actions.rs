@@ -56,19 +56,16 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
 }
 
 fn apply_modal(state: &mut State, action: Action) -> Vec<Effect> {
-    let page = state.ui.size.1.saturating_sub(6).max(1) as isize;
-    let delta = match action {
-        Action::Back | Action::Cancel | Action::Quit | Action::ClearFilter => {
-            state.ui.modal = None;
-            return Vec::new();
-        }
-        Action::Up => -1,
-        Action::Down => 1,
-        Action::PageUp => -page,
-        Action::PageDown => page,
-        Action::Top => isize::MIN / 2,
-        Action::Bottom => isize::MAX / 2,
-        _ => return Vec::new(),
+    if matches!(
+        action,
+        Action::Back | Action::Cancel | Action::Quit | Action::ClearFilter
+    ) {
+        state.ui.modal = None;
+        return Vec::new();
+    }
+    let page = state.ui.size.1.saturating_sub(6) as usize;
+    let Some(delta) = crate::widgets::movement(action, page) else {
+        return Vec::new();
     };
     let help_lines: usize = crate::action::KeyContext::ALL
         .iter()

@@ -16,37 +16,23 @@ use crate::model::{EventRow, RegionId, Timestamp};
 use crate::panes::triage::rank::PodsTarget;
 use crate::state::State;
 use crate::update::Effect;
-use crate::widgets::movement;
 use book::ProbeBook;
 
 pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
-    state
-        .incident
-        .refresh(&state.pods, &state.regions, state.now);
-    if let Some(delta) = movement(action, state.ui.list_page()) {
-        let inc = &mut state.incident;
-        let keys = inc.probe_keys();
-        inc.probes_cursor.move_by(delta, &keys);
-        inc.sync_probes(state.pods.owners(), state.now);
-        return Some(Vec::new());
-    }
-    match action {
-        Action::Select => {
-            let target = state.incident.selected_probe().map(|r| {
-                let w = &r.key.workload;
-                PodsTarget {
-                    region: w.region,
-                    namespace: Some(w.namespace.clone()),
-                    owner: (w.kind != "Pod").then(|| (w.kind.clone(), w.name.clone())),
-                }
-            });
-            if let Some(target) = target {
-                crate::panes::pods::show_target(state, target);
-            }
-            Some(Vec::new())
-        }
-        _ => None,
-    }
+    crate::panes::triage::list_keys(
+        state,
+        action,
+        |state, delta| {
+            let inc = &mut state.incident;
+            let keys = inc.probe_keys();
+            inc.probes_cursor.move_by(delta, &keys);
+            inc.sync_probes(state.pods.owners(), state.now);
+        },
+        |state| {
+            let row = state.incident.selected_probe()?;
+            Some(PodsTarget::workload(&row.key.workload))
+        },
+    )
 }
 
 /// One step of a region's events into the probe book. Returns true when a

@@ -12,28 +12,43 @@ use crate::msg::Health;
 use crate::state::State;
 use crate::update::Effect;
 use crate::widgets::movement;
-use rank::RegionState as RegionView;
+use rank::{PodsTarget, RegionState as RegionView};
 
 pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+    list_keys(
+        state,
+        action,
+        |state, delta| {
+            let inc = &mut state.incident;
+            let ids = inc.triage_ids();
+            inc.triage_cursor.move_by(delta, &ids);
+        },
+        |state| state.incident.selected_triage().map(|i| i.target.clone()),
+    )
+}
+
+/// The keys of an incident list (triage, probes): movement moves its
+/// cursor, Enter lands on the pods pane scoped to the selected item.
+pub(crate) fn list_keys(
+    state: &mut State,
+    action: Action,
+    move_by: fn(&mut State, isize),
+    target: fn(&State) -> Option<PodsTarget>,
+) -> Option<Vec<Effect>> {
     state
         .incident
         .refresh(&state.pods, &state.regions, state.now);
     if let Some(delta) = movement(action, state.ui.list_page()) {
-        let inc = &mut state.incident;
-        let ids = inc.triage_ids();
-        inc.triage_cursor.move_by(delta, &ids);
+        move_by(state, delta);
         return Some(Vec::new());
     }
-    match action {
-        Action::Select => {
-            let target = state.incident.selected_triage().map(|i| i.target.clone());
-            if let Some(target) = target {
-                crate::panes::pods::show_target(state, target);
-            }
-            Some(Vec::new())
-        }
-        _ => None,
+    if action != Action::Select {
+        return None;
     }
+    if let Some(target) = target(state) {
+        crate::panes::pods::show_target(state, target);
+    }
+    Some(Vec::new())
 }
 
 /// A region as triage reads it, from its badge and since when it is down.

@@ -115,6 +115,17 @@ pub struct PodsTarget {
     pub owner: Option<(String, String)>,
 }
 
+impl PodsTarget {
+    /// The pods of one workload (a bare pod: its namespace).
+    pub fn workload(key: &WorkloadKey) -> PodsTarget {
+        PodsTarget {
+            region: key.region,
+            namespace: Some(key.namespace.clone()),
+            owner: (key.kind != "Pod").then(|| (key.kind.clone(), key.name.clone())),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TriageItem {
     pub id: TriageId,
@@ -184,11 +195,7 @@ fn workload_item(
         detail,
         since,
         stale: false,
-        target: PodsTarget {
-            region: key.region,
-            namespace: Some(key.namespace.clone()),
-            owner: (key.kind != "Pod").then(|| (key.kind.clone(), key.name.clone())),
-        },
+        target: PodsTarget::workload(key),
     }
 }
 
