@@ -40,7 +40,7 @@ pub struct Layout {
 impl Default for Layout {
     fn default() -> Self {
         Layout {
-            wide: Pane::ALL.to_vec(),
+            wide: Pane::all(),
             narrow: NarrowLayout::Tabs,
             narrow_below: 120,
         }

@@ -107,7 +107,7 @@ impl UiState {
     pub fn panes(&self) -> Vec<Pane> {
         let panes: Vec<Pane> = self.layout.wide.to_vec();
         if panes.is_empty() {
-            Pane::ALL.to_vec()
+            Pane::all()
         } else {
             panes
         }
