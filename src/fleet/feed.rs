@@ -5,104 +5,83 @@
 
 use super::events::CoreEvent;
 use super::health::Feed;
-use super::listwatch::{Closed, ListWatch, Watched};
+use super::listwatch::{Closed, ListWatch};
 use super::stream::IncidentUpdate;
 use super::workloads::{LeanDeployment, LeanStatefulSet, WorkloadInfo};
 use super::SourceOptions;
 use crate::model::{EventRow, RegionId, WorkloadKind};
-use crate::msg::{Msg, Update};
+use crate::msg::Msg;
 use kube::Client;
 use tokio::sync::mpsc::Sender;
 
 /// The collection path of a namespaced kind (`base` is `/api/v1` or
 /// `/apis/<group>/<version>`).
-fn path(base: &str, plural: &str, namespace: Option<&str>) -> String {
+pub fn path(base: &str, plural: &str, namespace: Option<&str>) -> String {
     match namespace {
         Some(ns) => format!("{base}/namespaces/{ns}/{plural}"),
         None => format!("{base}/{plural}"),
     }
 }
 
-pub struct Events;
+/// One streamed kind as a `Watched` impl: its lean wire type (whose
+/// `metadata` is a `LeanMeta`), its row, its feed, where it lives, how a
+/// lean object becomes a row and how an update becomes a `Msg`.
+macro_rules! watched {
+    ($kind:ident: $lean:ty => $row:ty, $feed:expr, $base:literal, $plural:literal,
+     row: $to_row:expr, msg: $to_msg:expr) => {
+        pub struct $kind;
 
-impl Watched for Events {
-    type Lean = CoreEvent;
-    type Row = EventRow;
-    const FEED: Feed = Feed::EVENTS;
+        impl $crate::fleet::listwatch::Watched for $kind {
+            type Lean = $lean;
+            type Row = $row;
+            const FEED: $crate::fleet::health::Feed = $feed;
 
-    fn path(&self, namespace: Option<&str>) -> String {
-        path("/api/v1", "events", namespace)
-    }
-    fn uid(lean: &CoreEvent) -> &str {
-        &lean.metadata.uid
-    }
-    fn resource_version(lean: &CoreEvent) -> &str {
-        &lean.metadata.resource_version
-    }
-    fn row(&self, region: RegionId, lean: CoreEvent) -> EventRow {
-        lean.into_row(region)
-    }
-    fn msg(&self, region: RegionId, update: Update<EventRow>) -> Msg {
-        Msg::Incident {
-            region,
-            update: IncidentUpdate::Events(update),
+            fn path(&self, namespace: Option<&str>) -> String {
+                $crate::fleet::feed::path($base, $plural, namespace)
+            }
+            fn uid(lean: &$lean) -> &str {
+                &lean.metadata.uid
+            }
+            fn resource_version(lean: &$lean) -> &str {
+                &lean.metadata.resource_version
+            }
+            fn row(&self, region: $crate::model::RegionId, lean: $lean) -> $row {
+                let to_row: fn($crate::model::RegionId, $lean) -> $row = $to_row;
+                to_row(region, lean)
+            }
+            fn msg(
+                &self,
+                region: $crate::model::RegionId,
+                update: $crate::fleet::stream::Update<$row>,
+            ) -> $crate::msg::Msg {
+                let to_msg: fn(
+                    $crate::model::RegionId,
+                    $crate::fleet::stream::Update<$row>,
+                ) -> $crate::msg::Msg = $to_msg;
+                to_msg(region, update)
+            }
         }
-    }
+    };
 }
+pub(crate) use watched;
 
-pub struct Deployments;
+watched!(Events: CoreEvent => EventRow, Feed::EVENTS, "/api/v1", "events",
+    row: |region, lean| lean.into_row(region),
+    msg: |region, update| Msg::Incident { region, update: IncidentUpdate::Events(update) });
 
-impl Watched for Deployments {
-    type Lean = LeanDeployment;
-    type Row = WorkloadInfo;
-    const FEED: Feed = Feed::DEPLOYMENTS;
+watched!(Deployments: LeanDeployment => WorkloadInfo, Feed::DEPLOYMENTS, "/apis/apps/v1", "deployments",
+row: |region, lean| lean.into_info(region),
+msg: |region, update| Msg::Incident {
+    region,
+    update: IncidentUpdate::Workloads(WorkloadKind::Deployment, update),
+});
 
-    fn path(&self, namespace: Option<&str>) -> String {
-        path("/apis/apps/v1", "deployments", namespace)
-    }
-    fn uid(lean: &LeanDeployment) -> &str {
-        &lean.metadata.uid
-    }
-    fn resource_version(lean: &LeanDeployment) -> &str {
-        &lean.metadata.resource_version
-    }
-    fn row(&self, region: RegionId, lean: LeanDeployment) -> WorkloadInfo {
-        lean.into_info(region)
-    }
-    fn msg(&self, region: RegionId, update: Update<WorkloadInfo>) -> Msg {
-        Msg::Incident {
-            region,
-            update: IncidentUpdate::Workloads(WorkloadKind::Deployment, update),
-        }
-    }
-}
-
-pub struct StatefulSets;
-
-impl Watched for StatefulSets {
-    type Lean = LeanStatefulSet;
-    type Row = WorkloadInfo;
-    const FEED: Feed = Feed::STATEFULSETS;
-
-    fn path(&self, namespace: Option<&str>) -> String {
-        path("/apis/apps/v1", "statefulsets", namespace)
-    }
-    fn uid(lean: &LeanStatefulSet) -> &str {
-        &lean.metadata.uid
-    }
-    fn resource_version(lean: &LeanStatefulSet) -> &str {
-        &lean.metadata.resource_version
-    }
-    fn row(&self, region: RegionId, lean: LeanStatefulSet) -> WorkloadInfo {
-        lean.into_info(region)
-    }
-    fn msg(&self, region: RegionId, update: Update<WorkloadInfo>) -> Msg {
-        Msg::Incident {
-            region,
-            update: IncidentUpdate::Workloads(WorkloadKind::StatefulSet, update),
-        }
-    }
-}
+watched!(StatefulSets: LeanStatefulSet => WorkloadInfo, Feed::STATEFULSETS, "/apis/apps/v1", "statefulsets",
+row: |region, lean| lean.into_info(region),
+msg: |region, update| Msg::Incident {
+    region,
+    update: IncidentUpdate::Workloads(WorkloadKind::StatefulSet, update),
+});
 
 /// Runs every incident feed of one region and namespace scope until the
 /// cockpit shuts down.
