@@ -396,7 +396,7 @@ impl Driver {
 
     fn synced(&self, pods: usize) -> bool {
         let s = &self.cockpit.state;
-        s.regions.iter().all(|r| r.health.is_live()) && s.pods.len() >= pods
+        s.regions.iter().all(|r| r.health.is_live()) && s.store.len() >= pods
     }
 
     /// Presses a key and draws at once (P7: bytes, not pacing).
@@ -546,7 +546,7 @@ async fn p3_steady_rss(d: &mut Driver, baseline_kb: u64) {
         row("P3", "steady RSS", "/proc/self/status unreadable", "", None);
         return;
     };
-    let pods = d.cockpit.state.pods.len();
+    let pods = d.cockpit.state.store.len();
     let target_kb = 60 * 1024 + 3 * pods as u64;
     row(
         "P3",
@@ -612,7 +612,7 @@ fn p7_measure(d: &mut Driver) -> Result<(u64, u64, u64), String> {
     d.draw()?;
     let bytes = |d: &Driver| d.term.backend().bytes();
     // one cell: a visible pod's restart count 0 -> 1 (no restart time shown)
-    let view = d.cockpit.state.pods.view();
+    let view = d.cockpit.state.store.view();
     let cursor = d.cockpit.state.ui.pods.cursor;
     let slot = *view
         .get(cursor + 2)
@@ -620,7 +620,7 @@ fn p7_measure(d: &mut Driver) -> Result<(u64, u64, u64), String> {
     let mut pod = d
         .cockpit
         .state
-        .pods
+        .store
         .get(slot)
         .cloned()
         .ok_or("no pod in the view's slot")?;
@@ -850,7 +850,7 @@ fn p5_large_table(plan: &Plan) {
             update: PodUpdate::ListDone { namespace: None },
         });
     }
-    let rows = cockpit.state.pods.len();
+    let rows = cockpit.state.store.len();
     // wall time per frame, and this thread's CPU time for the same frames:
     // on a shared machine the difference is time spent descheduled
     let mut cpu = Vec::with_capacity(plan.p5_frames);

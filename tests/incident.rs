@@ -241,14 +241,14 @@ async fn probe_failures_and_triage_follow_the_fault_timeline() {
     h.key(crossterm::event::KeyCode::Enter);
     let st = &h.cockpit.state;
     assert_eq!(st.ui.focus, Pane::Pods);
-    let spec = st.pods.view_spec();
+    let spec = st.store.view_spec();
     assert_eq!(spec.region, Some(us));
     assert_eq!(spec.owner, Some(("Deployment".into(), "search".into())));
     let shown: Vec<_> = st
-        .pods
+        .store
         .view()
         .iter()
-        .filter_map(|slot| st.pods.get(*slot))
+        .filter_map(|slot| st.store.get(*slot))
         .collect();
     assert!(!shown.is_empty());
     assert!(shown
@@ -281,7 +281,11 @@ async fn probe_failures_and_triage_follow_the_fault_timeline() {
         .state
         .incident
         .book
-        .detail(&row.key, h.cockpit.state.pods.owners(), h.cockpit.state.now)
+        .detail(
+            &row.key,
+            h.cockpit.state.store.owners(),
+            h.cockpit.state.now,
+        )
         .map(|d| {
             d.pods
                 .into_iter()

@@ -17,7 +17,8 @@ pub struct State {
     pub regions: Vec<RegionState>,
     /// Region names by id, for sorting and drawing.
     pub region_names: Vec<String>,
-    pub pods: Store,
+    /// The fleet store: every streamed row, held once, with its indices.
+    pub store: Store,
     pub ui: UiState,
     pub keymap: Keymap,
     /// Seconds since the epoch; ages and "since" times are drawn against it.
@@ -31,7 +32,7 @@ impl State {
     pub fn new(regions: Vec<RegionState>, keymap: Keymap, now: Timestamp) -> State {
         let region_names = regions.iter().map(|r| r.name.clone()).collect();
         State {
-            pods: Store::new(regions.len()),
+            store: Store::new(regions.len()),
             regions,
             region_names,
             ui: UiState::default(),
@@ -45,12 +46,12 @@ impl State {
     /// Brings the cached table view up to date (rows, sort, filter) and keeps
     /// the selection on the same pod when it is still shown.
     pub fn refresh_view(&mut self) {
-        self.incident.refresh(&self.pods, &self.regions, self.now);
-        if !self.pods.view_is_dirty() {
+        self.incident.refresh(&self.store, &self.regions, self.now);
+        if !self.store.view_is_dirty() {
             return;
         }
-        self.pods.refresh_view(self.now, &self.region_names);
-        let view = self.pods.view();
+        self.store.refresh_view(self.now, &self.region_names);
+        let view = self.store.view();
         let sel = &mut self.ui.pods;
         if let Some(pos) = sel
             .selected

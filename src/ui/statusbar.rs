@@ -53,7 +53,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
     .into_iter()
     .filter_map(hint)
     .collect();
-    let spec = state.pods.view_spec();
+    let spec = state.store.view_spec();
     let left = format!(
         " sort {}{} ",
         spec.sort.title().to_lowercase(),

@@ -93,7 +93,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 /// Pods go into the fleet store once; its by-owner index feeds triage and
 /// probes, and the probe book forgets the pods that left.
 fn on_pods(state: &mut State, region: RegionId, update: PodUpdate) {
-    let pods = &mut state.pods;
+    let pods = &mut state.store;
     pods.set_now(state.now);
     match update {
         PodUpdate::ListStart { namespace } => pods.list_start(region, namespace.as_deref()),
@@ -119,13 +119,13 @@ fn on_feed(state: &mut State, region: RegionId, update: IncidentUpdate) {
     let now = state.now;
     match update {
         IncidentUpdate::Events(u) => {
-            let pods = state.pods.owners();
+            let pods = state.store.owners();
             if crate::panes::probes::apply_events(&mut state.incident.book, pods, region, u, now) {
                 state.incident.mark_dirty();
             }
         }
         IncidentUpdate::Workloads(kind, u) => {
-            state.pods.workloads_mut().apply(region, kind, u, now);
+            state.store.workloads_mut().apply(region, kind, u, now);
             state.incident.mark_dirty();
         }
     }

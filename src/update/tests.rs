@@ -89,7 +89,7 @@ fn selected_name(state: &mut State) -> String {
         .ui
         .pods
         .selected
-        .and_then(|s| state.pods.get(s))
+        .and_then(|s| state.store.get(s))
         .map(|r| r.name.clone())
         .unwrap_or_default()
 }
@@ -118,7 +118,7 @@ fn shop(state: &mut State) {
 fn rows_arrive_per_region_and_changes_apply() {
     let mut s = state(&["eu", "us"]);
     shop(&mut s);
-    assert_eq!(s.pods.len(), 5);
+    assert_eq!(s.store.len(), 5);
     assert!(s.regions.iter().all(|r| r.health == Health::Live));
     let mut fixed = pod(0, "shop", "checkout-1", "Running");
     fixed.restarts = 3;
@@ -132,9 +132,9 @@ fn rows_arrive_per_region_and_changes_apply() {
             ]),
         },
     );
-    assert_eq!(s.pods.len(), 4);
+    assert_eq!(s.store.len(), 4);
     let row = s
-        .pods
+        .store
         .find(0, "uid-0-shop-checkout-1")
         .map(|r| (r.status.clone(), r.restarts));
     assert_eq!(row, Some(("Running".into(), 3)));
@@ -177,15 +177,15 @@ fn filter_narrows_live_and_escape_clears_it() {
         update(&mut s, key(c));
     }
     s.refresh_view();
-    assert_eq!(s.pods.view().len(), 1);
+    assert_eq!(s.store.view().len(), 1);
     assert_eq!(selected_name(&mut s), "checkout-1");
     update(&mut s, code(KeyCode::Enter));
     assert!(s.ui.filter_input.is_none());
-    assert_eq!(s.pods.view_spec().filter, "chk", "enter keeps the filter");
+    assert_eq!(s.store.view_spec().filter, "chk", "enter keeps the filter");
     update(&mut s, key('/'));
     update(&mut s, code(KeyCode::Esc));
     s.refresh_view();
-    assert_eq!(s.pods.view().len(), 5);
+    assert_eq!(s.store.view().len(), 5);
 }
 
 #[test]
@@ -198,17 +198,17 @@ fn scopes_problems_and_next_problem() {
     assert_eq!(selected_name(&mut s), "pay-1");
     update(&mut s, key('p'));
     s.refresh_view();
-    assert_eq!(s.pods.view().len(), 2);
+    assert_eq!(s.store.view().len(), 2);
     update(&mut s, key('p'));
     update(&mut s, key('R'));
     s.refresh_view();
-    assert_eq!(s.pods.view_spec().region, Some(0));
-    assert_eq!(s.pods.view().len(), 3);
+    assert_eq!(s.store.view_spec().region, Some(0));
+    assert_eq!(s.store.view().len(), 3);
     update(&mut s, key('R'));
     update(&mut s, key('N'));
     s.refresh_view();
-    assert_eq!(s.pods.view_spec().namespace.as_deref(), Some("infra"));
-    assert_eq!(s.pods.view().len(), 1);
+    assert_eq!(s.store.view_spec().namespace.as_deref(), Some("infra"));
+    assert_eq!(s.store.view().len(), 1);
 }
 
 #[test]
@@ -330,7 +330,7 @@ fn palette_runs_actions_and_jumps_to_pods() {
         other => panic!("expected palette, got {other:?}"),
     }
     update(&mut s, code(KeyCode::Enter));
-    assert!(s.pods.view_spec().problems_only);
+    assert!(s.store.view_spec().problems_only);
     assert!(s.ui.modal.is_none());
 
     update(&mut s, key(':'));
@@ -419,16 +419,16 @@ fn palette_scopes_to_a_region_or_namespace() {
     }
     update(&mut s, code(KeyCode::Enter));
     s.refresh_view();
-    assert_eq!(s.pods.view_spec().namespace.as_deref(), Some("infra"));
-    assert_eq!(s.pods.view().len(), 1);
+    assert_eq!(s.store.view_spec().namespace.as_deref(), Some("infra"));
+    assert_eq!(s.store.view().len(), 1);
     update(&mut s, key(':'));
     update(&mut s, key('u'));
     update(&mut s, key('s'));
     update(&mut s, code(KeyCode::Enter));
     s.refresh_view();
-    assert_eq!(s.pods.view_spec().region, Some(1));
-    assert_eq!(s.pods.view_spec().namespace, None);
-    assert_eq!(s.pods.view().len(), 2);
+    assert_eq!(s.store.view_spec().region, Some(1));
+    assert_eq!(s.store.view_spec().namespace, None);
+    assert_eq!(s.store.view().len(), 2);
 }
 
 #[test]

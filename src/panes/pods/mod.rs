@@ -20,32 +20,32 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     }
     match action {
         Action::Filter => {
-            let mut input = TextArea::new(vec![state.pods.view_spec().filter.clone()]);
+            let mut input = TextArea::new(vec![state.store.view_spec().filter.clone()]);
             input.move_cursor(tui_textarea::CursorMove::End);
             state.ui.filter_input = Some(input);
         }
         Action::ClearFilter => {
             state.ui.filter_input = None;
-            state.pods.set_view_spec(ViewSpec {
-                sort: state.pods.view_spec().sort,
-                reverse: state.pods.view_spec().reverse,
+            state.store.set_view_spec(ViewSpec {
+                sort: state.store.view_spec().sort,
+                reverse: state.store.view_spec().reverse,
                 ..ViewSpec::default()
             });
             set_filter(state, String::new());
         }
         Action::SortNext | Action::SortPrev | Action::SortReverse => {
-            let mut spec = state.pods.view_spec().clone();
+            let mut spec = state.store.view_spec().clone();
             match action {
                 Action::SortNext => spec.sort = spec.sort.next(),
                 Action::SortPrev => spec.sort = spec.sort.prev(),
                 _ => spec.reverse = !spec.reverse,
             }
-            state.pods.set_view_spec(spec);
+            state.store.set_view_spec(spec);
         }
         Action::ProblemsOnly => {
-            let mut spec = state.pods.view_spec().clone();
+            let mut spec = state.store.view_spec().clone();
             spec.problems_only = !spec.problems_only;
-            state.pods.set_view_spec(spec);
+            state.store.set_view_spec(spec);
         }
         Action::NextProblem => next_problem(state),
         Action::Describe | Action::Select => return Some(describe(state)),
@@ -56,15 +56,15 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
 
 /// The filter text changed (typed live, or cleared).
 pub fn set_filter(state: &mut State, filter: String) {
-    let mut spec = state.pods.view_spec().clone();
+    let mut spec = state.store.view_spec().clone();
     spec.filter = filter;
-    state.pods.set_view_spec(spec);
+    state.store.set_view_spec(spec);
     state.refresh_view();
 }
 
 /// Cycles the region scope: all, then each region.
 pub fn scope_region(state: &mut State) {
-    let mut spec = state.pods.view_spec().clone();
+    let mut spec = state.store.view_spec().clone();
     let n = state.regions.len();
     spec.region = match spec.region {
         None if n > 0 => Some(0),
@@ -72,24 +72,24 @@ pub fn scope_region(state: &mut State) {
         _ => None,
     };
     spec.namespace = None;
-    state.pods.set_view_spec(spec);
+    state.store.set_view_spec(spec);
 }
 
 /// Cycles the namespace scope within the region scope.
 pub fn scope_namespace(state: &mut State) {
-    let mut spec = state.pods.view_spec().clone();
-    let all = state.pods.namespaces(spec.region);
+    let mut spec = state.store.view_spec().clone();
+    let all = state.store.namespaces(spec.region);
     spec.namespace = match &spec.namespace {
         None => all.first().cloned(),
         Some(ns) => all.iter().skip_while(|n| *n != ns).nth(1).cloned(),
     };
-    state.pods.set_view_spec(spec);
+    state.store.set_view_spec(spec);
 }
 
 /// Focuses the pods pane scoped to `target`, keeping the sort.
 pub fn show_target(state: &mut State, target: PodsTarget) {
-    let spec = state.pods.view_spec();
-    state.pods.set_view_spec(ViewSpec {
+    let spec = state.store.view_spec();
+    state.store.set_view_spec(ViewSpec {
         sort: spec.sort,
         reverse: spec.reverse,
         region: Some(target.region),
@@ -105,7 +105,7 @@ pub fn show_target(state: &mut State, target: PodsTarget) {
 }
 
 fn move_cursor(state: &mut State, delta: isize) {
-    let view = state.pods.view();
+    let view = state.store.view();
     if view.is_empty() {
         state.ui.pods.cursor = 0;
         state.ui.pods.selected = None;
@@ -116,16 +116,19 @@ fn move_cursor(state: &mut State, delta: isize) {
 
 pub fn select_index(state: &mut State, index: usize) {
     state.ui.pods.cursor = index;
-    state.ui.pods.selected = state.pods.view().get(index).copied();
+    state.ui.pods.selected = state.store.view().get(index).copied();
 }
 
 fn next_problem(state: &mut State) {
-    let view = state.pods.view();
+    let view = state.store.view();
     let n = view.len();
     let start = state.ui.pods.cursor;
-    let found = (1..=n)
-        .map(|i| (start + i) % n)
-        .find(|&i| state.pods.get(view[i]).is_some_and(|row| !row.is_healthy()));
+    let found = (1..=n).map(|i| (start + i) % n).find(|&i| {
+        state
+            .store
+            .get(view[i])
+            .is_some_and(|row| !row.is_healthy())
+    });
     if let Some(i) = found {
         select_index(state, i);
     } else {
@@ -137,7 +140,12 @@ fn next_problem(state: &mut State) {
 }
 
 fn describe(state: &mut State) -> Vec<Effect> {
-    let Some(row) = state.ui.pods.selected.and_then(|slot| state.pods.get(slot)) else {
+    let Some(row) = state
+        .ui
+        .pods
+        .selected
+        .and_then(|slot| state.store.get(slot))
+    else {
         return Vec::new();
     };
     let (region, namespace, name) = (row.region, row.namespace.clone(), row.name.clone());

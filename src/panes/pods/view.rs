@@ -118,8 +118,8 @@ fn cell_text(state: &State, row: &PodRow, c: Column, narrow: bool) -> String {
 }
 
 fn title(state: &State) -> Line<'static> {
-    let spec = state.pods.view_spec();
-    let mut t = format!(" Pods {}/{} ", state.pods.view().len(), state.pods.len());
+    let spec = state.store.view_spec();
+    let mut t = format!(" Pods {}/{} ", state.store.view().len(), state.store.len());
     if let Some(r) = spec.region {
         t.push_str(&format!("region:{} ", sanitize(state.region_name(r))));
     }
@@ -141,9 +141,9 @@ fn title(state: &State) -> Line<'static> {
     }
     // rows of regions that are not live are dimmed; say so in words too
     let not_live = (0..state.regions.len())
-        .filter(|&i| !state.regions[i].health.is_live() && state.pods.region_len(i) > 0)
+        .filter(|&i| !state.regions[i].health.is_live() && state.store.region_len(i) > 0)
         .count();
-    if not_live > 0 && !state.pods.is_empty() {
+    if not_live > 0 && !state.store.is_empty() {
         let s = if not_live == 1 { "" } else { "s" };
         t.push_str(&format!("· {not_live} region{s} not live, rows dimmed "));
     }
@@ -168,7 +168,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
     let widths = Layout::horizontal(constraints.iter().copied())
         .spacing(1)
         .split(inner);
-    let spec = state.pods.view_spec();
+    let spec = state.store.view_spec();
     let header = Row::new(cols.iter().map(|c| {
         let mut name = c.title().to_string();
         if *c == spec.sort {
@@ -179,7 +179,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
     .style(styles.get("table.header"));
 
     let body_rows = (inner.height - 1) as usize;
-    let view = state.pods.view();
+    let view = state.store.view();
     let sel = &state.ui.pods;
     let cursor = sel.cursor.min(view.len().saturating_sub(1));
     let offset = sel.window(view.len(), body_rows);
@@ -191,7 +191,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
         .iter()
         .enumerate()
         .filter_map(|(i, slot)| {
-            let row = state.pods.get(*slot)?;
+            let row = state.store.get(*slot)?;
             let dimmed = !region_live(state, row.region);
             let cells = cols.iter().zip(widths.iter()).map(|(c, area)| {
                 let mut text = cell_text(state, row, *c, narrow);
@@ -220,7 +220,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
     frame.render_widget(table, inner);
 
     if view.is_empty() {
-        let msg = if state.pods.is_empty() {
+        let msg = if state.store.is_empty() {
             "waiting for pods…"
         } else {
             "no pods match"
@@ -242,14 +242,14 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
 /// age on a visible row, or a restart leaving the "recent" highlight. The
 /// loop sleeps until then instead of redrawing on a fixed tick.
 pub fn next_change(state: &State) -> Option<Timestamp> {
-    let view = state.pods.view();
+    let view = state.store.view();
     let sel = &state.ui.pods;
     let start = sel.offset.get().min(view.len());
     let end = (start + sel.page.get()).min(view.len());
     let now = state.now;
     view[start..end]
         .iter()
-        .filter_map(|slot| state.pods.get(*slot))
+        .filter_map(|slot| state.store.get(*slot))
         .flat_map(|row| {
             let restart = row.last_restart.filter(|_| row.restarts > 0);
             [
@@ -298,8 +298,8 @@ mod next_change_tests {
             "nothing shown, nothing to wait for"
         );
         // "a" is 3 days old, "b" 90 s old: "b" turns 2m at created + 120
-        state.pods.upsert(pod("a", now - 3 * 86_400));
-        state.pods.upsert(pod("b", now - 90));
+        state.store.upsert(pod("a", now - 3 * 86_400));
+        state.store.upsert(pod("b", now - 90));
         state.refresh_view();
         state.ui.pods.page.set(2);
         assert_eq!(next_change(&state), Some(now - 90 + 120));
@@ -310,7 +310,7 @@ mod next_change_tests {
         let mut a = pod("a", now - 3 * 86_400);
         a.restarts = 1;
         a.last_restart = Some(now - 30);
-        state.pods.upsert(a);
+        state.store.upsert(a);
         state.refresh_view();
         assert_eq!(next_change(&state), Some(now + 30));
     }

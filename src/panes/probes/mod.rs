@@ -26,7 +26,7 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             let inc = &mut state.incident;
             let keys = inc.probe_keys();
             inc.probes_cursor.move_by(delta, &keys);
-            inc.sync_probes(state.pods.owners(), state.now);
+            inc.sync_probes(state.store.owners(), state.now);
         },
         |state| {
             let row = state.incident.selected_probe()?;

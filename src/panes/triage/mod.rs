@@ -37,7 +37,7 @@ pub(crate) fn list_keys(
 ) -> Option<Vec<Effect>> {
     state
         .incident
-        .refresh(&state.pods, &state.regions, state.now);
+        .refresh(&state.store, &state.regions, state.now);
     if let Some(delta) = movement(action, state.ui.list_page()) {
         move_by(state, delta);
         return Some(Vec::new());

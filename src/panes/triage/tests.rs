@@ -156,19 +156,19 @@ fn enter_on_a_triage_item_lands_on_its_pods() {
     act(&mut c, Action::Select);
     let st = &c.state;
     assert_eq!(st.ui.focus, Pane::Pods);
-    assert_eq!(st.pods.view_spec().region, Some(1));
+    assert_eq!(st.store.view_spec().region, Some(1));
     let names: Vec<&str> = st
-        .pods
+        .store
         .view()
         .iter()
-        .filter_map(|s| st.pods.get(*s))
+        .filter_map(|s| st.store.get(*s))
         .map(|p| p.owner_name.as_str())
         .collect();
     assert_eq!(names.len(), 6);
     assert!(names.iter().all(|n| *n == "api"));
     // Esc in the table clears the scope again
     act(&mut c, Action::ClearFilter);
-    assert_eq!(c.state.pods.view().len(), 13);
+    assert_eq!(c.state.store.view().len(), 13);
 }
 
 fn press(c: &mut Cockpit, ch: char) -> Vec<crate::update::Effect> {
@@ -184,14 +184,14 @@ fn keys_act_on_the_focused_pane_only() {
     let mut c = fleet();
     press(&mut c, 't');
     assert_eq!(c.state.ui.focus, Pane::Triage);
-    let spec = c.state.pods.view_spec().clone();
+    let spec = c.state.store.view_spec().clone();
     let pods_cursor = c.state.ui.pods.cursor;
     // pod-table keys mean nothing on triage: no sort, no describe of a
     // pod of another region, no filter of the hidden table
     for ch in ['s', 'S', 'r', 'p', 'd', '/'] {
         assert!(press(&mut c, ch).is_empty(), "{ch} made an effect");
     }
-    assert_eq!(c.state.pods.view_spec(), &spec);
+    assert_eq!(c.state.store.view_spec(), &spec);
     assert!(c.state.ui.modal.is_none() && c.state.ui.filter_input.is_none());
     // movement moves the triage cursor, not the pods one
     let before = c.state.incident.triage_cursor.selected.clone();
@@ -201,7 +201,7 @@ fn keys_act_on_the_focused_pane_only() {
     // the same keys on the focused pods pane act on it
     press(&mut c, 'o');
     press(&mut c, 's');
-    assert_ne!(c.state.pods.view_spec().sort, spec.sort);
+    assert_ne!(c.state.store.view_spec().sort, spec.sort);
     assert_eq!(press(&mut c, 'd').len(), 1);
 }
 
@@ -210,10 +210,10 @@ fn enter_on_a_probe_row_lands_on_that_workload() {
     let mut c = fleet();
     act(&mut c, Action::ShowProbes);
     act(&mut c, Action::Select);
-    let spec = c.state.pods.view_spec();
+    let spec = c.state.store.view_spec();
     assert_eq!(spec.owner, Some(("Deployment".into(), "checkout".into())));
     assert_eq!(spec.namespace.as_deref(), Some("shop"));
-    assert_eq!(c.state.pods.view().len(), 6);
+    assert_eq!(c.state.store.view().len(), 6);
 }
 
 #[test]
