@@ -3,7 +3,7 @@
 //! ready. Kept separately from the pod table's store so this module stays
 //! pure; an entry is ~150 bytes plus its names.
 
-use crate::model::{ContainerState, PodRow, RegionId, Timestamp};
+use crate::model::{ContainerState, PodRow, RegionId, Timestamp, WorkloadKind};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
@@ -26,13 +26,93 @@ pub const FAILING_WAIT_REASONS: &[&str] = &[
     "RunContainerError",
 ];
 
+/// The kind of a pod's owner: the workload kinds the cockpit streams
+/// (`WorkloadKind`), the other controllers pods name, the pod itself when
+/// bare, or any other kind by name (custom controllers).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum OwnerKind {
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    ReplicaSet,
+    Job,
+    Pod,
+    Other(String),
+}
+
+impl OwnerKind {
+    const NAMED: [OwnerKind; 6] = [
+        OwnerKind::Deployment,
+        OwnerKind::StatefulSet,
+        OwnerKind::DaemonSet,
+        OwnerKind::ReplicaSet,
+        OwnerKind::Job,
+        OwnerKind::Pod,
+    ];
+
+    /// The kind as the API names it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            OwnerKind::Deployment => "Deployment",
+            OwnerKind::StatefulSet => "StatefulSet",
+            OwnerKind::DaemonSet => "DaemonSet",
+            OwnerKind::ReplicaSet => "ReplicaSet",
+            OwnerKind::Job => "Job",
+            OwnerKind::Pod => "Pod",
+            OwnerKind::Other(kind) => kind,
+        }
+    }
+}
+
+impl From<&str> for OwnerKind {
+    fn from(kind: &str) -> OwnerKind {
+        OwnerKind::NAMED
+            .into_iter()
+            .find(|k| k.as_str() == kind)
+            .unwrap_or_else(|| OwnerKind::Other(kind.to_string()))
+    }
+}
+
+impl From<WorkloadKind> for OwnerKind {
+    fn from(kind: WorkloadKind) -> OwnerKind {
+        match kind {
+            WorkloadKind::Deployment => OwnerKind::Deployment,
+            WorkloadKind::StatefulSet => OwnerKind::StatefulSet,
+        }
+    }
+}
+
+impl PartialEq<&str> for OwnerKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// By name, so lists ordered by workload read alphabetically.
+impl Ord for OwnerKind {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for OwnerKind {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for OwnerKind {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The workload that owns a pod (or the pod itself when bare).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct WorkloadKey {
     pub region: RegionId,
     pub namespace: String,
-    /// `Deployment`, `StatefulSet`, `DaemonSet`, `Job`, ... or `Pod`.
-    pub kind: String,
+    pub kind: OwnerKind,
     pub name: String,
 }
 
@@ -47,10 +127,10 @@ impl WorkloadKey {
     /// its Deployment (`checkout-7d9f8` -> `checkout`).
     pub fn of_pod(pod: &PodRow) -> WorkloadKey {
         let (kind, name) = match (pod.owner_kind.as_str(), pod.owner_name.as_str()) {
-            (_, "") | ("", _) => ("Pod".to_string(), pod.name.clone()),
+            (_, "") | ("", _) => (OwnerKind::Pod, pod.name.clone()),
             (k, n) => {
                 let (k, n) = owner_workload(k, n, None);
-                (k.to_string(), n.to_string())
+                (OwnerKind::from(k), n.to_string())
             }
         };
         WorkloadKey {
@@ -69,7 +149,7 @@ impl WorkloadKey {
         WorkloadKey {
             region,
             namespace: namespace.to_string(),
-            kind: kind.to_string(),
+            kind: OwnerKind::from(kind),
             name: name.to_string(),
         }
     }
@@ -497,6 +577,30 @@ pub(crate) mod tests {
             finished: Some(2_000),
         });
         p
+    }
+
+    #[test]
+    fn owner_kinds_are_typed_and_keep_every_name() {
+        assert_eq!(OwnerKind::from("StatefulSet"), OwnerKind::StatefulSet);
+        assert_eq!(
+            OwnerKind::from(WorkloadKind::Deployment),
+            OwnerKind::Deployment
+        );
+        let custom = OwnerKind::from("Rollout");
+        assert_eq!(
+            (custom.as_str(), custom.to_string()),
+            ("Rollout", "Rollout".into())
+        );
+        // ordered by name, as the names were
+        let mut kinds = ["StatefulSet", "Pod", "Rollout", "DaemonSet", "Deployment"]
+            .map(OwnerKind::from)
+            .to_vec();
+        kinds.sort();
+        let names: Vec<&str> = kinds.iter().map(OwnerKind::as_str).collect();
+        assert_eq!(
+            names,
+            ["DaemonSet", "Deployment", "Pod", "Rollout", "StatefulSet"]
+        );
     }
 
     #[test]

@@ -332,7 +332,7 @@ impl Store {
                 || (spec.problems_only && row.is_healthy())
                 || spec.owner.as_ref().is_some_and(|(kind, name)| {
                     let w = crate::fleet::owners::WorkloadKey::of_pod(row);
-                    w.kind != *kind || w.name != *name
+                    w.kind.as_str() != kind || w.name != *name
                 })
             {
                 return false;

@@ -17,11 +17,7 @@ pub fn workload_key(info: &WorkloadInfo) -> WorkloadKey {
     WorkloadKey {
         region: info.row.region,
         namespace: info.row.namespace.clone(),
-        kind: match info.row.kind {
-            WorkloadKind::Deployment => "Deployment",
-            WorkloadKind::StatefulSet => "StatefulSet",
-        }
-        .to_string(),
+        kind: info.row.kind.into(),
         name: info.row.name.clone(),
     }
 }

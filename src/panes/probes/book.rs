@@ -11,7 +11,7 @@
 //! `MAX_RECENT_PER_ROW` recent events, the trend is 30 fixed minute
 //! buckets, and messages are cut at `MAX_MESSAGE_BYTES`.
 
-use crate::fleet::owners::{OwnerIndex, WorkloadKey};
+use crate::fleet::owners::{OwnerIndex, OwnerKind, WorkloadKey};
 use crate::fleet::workloads::{ProbeKind, ProbeSpec, WorkloadInfo};
 use crate::model::{EventRow, RegionId, Timestamp};
 use std::cmp::Reverse;
@@ -714,7 +714,11 @@ impl ProbeBook {
 
     pub fn size(&self) -> BookSize {
         let s = |x: &String| x.capacity();
-        let key_bytes = |k: &WorkloadKey| s(&k.namespace) + s(&k.kind) + s(&k.name);
+        let kind = |k: &OwnerKind| match k {
+            OwnerKind::Other(name) => name.capacity(),
+            _ => 0,
+        };
+        let key_bytes = |k: &WorkloadKey| s(&k.namespace) + kind(&k.kind) + s(&k.name);
         let mut bytes = self.rows.capacity() * (size_of::<ProbeKey>() + size_of::<ProbeAgg>() + 8)
             + self.tracked.capacity()
                 * (size_of::<(RegionId, String)>() + size_of::<Tracked>() + 8)

@@ -5,7 +5,7 @@
 //! producing an item. Each item has a stable `TriageId` so the UI can keep
 //! the cursor on the same item while the list re-ranks.
 
-use crate::fleet::owners::{OwnerIndex, PodFacts, WorkloadKey};
+use crate::fleet::owners::{OwnerIndex, OwnerKind, PodFacts, WorkloadKey};
 use crate::fleet::store::workloads::mid_flight;
 use crate::fleet::workloads::{progress_deadline_exceeded, ProbeKind, WorkloadInfo};
 use crate::model::{RegionId, Timestamp};
@@ -121,7 +121,7 @@ impl PodsTarget {
         PodsTarget {
             region: key.region,
             namespace: Some(key.namespace.clone()),
-            owner: (key.kind != "Pod").then(|| (key.kind.clone(), key.name.clone())),
+            owner: (key.kind != OwnerKind::Pod).then(|| (key.kind.to_string(), key.name.clone())),
         }
     }
 }
@@ -185,7 +185,7 @@ fn workload_item(
         id: TriageId {
             region: key.region,
             namespace: key.namespace.clone(),
-            kind: key.kind.clone(),
+            kind: key.kind.to_string(),
             name: key.name.clone(),
             problem,
         },
