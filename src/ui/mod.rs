@@ -104,7 +104,7 @@ fn arrange_wide(state: &State, body: Rect, panes: &[Pane], areas: &mut Vec<(Pane
     let top_h = if others.contains(&Pane::Probes) {
         most
     } else {
-        (state.incident.triage.len() as u16 + 3).clamp(10, most)
+        (state.incident.triage.items.len() as u16 + 3).clamp(10, most)
     };
     let [top, bottom] =
         Layout::vertical([Constraint::Length(top_h), Constraint::Fill(1)]).areas(body);

@@ -109,7 +109,7 @@ fn on_pods(state: &mut State, region: RegionId, update: PodUpdate) {
         }
     }
     for (owner, uid) in pods.take_gone() {
-        state.incident.book.remove_pod(&owner, &uid);
+        state.incident.probes.book.remove_pod(&owner, &uid);
     }
     state.incident.mark_dirty();
 }
@@ -120,7 +120,13 @@ fn on_feed(state: &mut State, region: RegionId, update: IncidentUpdate) {
     match update {
         IncidentUpdate::Events(u) => {
             let pods = state.store.owners();
-            if crate::panes::probes::apply_events(&mut state.incident.book, pods, region, u, now) {
+            if crate::panes::probes::apply_events(
+                &mut state.incident.probes.book,
+                pods,
+                region,
+                u,
+                now,
+            ) {
                 state.incident.mark_dirty();
             }
         }

@@ -401,7 +401,11 @@ fn a_feed_with_its_own_badge_never_dims_pods_or_reaches_triage() {
     );
     s.refresh_view();
     assert!(s.regions[0].health.is_live(), "{:?}", s.regions[0].health);
-    assert!(s.incident.triage.is_empty(), "{:?}", s.incident.triage);
+    assert!(
+        s.incident.triage.items.is_empty(),
+        "{:?}",
+        s.incident.triage.items
+    );
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 40)).unwrap();
     term.draw(|f| crate::ui::draw(&s, &crate::theme::Styles::default(), f))
         .unwrap();

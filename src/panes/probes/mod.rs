@@ -7,6 +7,7 @@
 
 pub mod book;
 pub mod present;
+pub mod state;
 pub mod view;
 
 use crate::action::Action;
@@ -23,13 +24,13 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         state,
         action,
         |state, delta| {
-            let inc = &mut state.incident;
-            let keys = inc.probe_keys();
-            inc.probes_cursor.move_by(delta, &keys);
-            inc.sync_probes(state.store.owners(), state.now);
+            let probes = &mut state.incident.probes;
+            let keys = probes.keys();
+            probes.cursor.move_by(delta, &keys);
+            probes.sync(state.store.owners(), state.now);
         },
         |state| {
-            let row = state.incident.selected_probe()?;
+            let row = state.incident.probes.selected()?;
             Some(PodsTarget::workload(&row.key.workload))
         },
     )

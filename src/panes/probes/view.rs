@@ -31,9 +31,9 @@ fn workload(row: &ProbeRow) -> String {
 }
 
 pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focused: bool) {
-    let inc = &state.incident;
+    let inc = &state.incident.probes;
     let active = inc
-        .probe_rows
+        .rows
         .iter()
         .filter(|r| r.severity != Severity::Quiet)
         .count();
@@ -41,7 +41,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
     // as in the pods pane: rows of regions that are not live are dimmed,
     // and the title says so in words
     let not_live = inc
-        .probe_rows
+        .rows
         .iter()
         .filter(|r| !region_live(state, r.key.workload.region))
         .count();
@@ -52,7 +52,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
     if inner.height < 2 || inner.width < 20 {
         return;
     }
-    if inc.probe_rows.is_empty() {
+    if inc.rows.is_empty() {
         frame.render_widget(
             Paragraph::new("no probe failures seen").style(styles.get("ui.dim")),
             inner,
@@ -73,7 +73,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
 }
 
 fn draw_table(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
-    let inc = &state.incident;
+    let inc = &state.incident.probes;
     let wide = area.width >= 110;
     let trend_w: u16 = if wide { 30 } else { 10 };
     let mut header = vec!["REGION", "WORKLOAD", "PROBE", "PODS", "5M"];
@@ -83,14 +83,11 @@ fn draw_table(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
     header.extend(["TREND", "MESSAGE"]);
     let header = Row::new(header).style(styles.get("table.header"));
     let rows_h = area.height.saturating_sub(1) as usize;
-    let cursor = inc
-        .probes_cursor
-        .cursor
-        .min(inc.probe_rows.len().saturating_sub(1));
-    let offset = inc.probes_cursor.window(inc.probe_rows.len(), rows_h);
+    let cursor = inc.cursor.cursor.min(inc.rows.len().saturating_sub(1));
+    let offset = inc.cursor.window(inc.rows.len(), rows_h);
     let spark = styles.get("sparkline");
     let rows = inc
-        .probe_rows
+        .rows
         .iter()
         .enumerate()
         .skip(offset)
@@ -136,8 +133,8 @@ fn draw_table(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
 }
 
 fn draw_detail(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
-    let inc = &state.incident;
-    let (Some(row), Some(detail)) = (inc.selected_probe(), inc.probe_detail.as_ref()) else {
+    let inc = &state.incident.probes;
+    let (Some(row), Some(detail)) = (inc.selected(), inc.detail.as_ref()) else {
         return;
     };
     let dim = styles.get("ui.dim");

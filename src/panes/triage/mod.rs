@@ -4,6 +4,7 @@
 //! what its keys do (move, Enter lands on the pods of the item).
 
 pub mod rank;
+pub mod state;
 pub mod view;
 
 use crate::action::Action;
@@ -19,11 +20,11 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         state,
         action,
         |state, delta| {
-            let inc = &mut state.incident;
-            let ids = inc.triage_ids();
-            inc.triage_cursor.move_by(delta, &ids);
+            let triage = &mut state.incident.triage;
+            let ids = triage.ids();
+            triage.cursor.move_by(delta, &ids);
         },
-        |state| state.incident.selected_triage().map(|i| i.target.clone()),
+        |state| state.incident.triage.selected().map(|i| i.target.clone()),
     )
 }
 

@@ -137,11 +137,11 @@ fn screen(c: &mut Cockpit, w: u16, h: u16) -> String {
 fn pods_and_events_reach_the_panes_and_rank() {
     let c = fleet();
     let inc = &c.state.incident;
-    let top = &inc.triage[0];
+    let top = &inc.triage.items[0];
     assert_eq!((top.id.region, top.id.name.as_str()), (1, "api"));
     assert_eq!(top.id.problem, Problem::CrashLoop);
     assert_eq!(top.how_bad, "2/6 pods CrashLoopBackOff");
-    let probe = &inc.probe_rows[0];
+    let probe = &inc.probes.rows[0];
     assert_eq!(probe.key.workload.name, "checkout");
     assert_eq!((probe.pods_affected, probe.pods_total), (2, 6));
     assert_eq!(probe.failures_total, 10);
@@ -194,9 +194,9 @@ fn keys_act_on_the_focused_pane_only() {
     assert_eq!(c.state.store.view_spec(), &spec);
     assert!(c.state.ui.modal.is_none() && c.state.ui.filter_input.is_none());
     // movement moves the triage cursor, not the pods one
-    let before = c.state.incident.triage_cursor.selected.clone();
+    let before = c.state.incident.triage.cursor.selected.clone();
     press(&mut c, 'j');
-    assert_ne!(c.state.incident.triage_cursor.selected, before);
+    assert_ne!(c.state.incident.triage.cursor.selected, before);
     assert_eq!(c.state.ui.pods.cursor, pods_cursor);
     // the same keys on the focused pods pane act on it
     press(&mut c, 'o');
@@ -242,7 +242,7 @@ fn cursor_keeps_its_item_when_a_region_goes_down() {
     let mut c = fleet();
     act(&mut c, Action::ShowTriage);
     act(&mut c, Action::Down);
-    let chosen = c.state.incident.triage_cursor.selected.clone();
+    let chosen = c.state.incident.triage.cursor.selected.clone();
     assert!(chosen.is_some());
     c.handle(Msg::RegionHealth {
         region: 1,
@@ -251,10 +251,10 @@ fn cursor_keeps_its_item_when_a_region_goes_down() {
     });
     c.state.refresh_view();
     let inc = &c.state.incident;
-    assert_eq!(inc.triage[0].id.problem, Problem::RegionDown);
-    assert_eq!(inc.triage_cursor.selected, chosen);
+    assert_eq!(inc.triage.items[0].id.problem, Problem::RegionDown);
+    assert_eq!(inc.triage.cursor.selected, chosen);
     assert_eq!(
-        Some(&inc.triage[inc.triage_cursor.cursor].id),
+        Some(&inc.triage.items[inc.triage.cursor.cursor].id),
         chosen.as_ref()
     );
 }

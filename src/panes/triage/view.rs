@@ -42,18 +42,18 @@ fn object(item: &TriageItem) -> String {
 }
 
 pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focused: bool) {
-    let inc = &state.incident;
+    let inc = &state.incident.triage;
     let critical = inc
-        .triage
+        .items
         .iter()
         .filter(|i| i.level == Level::Critical)
         .count();
-    let title = format!(" Triage {} ({} critical) ", inc.triage.len(), critical);
+    let title = format!(" Triage {} ({} critical) ", inc.items.len(), critical);
     let inner = frame::pane(frame, styles, area, title, focused);
     if inner.height < 1 || inner.width < 20 {
         return;
     }
-    if inc.triage.is_empty() {
+    if inc.items.is_empty() {
         let text = if state.regions.iter().all(|r| r.health.is_live()) {
             "nothing wrong right now"
         } else {
@@ -65,11 +65,11 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
     let wide = inner.width >= 100;
     let detail_h = u16::from(inner.height >= 4);
     let rows_h = (inner.height - detail_h) as usize;
-    let cursor = inc.triage_cursor.cursor.min(inc.triage.len() - 1);
-    let offset = inc.triage_cursor.window(inc.triage.len(), rows_h);
+    let cursor = inc.cursor.cursor.min(inc.items.len() - 1);
+    let offset = inc.cursor.window(inc.items.len(), rows_h);
     let dim = styles.get("ui.dim");
     let rows = inc
-        .triage
+        .items
         .iter()
         .enumerate()
         .skip(offset)
@@ -111,7 +111,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
     };
     frame.render_widget(Table::new(rows, widths).column_spacing(1), table_area);
     if detail_h == 1 {
-        if let Some(item) = inc.triage.get(cursor) {
+        if let Some(item) = inc.items.get(cursor) {
             let scope = match (&item.target.namespace, &item.target.owner) {
                 (Some(ns), Some((kind, name))) => format!("{ns}/{name} {kind}"),
                 (Some(ns), None) => ns.clone(),
