@@ -10,6 +10,9 @@
 //! capped, each row keeps at most `MAX_PODS_PER_ROW` pods and
 //! `MAX_RECENT_PER_ROW` recent events, the trend is 30 fixed minute
 //! buckets, and messages are cut at `MAX_MESSAGE_BYTES`.
+//!
+//! Past 600 lines on purpose: event classification, count deltas, the
+//! caps and the rows they make are one set of rules, read together.
 
 use crate::fleet::owners::{OwnerIndex, OwnerKind, WorkloadKey};
 use crate::fleet::workloads::{ProbeKind, ProbeSpec, WorkloadInfo};
