@@ -60,6 +60,18 @@ impl<Id> StableCursor<Id> {
         self.page.set(rows);
         offset
     }
+
+    /// What a list pane draws: the cursor (clamped to the list) and the
+    /// visible items with their index, `rows` at most, from `window`.
+    pub fn visible<'a, T>(
+        &self,
+        items: &'a [T],
+        rows: usize,
+    ) -> (usize, impl Iterator<Item = (usize, &'a T)> + 'a) {
+        let cursor = self.cursor.min(items.len().saturating_sub(1));
+        let offset = self.window(items.len(), rows);
+        (cursor, items.iter().enumerate().skip(offset).take(rows))
+    }
 }
 
 impl<Id: Clone + PartialEq> StableCursor<Id> {

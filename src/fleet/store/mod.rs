@@ -37,10 +37,10 @@ pub struct Store {
     /// By owner workload: pod facts, per-workload sums, grace-period ends.
     owners: OwnerIndex,
     /// Per (region, node name): its pods' slots.
-    by_node: HashMap<(RegionId, String), HashSet<u32>>,
+    by_node: SlotIndex,
     /// Per (region, pod IP): the slots holding it (host-network pods share
     /// their node's IP).
-    by_ip: HashMap<(RegionId, String), HashSet<u32>>,
+    by_ip: SlotIndex,
     /// The clock the owner index stamps "first seen unready" with.
     now: Timestamp,
     /// Pods removed since the last `take_gone`, with their owner.
@@ -50,6 +50,20 @@ pub struct Store {
     /// The pods table's ordered view (`panes/pods/state.rs`), told of
     /// every slot that changed.
     view: PodView,
+}
+
+type SlotIndex = HashMap<(RegionId, String), HashSet<u32>>;
+
+fn slots_of<'a>(
+    index: &'a SlotIndex,
+    region: RegionId,
+    key: &str,
+) -> impl Iterator<Item = u32> + 'a {
+    index
+        .get(&(region, key.to_string()))
+        .into_iter()
+        .flatten()
+        .copied()
 }
 
 impl Store {
@@ -118,20 +132,12 @@ impl Store {
 
     /// Slots of the pods on a node.
     pub fn on_node(&self, region: RegionId, node: &str) -> impl Iterator<Item = u32> + '_ {
-        self.by_node
-            .get(&(region, node.to_string()))
-            .into_iter()
-            .flatten()
-            .copied()
+        slots_of(&self.by_node, region, node)
     }
 
     /// Slots of the pods with this IP.
     pub fn with_ip(&self, region: RegionId, ip: &str) -> impl Iterator<Item = u32> + '_ {
-        self.by_ip
-            .get(&(region, ip.to_string()))
-            .into_iter()
-            .flatten()
-            .copied()
+        slots_of(&self.by_ip, region, ip)
     }
 
     fn index_row(&mut self, slot: u32, row: &PodRow) {

@@ -181,39 +181,34 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
     let body_rows = (inner.height - 1) as usize;
     let view = state.store.view();
     let sel = &state.ui.pods;
-    let cursor = sel.cursor.min(view.len().saturating_sub(1));
-    let offset = sel.window(view.len(), body_rows);
+    let (cursor, visible) = sel.visible(view, body_rows);
 
     let base = styles.get("table.row");
     let recent = styles.get("pod.restarts.recent");
-    let end = (offset + body_rows).min(view.len());
-    let rows = view[offset..end]
-        .iter()
-        .enumerate()
-        .filter_map(|(i, slot)| {
-            let row = state.store.get(*slot)?;
-            let dimmed = !region_live(state, row.region);
-            let cells = cols.iter().zip(widths.iter()).map(|(c, area)| {
-                let mut text = cell_text(state, row, *c, narrow);
-                if matches!(c, Column::Name | Column::Owner) {
-                    text = middle_ellipsis(text, area.width as usize);
+    let rows = visible.filter_map(|(i, slot)| {
+        let row = state.store.get(*slot)?;
+        let dimmed = !region_live(state, row.region);
+        let cells = cols.iter().zip(widths.iter()).map(|(c, area)| {
+            let mut text = cell_text(state, row, *c, narrow);
+            if matches!(c, Column::Name | Column::Owner) {
+                text = middle_ellipsis(text, area.width as usize);
+            }
+            let style = match c {
+                Column::Status => styles.get(status_scope(row)),
+                Column::Restarts
+                    if row
+                        .last_restart
+                        .is_some_and(|t| state.now - t < RECENT_RESTART_SECS) =>
+                {
+                    recent
                 }
-                let style = match c {
-                    Column::Status => styles.get(status_scope(row)),
-                    Column::Restarts
-                        if row
-                            .last_restart
-                            .is_some_and(|t| state.now - t < RECENT_RESTART_SECS) =>
-                    {
-                        recent
-                    }
-                    _ => Style::default(),
-                };
-                Cell::from(text).style(style)
-            });
-            let style = row_style(styles, offset + i == cursor, dimmed, base);
-            Some(Row::new(cells).style(style))
+                _ => Style::default(),
+            };
+            Cell::from(text).style(style)
         });
+        let style = row_style(styles, i == cursor, dimmed, base);
+        Some(Row::new(cells).style(style))
+    });
     let table = Table::new(rows, constraints)
         .header(header)
         .column_spacing(1);

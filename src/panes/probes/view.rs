@@ -83,34 +83,27 @@ fn draw_table(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
     header.extend(["TREND", "MESSAGE"]);
     let header = Row::new(header).style(styles.get("table.header"));
     let rows_h = area.height.saturating_sub(1) as usize;
-    let cursor = inc.cursor.cursor.min(inc.rows.len().saturating_sub(1));
-    let offset = inc.cursor.window(inc.rows.len(), rows_h);
+    let (cursor, visible) = inc.cursor.visible(&inc.rows, rows_h);
     let spark = styles.get("sparkline");
-    let rows = inc
-        .rows
-        .iter()
-        .enumerate()
-        .skip(offset)
-        .take(rows_h)
-        .map(|(i, r)| {
-            let sev = styles.get(severity_scope(r.severity));
-            let mut cells = vec![
-                Cell::from(sanitize(state.region_name(r.key.workload.region)).into_owned()),
-                Cell::from(workload(r)),
-                Cell::from(r.key.kind.name()),
-                Cell::from(format!("{}/{}", r.pods_affected, r.pods_total)).style(sev),
-                Cell::from(r.failures_5m.to_string()).style(sev),
-            ];
-            if wide {
-                cells.push(Cell::from(r.failures_total.to_string()));
-                cells.push(Cell::from(age(state.now, r.first_seen)));
-                cells.push(Cell::from(age(state.now, r.last_seen)));
-            }
-            cells.push(Cell::from(sparkline(&r.trend, trend_w as usize)).style(spark));
-            cells.push(Cell::from(sanitize(&r.message).into_owned()));
-            let dimmed = !region_live(state, r.key.workload.region);
-            Row::new(cells).style(row_style(styles, i == cursor, dimmed, Style::default()))
-        });
+    let rows = visible.map(|(i, r)| {
+        let sev = styles.get(severity_scope(r.severity));
+        let mut cells = vec![
+            Cell::from(sanitize(state.region_name(r.key.workload.region)).into_owned()),
+            Cell::from(workload(r)),
+            Cell::from(r.key.kind.name()),
+            Cell::from(format!("{}/{}", r.pods_affected, r.pods_total)).style(sev),
+            Cell::from(r.failures_5m.to_string()).style(sev),
+        ];
+        if wide {
+            cells.push(Cell::from(r.failures_total.to_string()));
+            cells.push(Cell::from(age(state.now, r.first_seen)));
+            cells.push(Cell::from(age(state.now, r.last_seen)));
+        }
+        cells.push(Cell::from(sparkline(&r.trend, trend_w as usize)).style(spark));
+        cells.push(Cell::from(sanitize(&r.message).into_owned()));
+        let dimmed = !region_live(state, r.key.workload.region);
+        Row::new(cells).style(row_style(styles, i == cursor, dimmed, Style::default()))
+    });
     let mut widths = vec![
         Constraint::Length(if wide { 12 } else { 9 }),
         Constraint::Fill(2),

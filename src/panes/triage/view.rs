@@ -65,35 +65,28 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
     let wide = inner.width >= 100;
     let detail_h = u16::from(inner.height >= 4);
     let rows_h = (inner.height - detail_h) as usize;
-    let cursor = inc.cursor.cursor.min(inc.items.len() - 1);
-    let offset = inc.cursor.window(inc.items.len(), rows_h);
+    let (cursor, visible) = inc.cursor.visible(&inc.items, rows_h);
     let dim = styles.get("ui.dim");
-    let rows = inc
-        .items
-        .iter()
-        .enumerate()
-        .skip(offset)
-        .take(rows_h)
-        .map(|(i, item)| {
-            let level = styles.get(level_scope(item.level));
-            let mut what = item.id.problem.label().to_string();
-            if item.stale && !item.id.namespace.is_empty() {
-                what.push_str(" (stale)");
-            }
-            let since = item.since.map(|t| age(state.now, t)).unwrap_or_default();
-            let mut cells = vec![
-                Cell::from(marker(item.level)).style(level),
-                Cell::from(sanitize(state.region_name(item.id.region)).into_owned()),
-                Cell::from(object(item)),
-                Cell::from(what).style(level),
-                Cell::from(sanitize(&item.how_bad).into_owned()),
-                Cell::from(since),
-            ];
-            if wide {
-                cells.push(Cell::from(sanitize(&item.detail).into_owned()).style(dim));
-            }
-            Row::new(cells).style(row_style(styles, i == cursor, item.stale, Style::default()))
-        });
+    let rows = visible.map(|(i, item)| {
+        let level = styles.get(level_scope(item.level));
+        let mut what = item.id.problem.label().to_string();
+        if item.stale && !item.id.namespace.is_empty() {
+            what.push_str(" (stale)");
+        }
+        let since = item.since.map(|t| age(state.now, t)).unwrap_or_default();
+        let mut cells = vec![
+            Cell::from(marker(item.level)).style(level),
+            Cell::from(sanitize(state.region_name(item.id.region)).into_owned()),
+            Cell::from(object(item)),
+            Cell::from(what).style(level),
+            Cell::from(sanitize(&item.how_bad).into_owned()),
+            Cell::from(since),
+        ];
+        if wide {
+            cells.push(Cell::from(sanitize(&item.detail).into_owned()).style(dim));
+        }
+        Row::new(cells).style(row_style(styles, i == cursor, item.stale, Style::default()))
+    });
     let mut widths = vec![
         Constraint::Length(2),
         Constraint::Length(if wide { 12 } else { 9 }),
