@@ -17,11 +17,11 @@ use fleet_support::{cpu_seconds, fmt_ms, percentile, rss_kb, Sim};
 use pitwall::app::{self, Cockpit};
 use pitwall::bench_support::CountingBackend;
 use pitwall::config::RegionConfig;
+use pitwall::fleet::client::{ClientSpec, KubeconfigSource};
+use pitwall::fleet::{self, Clients, SourceOptions};
 use pitwall::keymap::Keymap;
 use pitwall::model::{ContainerRow, ContainerState, PodRow};
 use pitwall::msg::{Health, Msg, PodChange, PodUpdate};
-use pitwall::sources::client::{ClientSpec, KubeconfigSource};
-use pitwall::sources::{self, Clients, SourceOptions};
 use pitwall::theme::{ColorSupport, Styles};
 use ratatui::Terminal;
 use std::io::Write;
@@ -288,7 +288,7 @@ impl Driver {
         };
         cockpit.handle(Msg::Resize(SIZE.0, SIZE.1));
         let (tx, rx) = mpsc::channel(app::CHANNEL);
-        let sources = sources::spawn_all(specs.to_vec(), tx, Clients::new(regions.len()), opts);
+        let sources = fleet::spawn_all(specs.to_vec(), tx, Clients::new(regions.len()), opts);
         let (key_tx, keys) = mpsc::channel(64);
         Driver {
             cockpit,
@@ -396,7 +396,7 @@ impl Driver {
 
     fn synced(&self, pods: usize) -> bool {
         let s = &self.cockpit.state;
-        s.regions.iter().all(|r| r.health.is_live()) && s.pods.len() >= pods
+        s.regions.iter().all(|r| r.health.is_live()) && s.store.len() >= pods
     }
 
     /// Presses a key and draws at once (P7: bytes, not pacing).
@@ -546,7 +546,7 @@ async fn p3_steady_rss(d: &mut Driver, baseline_kb: u64) {
         row("P3", "steady RSS", "/proc/self/status unreadable", "", None);
         return;
     };
-    let pods = d.cockpit.state.pods.len();
+    let pods = d.cockpit.state.store.len();
     let target_kb = 60 * 1024 + 3 * pods as u64;
     row(
         "P3",
@@ -612,7 +612,7 @@ fn p7_measure(d: &mut Driver) -> Result<(u64, u64, u64), String> {
     d.draw()?;
     let bytes = |d: &Driver| d.term.backend().bytes();
     // one cell: a visible pod's restart count 0 -> 1 (no restart time shown)
-    let view = d.cockpit.state.pods.view();
+    let view = d.cockpit.state.store.view();
     let cursor = d.cockpit.state.ui.pods.cursor;
     let slot = *view
         .get(cursor + 2)
@@ -620,7 +620,7 @@ fn p7_measure(d: &mut Driver) -> Result<(u64, u64, u64), String> {
     let mut pod = d
         .cockpit
         .state
-        .pods
+        .store
         .get(slot)
         .cloned()
         .ok_or("no pod in the view's slot")?;
@@ -839,7 +839,7 @@ fn p5_large_table(plan: &Plan) {
     for region in 0..regions.len() {
         cockpit.handle(Msg::RegionHealth {
             region,
-            feed: "pods",
+            feed: pitwall::fleet::health::Feed::PODS,
             health: Health::Live,
         });
         cockpit.handle(Msg::Pods {
@@ -858,7 +858,7 @@ fn p5_large_table(plan: &Plan) {
             update: PodUpdate::ListDone { namespace: None },
         });
     }
-    let rows = cockpit.state.pods.len();
+    let rows = cockpit.state.store.len();
     // wall time per frame, and this thread's CPU time for the same frames:
     // on a shared machine the difference is time spent descheduled
     let mut cpu = Vec::with_capacity(plan.p5_frames);

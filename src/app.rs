@@ -8,11 +8,11 @@
 use crate::cli::{CockpitArgs, DemoArgs};
 use crate::config::{self, RegionConfig, Settings};
 use crate::effects;
+use crate::fleet::client::{ClientSpec, KubeconfigSource};
+use crate::fleet::{self, Clients, SourceOptions};
 use crate::keymap::Keymap;
 use crate::model::Timestamp;
 use crate::msg::Msg;
-use crate::sources::client::{ClientSpec, KubeconfigSource};
-use crate::sources::{self, Clients, SourceOptions};
 use crate::state::{RegionState, State};
 use crate::tasks::{self, Tasks};
 use crate::theme::{ColorSupport, Styles};
@@ -198,7 +198,7 @@ async fn run_cockpit(
         diags.push(d.clone());
     }
     let mono = colors == ColorSupport::Mono;
-    crate::sources::client::set_plugin_timeout(config.credential_plugin_timeout);
+    crate::fleet::client::set_plugin_timeout(config.credential_plugin_timeout);
     let mut cockpit = Cockpit::new(&regions, keymap, styles, wall_now());
     cockpit.state.ui.layout = config.layout.clone();
     cockpit.state.access = access;
@@ -239,7 +239,7 @@ async fn run_cockpit(
             cockpit.handle(Msg::Resize(size.width, size.height));
             // sources start after the terminal is ready; the first frame never waits on them
             let handles =
-                sources::spawn_all(specs, tx.clone(), clients.clone(), SourceOptions::default());
+                fleet::spawn_all(specs, tx.clone(), clients.clone(), SourceOptions::default());
             let mut tasks = Tasks::new(tx.clone(), tasks::MAX_TASKS);
             let r = event_loop(
                 &mut cockpit,
@@ -284,7 +284,7 @@ pub fn next_wake(cockpit: &Cockpit, dirty: bool, last_draw: Option<Instant>) -> 
     // toasts expiring, and ages on visible rows crossing a minute, hour or day
     let wake = [
         cockpit.state.next_deadline(),
-        ui::pods::next_change(&cockpit.state),
+        crate::panes::pods::view::next_change(&cockpit.state),
     ]
     .into_iter()
     .flatten()

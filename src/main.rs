@@ -1,6 +1,6 @@
 use clap::Parser;
 use pitwall::cli::{Cli, Command};
-use pitwall::sources::client;
+use pitwall::fleet::client;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

@@ -3,6 +3,8 @@
 //! from effects, and the clock.
 
 use crate::diagnostic::Diagnostic;
+use crate::fleet::health::Feed;
+pub use crate::fleet::stream::{Change, Update};
 use crate::model::{PodRow, RegionId, Timestamp};
 use crossterm::event::KeyEvent;
 
@@ -16,17 +18,18 @@ pub enum Msg {
         region: RegionId,
         update: PodUpdate,
     },
-    /// The health of one feed of a region (`"pods"`, `"events"`, or
-    /// `"client"` for connecting); the badge shows the worst feed.
+    /// The health of one feed of a region (pods, events, ..., or the
+    /// client while connecting); the badge shows the worst of the feeds
+    /// that count toward it (`Feed::counts_toward_badge`).
     RegionHealth {
         region: RegionId,
-        feed: &'static str,
+        feed: Feed,
         health: Health,
     },
     /// Events and workloads of one region for the probes and triage panes.
     Incident {
         region: RegionId,
-        update: crate::incident::IncidentUpdate,
+        update: crate::fleet::stream::IncidentUpdate,
     },
     /// The full object asked for by a describe, as YAML.
     Described {
@@ -46,31 +49,6 @@ pub enum Msg {
         label: String,
         result: Result<String, String>,
     },
-}
-
-/// A step of one region's stream of one kind (rows of type `R`).
-#[derive(Debug, Clone)]
-pub enum Update<R> {
-    /// A (re)list of one namespace (or all) begins; rows already held stay
-    /// until `ListDone`.
-    ListStart { namespace: Option<String> },
-    /// One page of the list.
-    ListPage(Vec<R>),
-    /// The list is complete: rows in its scope not seen since `ListStart`
-    /// are gone.
-    ListDone { namespace: Option<String> },
-    /// Watch events, in order.
-    Changes(Vec<Change<R>>),
-}
-
-/// Upserts are nearly every change, so boxing the row would only add an
-/// allocation per event.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
-pub enum Change<R> {
-    Upsert(R),
-    /// By uid.
-    Delete(String),
 }
 
 pub type PodUpdate = Update<PodRow>;

@@ -25,7 +25,7 @@ async fn pods_of_all_regions_arrive_and_a_change_appears() {
     // delete one pod in us-east: its row goes, the replacement appears
     let region = "us-east";
     let idx = h.region(region);
-    let victim = match h.cockpit.state.pods.rows().find(|r| r.region == idx) {
+    let victim = match h.cockpit.state.store.rows().find(|r| r.region == idx) {
         Some(r) => r.clone(),
         None => panic!("no pods in {region}"),
     };
@@ -35,7 +35,7 @@ async fn pods_of_all_regions_arrive_and_a_change_appears() {
     }
     let uid = victim.uid.clone();
     h.until("the deleted pod to leave the table", move |s| {
-        s.pods
+        s.store
             .find(idx, &uid)
             .is_none_or(|r| r.deleting || r.status == "Terminating")
     })
@@ -64,7 +64,7 @@ async fn expired_watch_relists_without_duplicate_or_lost_rows() {
         .set_fault(region, Fault::StallWatches)
         .unwrap_or_else(|e| panic!("{e}"));
     // a change the broken watch cannot deliver
-    let victim = match h.cockpit.state.pods.rows().find(|r| r.region == idx) {
+    let victim = match h.cockpit.state.store.rows().find(|r| r.region == idx) {
         Some(r) => r.clone(),
         None => panic!("no pods in {region}"),
     };
@@ -124,14 +124,14 @@ async fn unauthorized_forbidden_and_refused_regions_show_their_badge() {
     assert!(screen.contains("[us-east forbidden"), "{screen}");
     assert!(screen.contains("[ap-southeast unreachable"), "{screen}");
     assert!(screen.contains("[pre-release live"), "{screen}");
-    assert_eq!(h.cockpit.state.pods.region_len(a), 0);
+    assert_eq!(h.cockpit.state.store.region_len(a), 0);
 
     // the forbidden region recovers on its own once allowed
     h.fleet
         .clear_faults("us-east")
         .unwrap_or_else(|e| panic!("{e}"));
     h.until("us-east live", |s| {
-        s.regions[b].health.is_live() && s.pods.region_len(b) > 0
+        s.regions[b].health.is_live() && s.store.region_len(b) > 0
     })
     .await;
 }
@@ -153,7 +153,7 @@ async fn hostile_strings_are_drawn_defused() {
     let victim = match h
         .cockpit
         .state
-        .pods
+        .store
         .rows()
         .find(|r| r.region == idx && !r.owner_name.is_empty())
     {
@@ -170,7 +170,7 @@ async fn hostile_strings_are_drawn_defused() {
     }
     let owner = victim.owner_name.clone();
     h.until("a replacement pod", move |s| {
-        s.pods
+        s.store
             .rows()
             .any(|r| r.region == idx && r.owner_name == owner && !before.contains(&r.uid))
     })
@@ -179,7 +179,7 @@ async fn hostile_strings_are_drawn_defused() {
     let fresh = h
         .cockpit
         .state
-        .pods
+        .store
         .rows()
         .filter(|r| r.region == idx && r.owner_name == victim.owner_name)
         .max_by_key(|r| r.created)
@@ -192,19 +192,19 @@ async fn hostile_strings_are_drawn_defused() {
     let pos = h
         .cockpit
         .state
-        .pods
+        .store
         .view()
         .iter()
         .position(|s| {
             h.cockpit
                 .state
-                .pods
+                .store
                 .get(*s)
                 .is_some_and(|r| r.region == idx && r.name == fresh)
         })
         .unwrap_or_else(|| panic!("{fresh} not in view"));
     h.cockpit.state.ui.pods.cursor = pos;
-    h.cockpit.state.ui.pods.selected = h.cockpit.state.pods.view().get(pos).copied();
+    h.cockpit.state.ui.pods.selected = h.cockpit.state.store.view().get(pos).copied();
     let key = |c| {
         Msg::Key(crossterm::event::KeyEvent::new(
             c,
@@ -286,7 +286,7 @@ async fn a_failing_credential_plugin_is_that_regions_error_only() {
         pitwall::app::wall_now(),
     );
     let (tx, mut rx) = mpsc::channel(pitwall::app::CHANNEL);
-    sources::spawn_all(specs, tx, Clients::new(2), SourceOptions::default());
+    fleet::spawn_all(specs, tx, Clients::new(2), SourceOptions::default());
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let s = &cockpit.state;
@@ -301,8 +301,8 @@ async fn a_failing_credential_plugin_is_that_regions_error_only() {
             _ => panic!("timed out: {:?}", cockpit.state.regions),
         }
     }
-    assert!(cockpit.state.pods.region_len(1) > 0);
-    assert_eq!(cockpit.state.pods.region_len(0), 0);
+    assert!(cockpit.state.store.region_len(1) > 0);
+    assert_eq!(cockpit.state.store.region_len(0), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -311,7 +311,7 @@ async fn a_large_fleet_arrives_whole_through_paged_lists() {
     let mut h = start_on(Scenario::demo().with_pods_per_region(1200), |_| {}, &[]).await;
     h.until("every region synced", |s| {
         s.regions.iter().all(|r| r.health.is_live())
-            && (0..s.regions.len()).all(|i| s.pods.region_len(i) >= 1200)
+            && (0..s.regions.len()).all(|i| s.store.region_len(i) >= 1200)
     })
     .await;
     for name in h.names.clone() {
@@ -319,14 +319,14 @@ async fn a_large_fleet_arrives_whole_through_paged_lists() {
     }
     h.cockpit.state.refresh_view();
     assert_eq!(
-        h.cockpit.state.pods.view().len(),
-        h.cockpit.state.pods.len()
+        h.cockpit.state.store.view().len(),
+        h.cockpit.state.store.len()
     );
     // the table draws only what fits, whatever the fleet's size
     let screen = h.screen(80, 24);
     assert!(screen.contains(&format!(
         "Pods {}/{}",
-        h.cockpit.state.pods.len(),
-        h.cockpit.state.pods.len()
+        h.cockpit.state.store.len(),
+        h.cockpit.state.store.len()
     )));
 }

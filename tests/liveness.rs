@@ -118,7 +118,7 @@ async fn a_blackholed_region_goes_stale_alone_and_resumes_without_a_relist() {
     let screen = h.screen(160, 48);
     assert!(screen.contains("[us-east stale since"), "{screen}");
     assert!(screen.contains("no answer from the API server"), "{screen}");
-    assert!(h.cockpit.state.pods.region_len(dead) > 0, "rows are kept");
+    assert!(h.cockpit.state.store.region_len(dead) > 0, "rows are kept");
 
     h.observe();
     h.fleet
@@ -127,7 +127,7 @@ async fn a_blackholed_region_goes_stale_alone_and_resumes_without_a_relist() {
     h.until("us-east live again", |s| s.regions[dead].health.is_live())
         .await;
     // a change made now arrives through the resumed watches
-    let victim = match h.cockpit.state.pods.rows().find(|r| r.region == dead) {
+    let victim = match h.cockpit.state.store.rows().find(|r| r.region == dead) {
         Some(r) => r.clone(),
         None => panic!("no pods in us-east"),
     };
@@ -140,7 +140,7 @@ async fn a_blackholed_region_goes_stale_alone_and_resumes_without_a_relist() {
     }
     let uid = victim.uid.clone();
     h.until("the deleted pod to leave", move |s| {
-        s.pods.find(dead, &uid).is_none()
+        s.store.find(dead, &uid).is_none()
     })
     .await;
     h.matches_server("us-east").await;
@@ -239,7 +239,7 @@ async fn watches_that_end_at_once_are_not_live_and_get_few_requests() {
     };
     let mut h = start_with(quiet(""), opts, |_| {}, &[]).await;
     h.until("every region synced", |s| {
-        (0..s.regions.len()).all(|i| s.pods.region_len(i) > 0)
+        (0..s.regions.len()).all(|i| s.store.region_len(i) > 0)
     })
     .await;
     let counts = first_minute(&mut h).await;
@@ -321,7 +321,7 @@ async fn a_running_cockpit_rejoins_a_simulator_restarted_with_its_state_dir() {
     );
     let (tx, mut rx) = mpsc::channel(pitwall::app::CHANNEL);
     let specs = names.iter().map(|n| spec(n)).collect();
-    sources::spawn_all(
+    fleet::spawn_all(
         specs,
         tx,
         Clients::new(names.len()),
@@ -340,7 +340,7 @@ async fn a_running_cockpit_rejoins_a_simulator_restarted_with_its_state_dir() {
     };
     let all_live = |s: &State| {
         s.regions.iter().all(|r| r.health.is_live())
-            && (0..s.regions.len()).all(|i| s.pods.region_len(i) > 0)
+            && (0..s.regions.len()).all(|i| s.store.region_len(i) > 0)
     };
     until("every region live", &all_live).await;
 
@@ -355,7 +355,7 @@ async fn a_running_cockpit_rejoins_a_simulator_restarted_with_its_state_dir() {
     until("every region live again", &all_live).await;
     // and its rows are the restarted server's pods
     for (i, name) in names.iter().enumerate() {
-        let client = sources::client::build(&spec(name))
+        let client = fleet::client::build(&spec(name))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let deadline = tokio::time::Instant::now() + WAIT;
@@ -370,7 +370,7 @@ async fn a_running_cockpit_rejoins_a_simulator_restarted_with_its_state_dir() {
                 .collect();
             let mine: HashSet<String> = cockpit
                 .state
-                .pods
+                .store
                 .rows()
                 .filter(|r| r.region == i)
                 .map(|r| r.uid.clone())

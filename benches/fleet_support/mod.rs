@@ -1,7 +1,7 @@
 //! The fleet benchmark's helpers: the simulator as a child process, kubectl
 //! for comparison, and readings from /proc.
 
-use pitwall::sources::client::{self, ClientSpec, KubeconfigSource};
+use pitwall::fleet::client::{self, ClientSpec, KubeconfigSource};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -4,8 +4,8 @@
 
 pub mod describe;
 
+use crate::fleet::Clients;
 use crate::msg::Msg;
-use crate::sources::Clients;
 use crate::update::Effect;
 use tokio::sync::mpsc::Sender;
 

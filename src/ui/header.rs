@@ -29,8 +29,11 @@ pub fn badge_text(state: &State, region: usize, r: &RegionState, max: usize) -> 
     let reason = |m: &str| cut(m, max);
     match &r.health {
         Health::Connecting => "connecting".into(),
-        Health::Syncing => format!("syncing ({} pods so far)", state.pods.listed_so_far(region)),
-        Health::Live => format!("live ({})", state.pods.region_len(region)),
+        Health::Syncing => format!(
+            "syncing ({} pods so far)",
+            state.store.listed_so_far(region)
+        ),
+        Health::Live => format!("live ({})", state.store.region_len(region)),
         Health::Stale { since, reason: why } => {
             format!("stale since {} ({})", clock(*since), reason(why))
         }

@@ -2,11 +2,11 @@
 //! must touch the outside world comes back as an `Effect` for the loop.
 
 pub mod actions;
-pub mod bindings;
-pub mod incident;
 pub mod keys;
 pub mod palette;
 
+use crate::action::Action;
+use crate::fleet::stream::IncidentUpdate;
 use crate::model::{RegionId, Timestamp};
 use crate::msg::{Msg, PodChange, PodUpdate};
 use crate::state::{State, ToastLevel};
@@ -29,6 +29,17 @@ pub enum Effect {
     Terminal(crate::tasks::TerminalJob),
 }
 
+/// A resolved action, from a key or the palette: `:` opens the palette
+/// (which runs actions itself), everything else is `actions::apply`.
+pub fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
+    if action == Action::Palette && state.ui.modal.is_none() {
+        state.refresh_view();
+        palette::open(state);
+        return Vec::new();
+    }
+    actions::apply(state, action)
+}
+
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(ev) => keys::on_key(state, ev),
@@ -47,14 +58,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         } => {
             if let Some(r) = state.regions.get_mut(region) {
                 r.set_feed(feed, health);
+                r.note_down_since(state.now);
                 // triage lists a region by its badge (the worst feed)
-                let (health, now) = (r.health.clone(), state.now);
-                state.incident.set_region_health(region, &health, now);
+                state.incident.mark_dirty();
             }
             Vec::new()
         }
         Msg::Incident { region, update } => {
-            incident::on_feed(state, region, update);
+            on_feed(state, region, update);
             Vec::new()
         }
         Msg::Described {
@@ -98,9 +109,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     }
 }
 
+/// Pods go into the fleet store once; its by-owner index feeds triage and
+/// probes, and the probe book forgets the pods that left.
 fn on_pods(state: &mut State, region: RegionId, update: PodUpdate) {
-    incident::on_pods(state, region, &update);
-    let pods = &mut state.pods;
+    let pods = &mut state.store;
+    pods.set_now(state.now);
     match update {
         PodUpdate::ListStart { namespace } => pods.list_start(region, namespace.as_deref()),
         PodUpdate::ListPage(rows) => pods.list_page(region, rows),
@@ -112,6 +125,33 @@ fn on_pods(state: &mut State, region: RegionId, update: PodUpdate) {
                     PodChange::Delete(uid) => pods.delete(region, &uid),
                 }
             }
+        }
+    }
+    for (owner, uid) in pods.take_gone() {
+        state.incident.probes.book.remove_pod(&owner, &uid);
+    }
+    state.incident.mark_dirty();
+}
+
+/// Events feed the probe book; workloads go into the fleet store.
+fn on_feed(state: &mut State, region: RegionId, update: IncidentUpdate) {
+    let now = state.now;
+    match update {
+        IncidentUpdate::Events(u) => {
+            let pods = state.store.owners();
+            if crate::panes::probes::apply_events(
+                &mut state.incident.probes.book,
+                pods,
+                region,
+                u,
+                now,
+            ) {
+                state.incident.mark_dirty();
+            }
+        }
+        IncidentUpdate::Workloads(kind, u) => {
+            state.store.workloads_mut().apply(region, kind, u, now);
+            state.incident.mark_dirty();
         }
     }
 }

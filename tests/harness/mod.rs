@@ -8,10 +8,10 @@ pub use k8s_openapi::api::core::v1::Pod;
 pub use kube::api::{Api, DeleteParams, ListParams};
 pub use kube::config::Kubeconfig;
 pub use pitwall::app::Cockpit;
+pub use pitwall::fleet::client::{ClientSpec, KubeconfigSource};
+pub use pitwall::fleet::{self, Clients, SourceOptions};
 pub use pitwall::keymap::Keymap;
 pub use pitwall::msg::{Health, Msg, Update};
-pub use pitwall::sources::client::{ClientSpec, KubeconfigSource};
-pub use pitwall::sources::{self, Clients, SourceOptions};
 pub use pitwall::state::State;
 pub use pitwall::theme::Styles;
 pub use pitwall_sim::{Fault, Fleet, Scenario};
@@ -109,7 +109,7 @@ pub async fn start_with(
     );
     let (tx, rx) = mpsc::channel(pitwall::app::CHANNEL);
     let clients = Clients::new(regions.len());
-    sources::spawn_all(specs, tx.clone(), clients.clone(), opts);
+    fleet::spawn_all(specs, tx.clone(), clients.clone(), opts);
     let seen = vec![Seen::default(); names.len()];
     Harness {
         fleet,
@@ -144,7 +144,7 @@ impl Harness {
                 (Some(*region), matches!(update, Update::ListStart { .. }))
             }
             Msg::Incident { region, update } => {
-                use pitwall::incident::IncidentUpdate as I;
+                use pitwall::fleet::stream::IncidentUpdate as I;
                 let start = match update {
                     I::Events(u) => matches!(u, Update::ListStart { .. }),
                     I::Workloads(_, u) => matches!(u, Update::ListStart { .. }),
@@ -210,7 +210,7 @@ impl Harness {
     pub async fn all_live(&mut self) {
         self.until("every region live", |s| {
             s.regions.iter().all(|r| r.health.is_live())
-                && (0..s.regions.len()).all(|i| s.pods.region_len(i) > 0)
+                && (0..s.regions.len()).all(|i| s.store.region_len(i) > 0)
         })
         .await;
     }
@@ -227,7 +227,7 @@ impl Harness {
             context: region.to_string(),
             namespaces: Vec::new(),
         };
-        match sources::client::build(&spec).await {
+        match fleet::client::build(&spec).await {
             Ok(c) => Api::all(c),
             Err(e) => panic!("client for {region}: {e}"),
         }
@@ -248,7 +248,7 @@ impl Harness {
     pub fn cockpit_uids(&self, region: usize) -> Vec<String> {
         self.cockpit
             .state
-            .pods
+            .store
             .rows()
             .filter(|r| r.region == region)
             .map(|r| r.uid.clone())

@@ -6,7 +6,6 @@ use crate::action::KeyContext;
 use crate::sanitize::sanitize;
 use crate::state::State;
 use crate::theme::Styles;
-use crate::update::bindings::bindings;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
@@ -15,7 +14,7 @@ use ratatui::Frame;
 pub fn lines(state: &State, styles: &Styles) -> Vec<Line<'static>> {
     let mut out = problem_lines(state, styles);
     for ctx in KeyContext::ALL {
-        let hints = bindings(&state.keymap, ctx);
+        let hints = state.keymap.bindings(ctx);
         if hints.is_empty() {
             continue;
         }
