@@ -3,7 +3,7 @@
 //! from effects, and the clock.
 
 use crate::diagnostic::Diagnostic;
-use crate::fleet::health::Feed;
+pub use crate::fleet::health::{Feed, Health};
 pub use crate::fleet::stream::{Change, Update};
 use crate::model::{PodRow, RegionId, Timestamp};
 use crossterm::event::KeyEvent;
@@ -53,48 +53,3 @@ pub enum Msg {
 
 pub type PodUpdate = Update<PodRow>;
 pub type PodChange = Change<PodRow>;
-
-/// What a region's header badge says. The screen never shows stale data as
-/// live: anything but `Live` marks the region's rows as stale.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Health {
-    /// Building the client, first request in flight.
-    Connecting,
-    /// The first list is arriving.
-    Syncing,
-    Live,
-    /// Rows are kept but may be out of date: `since` is when the region
-    /// stopped being live (kept across repeated stale reports).
-    Stale {
-        since: Timestamp,
-        reason: String,
-    },
-    /// 401: the credentials were refused.
-    Unauthorized(String),
-    /// 403: not allowed to list or watch pods.
-    Forbidden(String),
-    /// Could not connect (refused, DNS, TLS, timeout), with the reason.
-    Unreachable(String),
-    /// Misconfigured: bad kubeconfig, unknown context, failed credential plugin.
-    Error(String),
-}
-
-impl Health {
-    pub fn is_live(&self) -> bool {
-        matches!(self, Health::Live)
-    }
-
-    /// Higher is worse: the badge shows the worst of a region's feeds.
-    pub fn severity(&self) -> u8 {
-        match self {
-            Health::Live => 0,
-            Health::Syncing => 1,
-            Health::Connecting => 2,
-            Health::Stale { .. } => 3,
-            Health::Unreachable(_) => 4,
-            Health::Forbidden(_) => 5,
-            Health::Unauthorized(_) => 6,
-            Health::Error(_) => 7,
-        }
-    }
-}

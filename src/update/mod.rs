@@ -162,4 +162,4 @@ fn on_tick(state: &mut State, now: Timestamp) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

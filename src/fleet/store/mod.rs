@@ -17,7 +17,7 @@ pub mod workloads;
 use super::owners::{OwnerIndex, WorkloadKey};
 use crate::model::{PodRow, RegionId, Timestamp};
 use crate::panes::pods::state::{PodView, ViewSpec};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use workloads::Workloads;
 
 #[derive(Debug, Default)]
@@ -52,7 +52,9 @@ pub struct Store {
     view: PodView,
 }
 
-type SlotIndex = HashMap<(RegionId, String), HashSet<u32>>;
+/// Slots by (region, key); a few per key (the pods of a node, usually one
+/// per IP), so a small vector.
+type SlotIndex = HashMap<(RegionId, String), Vec<u32>>;
 
 fn slots_of<'a>(
     index: &'a SlotIndex,
@@ -143,9 +145,10 @@ impl Store {
     fn index_row(&mut self, slot: u32, row: &PodRow) {
         for (map, key) in [(&mut self.by_node, &row.node), (&mut self.by_ip, &row.ip)] {
             if !key.is_empty() {
-                map.entry((row.region, key.clone()))
-                    .or_default()
-                    .insert(slot);
+                let slots = map.entry((row.region, key.clone())).or_default();
+                if !slots.contains(&slot) {
+                    slots.push(slot);
+                }
             }
         }
     }
@@ -153,9 +156,9 @@ impl Store {
     fn unindex_row(&mut self, slot: u32, row: &PodRow) {
         for (map, key) in [(&mut self.by_node, &row.node), (&mut self.by_ip, &row.ip)] {
             let k = (row.region, key.clone());
-            if let Some(set) = map.get_mut(&k) {
-                set.remove(&slot);
-                if set.is_empty() {
+            if let Some(slots) = map.get_mut(&k) {
+                slots.retain(|s| *s != slot);
+                if slots.is_empty() {
                     map.remove(&k);
                 }
             }

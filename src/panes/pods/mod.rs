@@ -163,3 +163,6 @@ fn describe(state: &mut State) -> Vec<Effect> {
         name,
     }]
 }
+
+#[cfg(test)]
+mod tests;
