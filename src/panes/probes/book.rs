@@ -11,6 +11,10 @@
 //! `MAX_RECENT_PER_ROW` recent events, the trend is 30 fixed minute
 //! buckets, and messages are cut at `MAX_MESSAGE_BYTES`.
 //!
+//! Longer than most files on purpose: the delta rule, the caps and the row
+//! building share one set of maps, and splitting them would spread one
+//! invariant (every count added once) over several files.
+//!
 //! Past 600 lines on purpose: event classification, count deltas, the
 //! caps and the rows they make are one set of rules, read together.
 
