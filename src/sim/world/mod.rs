@@ -12,7 +12,9 @@ pub mod kubelet;
 pub mod namespaces;
 pub mod objects;
 pub mod region;
+pub mod responder;
 pub mod scenario;
+pub mod shell;
 pub mod store;
 
 #[cfg(test)]
