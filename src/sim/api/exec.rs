@@ -21,7 +21,8 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 use tokio_util::sync::CancellationToken;
@@ -34,6 +35,8 @@ pub(crate) static SESSIONS: Semaphore = Semaphore::const_new(1024);
 pub(crate) const POD_CHECK: Duration = Duration::from_millis(250);
 /// Stdin typed while a command runs, kept for after it.
 const MAX_TYPEAHEAD: usize = 64 * 1024;
+/// Time the simulated runtime takes to start an exec'd process.
+const EXEC_START: Duration = Duration::from_millis(100);
 /// Largest message accepted from a client.
 const MAX_MESSAGE: usize = 1 << 20;
 
@@ -172,7 +175,13 @@ pub(crate) fn frame(channel: u8, data: &[u8]) -> Message {
 /// Close politely, then read out what the client still sends (its close
 /// reply) so the socket is not reset under unread data.
 pub(crate) async fn finish(ws: &mut Ws) {
-    let _ = ws.close(None).await;
+    // a close without a code reads as an error to client-go (1005)
+    let _ = ws
+        .close(Some(CloseFrame {
+            code: CloseCode::Normal,
+            reason: "".into(),
+        }))
+        .await;
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
         while let Some(Ok(_)) = ws.next().await {}
     })
@@ -317,7 +326,9 @@ async fn run(
     let mut shell = Shell::new(c, o.tty);
     // attach joins the container's main process: here an interactive shell
     let mut queue: VecDeque<Step> = shell.start(if attach { &[] } else { &o.command }).into();
-    let mut sleeping: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+    // a container runtime takes a moment to start the process; client-go
+    // sets up its streams after the handshake and drops what comes sooner
+    let mut sleeping = Some(Box::pin(tokio::time::sleep(EXEC_START)));
     let mut typeahead: Vec<u8> = Vec::new();
     let mut stdin_eof = false;
     let mut check = tokio::time::interval(POD_CHECK);

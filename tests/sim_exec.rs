@@ -1,0 +1,329 @@
+//! exec, attach and port-forward of the simulator against clients nobody
+//! here wrote: kubectl (plain and `-it` in a real terminal) and the official
+//! Python client's `stream` and `portforward`, over real HTTPS on 127.0.0.1.
+
+mod common;
+
+use pitwall_sim::{Fleet, Scenario};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+/// Every wait in these tests is bounded by this.
+const WAIT: Duration = Duration::from_secs(60);
+
+fn small() -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios/test-small.toml");
+    Scenario::load(&path).expect("test scenario loads")
+}
+
+struct Env {
+    _fleet: Fleet,
+    dir: tempfile::TempDir,
+    kubeconfig: PathBuf,
+}
+
+async fn start() -> Env {
+    let fleet = Fleet::start(small(), None).await.expect("fleet starts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, fleet.kubeconfig_yaml()).expect("write kubeconfig");
+    Env {
+        _fleet: fleet,
+        dir,
+        kubeconfig,
+    }
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+async fn kubectl(kc: &Path, ctx: &str, args: &[&str]) -> Out {
+    let mut cmd = Command::new("kubectl");
+    cmd.arg("--kubeconfig")
+        .arg(kc)
+        .arg("--context")
+        .arg(ctx)
+        .args(args)
+        .kill_on_drop(true);
+    let out = tokio::time::timeout(WAIT, cmd.output())
+        .await
+        .unwrap_or_else(|_| panic!("kubectl {args:?} did not finish"))
+        .expect("kubectl runs");
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A running pod of `app` in `shop`, once the kubelet has started one.
+async fn running_pod(kc: &Path, ctx: &str, app: &str) -> String {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let o = kubectl(
+            kc,
+            ctx,
+            &[
+                "-n",
+                "shop",
+                "get",
+                "pods",
+                "-l",
+                &format!("app={app}"),
+                "--field-selector=status.phase=Running",
+                "-o",
+                "jsonpath={.items[*].metadata.name}",
+            ],
+        )
+        .await;
+        if let Some(p) = o.stdout.split_whitespace().next() {
+            return p.to_string();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no running {app} pod: {}",
+            o.stderr
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_exec_runs_commands_and_returns_their_status() {
+    let env = start().await;
+    let kc = env.kubeconfig.as_path();
+    let pod = running_pod(kc, "beta", "web").await;
+
+    let o = kubectl(kc, "beta", &["-n", "shop", "exec", &pod, "--", "hostname"]).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.stdout, format!("{pod}\n"));
+
+    let o = kubectl(
+        kc,
+        "beta",
+        &["-n", "shop", "exec", &pod, "--", "sh", "-c", "exit 3"],
+    )
+    .await;
+    assert_eq!(
+        o.code, 3,
+        "kubectl exits with the command's status: {}",
+        o.stderr
+    );
+
+    let o = kubectl(
+        kc,
+        "beta",
+        &[
+            "-n",
+            "shop",
+            "exec",
+            &pod,
+            "--",
+            "sh",
+            "-c",
+            "echo out; nosuch",
+        ],
+    )
+    .await;
+    assert_eq!(o.code, 127, "{}", o.stderr);
+    assert_eq!(o.stdout, "out\n");
+    assert!(
+        o.stderr.contains("nosuch: command not found"),
+        "{}",
+        o.stderr
+    );
+
+    // stdin piped through: a shell reading a script
+    let mut child = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kc)
+        .args([
+            "--context",
+            "beta",
+            "-n",
+            "shop",
+            "exec",
+            "-i",
+            &pod,
+            "--",
+            "sh",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("kubectl runs");
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"cat /etc/hostname\necho $HOSTNAME\nexit 5\n")
+            .await
+            .expect("write stdin");
+    }
+    let out = tokio::time::timeout(WAIT, child.wait_with_output())
+        .await
+        .expect("kubectl exec -i ends")
+        .expect("kubectl output");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{pod}\n{pod}\n")
+    );
+    assert_eq!(out.status.code(), Some(5));
+
+    // a container that is not the pod's
+    let o = kubectl(
+        kc,
+        "beta",
+        &["-n", "shop", "exec", &pod, "-c", "nope", "--", "true"],
+    )
+    .await;
+    assert_ne!(o.code, 0);
+    assert!(
+        o.stderr.contains("container nope is not valid"),
+        "{}",
+        o.stderr
+    );
+
+    // alpha forbids exec: kubectl prints the server's Forbidden
+    let pod = running_pod(kc, "alpha", "web").await;
+    let o = kubectl(kc, "alpha", &["-n", "shop", "exec", &pod, "--", "hostname"]).await;
+    assert_ne!(o.code, 0);
+    assert!(
+        o.stderr.contains("Forbidden") && o.stderr.contains("cannot create resource \"pods/exec\""),
+        "{}",
+        o.stderr
+    );
+    let can = kubectl(
+        kc,
+        "alpha",
+        &[
+            "-n",
+            "shop",
+            "auth",
+            "can-i",
+            "create",
+            "pods",
+            "--subresource=exec",
+        ],
+    )
+    .await;
+    assert!(can.stdout.starts_with("no"), "{}{}", can.stdout, can.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_exec_it_in_a_terminal() {
+    let env = start().await;
+    let kc = env.kubeconfig.clone();
+    // (beta's api pods are replaced by a bad rollout early on)
+    let pod = running_pod(&kc, "beta", "web").await;
+    let pod2 = pod.clone();
+    tokio::task::spawn_blocking(move || {
+        let t = common::Tmux::start(100, 30, &[]);
+        t.wait_for_prompt();
+        t.run(&format!(
+            "kubectl --kubeconfig {} --context beta -n shop exec -it {pod2} -- bash; echo \"rc=$?\"",
+            kc.display()
+        ));
+        // (the screen drops the prompt's trailing space)
+        let prompt = format!("root@{pod2}:/#");
+        t.wait_for("the shell's prompt", |s| s.contains(&prompt));
+        t.run("hostname");
+        t.wait_for("hostname's answer", |s| {
+            s.lines().any(|l| l.trim_end() == pod2)
+        });
+        // the terminal's size reached the shell
+        t.run("stty size");
+        t.wait_for("stty size", |s| s.lines().any(|l| l.trim_end() == "30 100"));
+        t.run("exit 7");
+        t.wait_for("kubectl to return", |s| s.contains("rc=7"));
+    })
+    .await
+    .expect("tmux session");
+    drop(env);
+    let _ = pod;
+}
+
+async fn python(env: &Env, script: &str, args: &[&str]) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(script);
+    let out = tokio::time::timeout(
+        WAIT,
+        Command::new("python3")
+            .arg(&script)
+            .arg(&env.kubeconfig)
+            .args(args)
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("python finishes")
+    .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "python failed:\n{stdout}\n{stderr}");
+    let _ = env.dir.path();
+    stdout
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_client_stream_exec_and_portforward() {
+    let env = start().await;
+    let kc = env.kubeconfig.as_path();
+    let pod = running_pod(kc, "beta", "web").await;
+    let out = python(&env, "stream_exec.py", &["beta", "shop", &pod]).await;
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines.contains(&format!("hostname: {pod}").as_str()),
+        "{out}"
+    );
+    assert!(lines.contains(&"exit code: 3"), "{out}");
+    assert!(
+        lines.contains(&format!("interactive: {pod}").as_str()),
+        "{out}"
+    );
+    // port 8080 is the web container's: the responder answers with the pod's name
+    let out = python(&env, "portforward.py", &["beta", "shop", &pod, "8080"]).await;
+    assert!(out.lines().any(|l| l == "status: 200"), "{out}");
+    assert!(out.lines().any(|l| l == format!("body: {pod}")), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_the_pod_ends_its_exec_session() {
+    let env = start().await;
+    let kc = env.kubeconfig.as_path();
+    let pod = running_pod(kc, "beta", "batch").await;
+    let mut session = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kc)
+        .args(["--context", "beta", "-n", "shop", "exec", &pod, "--"])
+        .args(["sh", "-c", "echo started; sleep 3600"])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("kubectl runs");
+    let mut lines = BufReader::new(session.stdout.take().expect("stdout")).lines();
+    let first = tokio::time::timeout(WAIT, lines.next_line())
+        .await
+        .expect("the session starts")
+        .expect("stdout reads");
+    assert_eq!(first.as_deref(), Some("started"));
+    let o = kubectl(
+        kc,
+        "beta",
+        &["-n", "shop", "delete", "pod", &pod, "--wait=false"],
+    )
+    .await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let status = tokio::time::timeout(WAIT, session.wait())
+        .await
+        .expect("kubectl exec ends when its pod goes")
+        .expect("kubectl status");
+    assert!(!status.success());
+}
