@@ -57,6 +57,7 @@ pub(crate) fn route(path: &str) -> Route {
     let (group, rest) = match segs.as_slice() {
         ["api", "v1", rest @ ..] => ("", rest),
         ["apis", "apps", "v1", rest @ ..] => ("apps", rest),
+        ["apis", "autoscaling", "v2", rest @ ..] => ("autoscaling", rest),
         ["apis", "authorization.k8s.io", "v1", "selfsubjectaccessreviews"] => return Route::Ssar,
         _ => return Route::NotFound,
     };

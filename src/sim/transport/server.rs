@@ -179,6 +179,7 @@ pub fn spawn_ticker(
                 && Some(st.store.rv()) != endpoints_rv
             {
                 st.update_endpoints(&clock);
+                st.update_hpas(&clock);
                 endpoints_rv = Some(st.store.rv());
                 last_endpoints = std::time::Instant::now();
             }

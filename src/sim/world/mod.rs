@@ -8,6 +8,7 @@ pub mod deployment;
 pub mod endpoints;
 pub mod faults;
 pub mod history;
+pub mod hpa;
 pub mod kubelet;
 pub mod namespaces;
 pub mod objects;
