@@ -61,7 +61,8 @@ async fn kubectl(kc: &Path, ctx: &str, args: &[&str]) -> Out {
     }
 }
 
-/// A running pod of `app` in `shop`, once the kubelet has started one.
+/// A running pod of `app` (`shop`'s web, api, batch; `data`'s cache), once
+/// the kubelet has started one.
 async fn running_pod(kc: &Path, ctx: &str, app: &str) -> String {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
@@ -69,10 +70,9 @@ async fn running_pod(kc: &Path, ctx: &str, app: &str) -> String {
             kc,
             ctx,
             &[
-                "-n",
-                "shop",
                 "get",
                 "pods",
+                "-A",
                 "-l",
                 &format!("app={app}"),
                 "--field-selector=status.phase=Running",
@@ -292,6 +292,16 @@ async fn python_client_stream_exec_and_portforward() {
     let out = python(&env, "portforward.py", &["beta", "shop", &pod, "8080"]).await;
     assert!(out.lines().any(|l| l == "status: 200"), "{out}");
     assert!(out.lines().any(|l| l == format!("body: {pod}")), "{out}");
+    // a deleted pod closes its forwards
+    let other = running_pod(kc, "beta", "cache").await;
+    let out = python(
+        &env,
+        "portforward.py",
+        &["beta", "data", &other, "6379", "delete"],
+    )
+    .await;
+    assert!(out.lines().any(|l| l == format!("body: {other}")), "{out}");
+    assert!(out.lines().any(|l| l == "closed after delete"), "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,8 +2,9 @@
 simulator: an HTTP request through the forward to the pod's port, answered
 by the pod's responder.
 
-Usage: portforward.py KUBECONFIG CONTEXT NAMESPACE POD PORT
-Prints the status and body; exits non-zero on any failure.
+Usage: portforward.py KUBECONFIG CONTEXT NAMESPACE POD PORT [delete]
+Prints the status and body; with `delete`, then deletes the pod and prints
+whether the forward was closed. Exits non-zero on any failure.
 """
 
 import sys
@@ -41,6 +42,12 @@ def main():
     if error:
         print(f"forward error: {error}", file=sys.stderr)
         sys.exit(1)
+    if sys.argv[6:7] == ["delete"]:
+        v1.delete_namespaced_pod(pod, ns)
+        # the forward closes: the local socket reads end of file
+        while sock.recv(4096):
+            pass
+        print("closed after delete")
     sock.close()
     pf.close()
 
