@@ -7,12 +7,14 @@
 pub mod delete;
 pub mod discovery;
 pub mod exec;
+pub mod inflate;
 pub mod logs;
 pub mod patch;
 pub mod portforward;
 pub mod rbac;
 pub mod read;
 pub mod select;
+pub mod spdy;
 pub mod table;
 pub mod watch;
 pub mod write;

@@ -1,5 +1,6 @@
 //! `pods/portforward` over WebSocket (`v4.channel.k8s.io`,
-//! `portforward.k8s.io`, or no subprotocol), as the kubelet serves it: for
+//! `portforward.k8s.io`, or no subprotocol; kubectl's SPDY tunnel is in
+//! `spdy.rs`), as the kubelet serves it: for
 //! the i-th requested port, channel 2i carries data and 2i+1 errors, and the
 //! server's first message on each is the port, 2 bytes little-endian. Behind
 //! each port the pod's responder (`world/responder.rs`) when the container
@@ -53,8 +54,16 @@ pub async fn handle(
     let q = pairs(req.uri().query());
     let ns = t.namespace.clone().unwrap_or_default();
     let name = t.name.clone().unwrap_or_default();
+    // SPDY names its ports in each stream's headers, not in the query
+    let spdy = req
+        .headers()
+        .get_all(hyper::header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|p| p.trim() == crate::api::spdy::TUNNEL));
     let requested = match ports(&q) {
         Ok(p) => p,
+        Err(_) if spdy => Vec::new(),
         Err(m) => return status(400, "BadRequest", &m),
     };
     let listening: Vec<u16> = {
@@ -81,9 +90,17 @@ pub async fn handle(
             .filter_map(|p| u16::try_from(p).ok())
             .collect()
     };
-    upgrade(&mut req, &[V4, PORTFORWARD, ""], move |ws, _| {
-        run(region, ws, ns, name, requested, listening)
-    })
+    upgrade(
+        &mut req,
+        &[crate::api::spdy::TUNNEL, V4, PORTFORWARD, ""],
+        move |ws, proto| async move {
+            if proto == crate::api::spdy::TUNNEL {
+                crate::api::spdy::run(region, ws, ns, name, listening).await
+            } else {
+                run(region, ws, ns, name, requested, listening).await
+            }
+        },
+    )
 }
 
 async fn run(
