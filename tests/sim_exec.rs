@@ -176,6 +176,31 @@ async fn kubectl_exec_runs_commands_and_returns_their_status() {
     );
     assert_eq!(out.status.code(), Some(5));
 
+    // attach joins the container's (simulated) shell
+    let mut child = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kc)
+        .args(["--context", "beta", "-n", "shop", "attach", "-i", &pod])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("kubectl runs");
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"hostname\nexit 3\n")
+            .await
+            .expect("write stdin");
+    }
+    let out = tokio::time::timeout(WAIT, child.wait_with_output())
+        .await
+        .expect("kubectl attach -i ends")
+        .expect("kubectl output");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{pod}\n"));
+    assert_eq!(out.status.code(), Some(3));
+
     // a container that is not the pod's
     let o = kubectl(
         kc,
@@ -288,6 +313,7 @@ async fn python_client_stream_exec_and_portforward() {
         lines.contains(&format!("interactive: {pod}").as_str()),
         "{out}"
     );
+    assert!(lines.contains(&"pong: are-you-there"), "{out}");
     // port 8080 is the web container's: the responder answers with the pod's name
     let out = python(&env, "portforward.py", &["beta", "shop", &pod, "8080"]).await;
     assert!(out.lines().any(|l| l == "status: 200"), "{out}");
@@ -483,11 +509,7 @@ async fn faults_apply_to_exec() {
         .set_fault("beta", Fault::RefuseConnections)
         .expect("fault");
     let o = exec(&["hostname"]).await;
-    assert!(
-        o.code != 0 && o.stderr.contains("refused"),
-        "{}",
-        o.stderr
-    );
+    assert!(o.code != 0 && o.stderr.contains("refused"), "{}", o.stderr);
     env.fleet.clear_faults("beta").expect("clear");
     // the listener is back once a request goes through again
     running_pod(kc, "beta", "web").await;

@@ -10,6 +10,7 @@ import sys
 
 from kubernetes import client, config
 from kubernetes.stream import stream
+from websocket import ABNF
 
 
 def main():
@@ -36,6 +37,13 @@ def main():
         resp.update(timeout=30)
         got += resp.read_stdout()
     print(f"interactive: {got.strip()}")
+    # a WebSocket ping is answered with a pong carrying the same payload
+    resp.sock.ping(b"are-you-there")
+    while True:
+        opcode, frame = resp.sock.recv_data_frame(True)
+        if opcode == ABNF.OPCODE_PONG:
+            print(f"pong: {frame.data.decode()}")
+            break
     resp.write_stdin("exit 0\n")
     resp.run_forever(timeout=30)
     if resp.returncode != 0:
