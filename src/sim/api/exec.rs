@@ -103,18 +103,7 @@ where
         .map(|p| p.trim().to_string())
         .filter(|p| !p.is_empty())
         .collect();
-    // no protocol offered is the plain binary channel protocol, where served
-    let chosen = if offered.is_empty() {
-        supported.iter().find(|s| s.is_empty()).copied()
-    } else {
-        offered.iter().find_map(|o| {
-            supported
-                .iter()
-                .find(|s| !s.is_empty() && **s == o.as_str())
-                .copied()
-        })
-    };
-    let Some(proto) = chosen else {
+    let Some(proto) = negotiate(&offered, supported) else {
         return status(
             400,
             "BadRequest",
@@ -162,6 +151,20 @@ where
         hs.insert(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(proto));
     }
     r
+}
+
+/// The subprotocol: the first the client offers that is served; none
+/// offered is the plain binary channel protocol, where served ("").
+pub(crate) fn negotiate(offered: &[String], supported: &[&'static str]) -> Option<&'static str> {
+    if offered.is_empty() {
+        return supported.iter().find(|s| s.is_empty()).copied();
+    }
+    offered.iter().find_map(|o| {
+        supported
+            .iter()
+            .find(|s| !s.is_empty() && **s == o.as_str())
+            .copied()
+    })
 }
 
 /// One channel message.
@@ -446,6 +449,20 @@ mod tests {
             .as_str()
             .unwrap_or("")
             .ends_with("[sh -c exit 3], exit code 3"));
+    }
+
+    #[test]
+    fn the_clients_first_served_protocol_wins() {
+        let offer = |o: &[&str]| o.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(negotiate(&offer(&[V5, V4]), &[V5, V4]), Some(V5));
+        assert_eq!(negotiate(&offer(&[V4, V5]), &[V5, V4]), Some(V4));
+        assert_eq!(
+            negotiate(&offer(&["v4.base64.channel.k8s.io", V4]), &[V5, V4]),
+            Some(V4)
+        );
+        assert_eq!(negotiate(&offer(&["channel.k8s.io"]), &[V5, V4]), None);
+        assert_eq!(negotiate(&[], &[V5, V4]), None, "exec needs a subprotocol");
+        assert_eq!(negotiate(&[], &[V4, ""]), Some(""));
     }
 
     #[test]
