@@ -206,6 +206,6 @@ pub fn revisions(uid: &str, replica_sets: &[ReplicaSet]) -> Vec<Revision> {
             })
         })
         .collect();
-    out.sort_by(|a, b| b.number.cmp(&a.number));
+    out.sort_by_key(|r| std::cmp::Reverse(r.number));
     out
 }
