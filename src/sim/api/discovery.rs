@@ -45,6 +45,14 @@ fn resource_list(group_version: &str, group: &str) -> Value {
         }
         if kind == Kind::Pod {
             resources.push(json!({"name": "pods/log", "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get"]}));
+            // WebSocket (GET) and SPDY (POST) both reach these
+            for (sub, k) in [
+                ("attach", "PodAttachOptions"),
+                ("exec", "PodExecOptions"),
+                ("portforward", "PodPortForwardOptions"),
+            ] {
+                resources.push(json!({"name": format!("pods/{sub}"), "singularName": "", "namespaced": true, "kind": k, "verbs": ["create", "get"]}));
+            }
         }
         if matches!(
             kind,
@@ -59,6 +67,12 @@ fn resource_list(group_version: &str, group: &str) -> Value {
 fn group(name: &str) -> Value {
     let gv = format!("{name}/v1");
     json!({"name": name, "versions": [{"groupVersion": gv, "version": "v1"}], "preferredVersion": {"groupVersion": gv, "version": "v1"}})
+}
+
+/// Only v2 of autoscaling is served (HorizontalPodAutoscalers).
+fn autoscaling() -> Value {
+    let gv = "autoscaling/v2";
+    json!({"name": "autoscaling", "versions": [{"groupVersion": gv, "version": "v2"}], "preferredVersion": {"groupVersion": gv, "version": "v2"}})
 }
 
 fn ok(v: Value) -> Option<Response> {
@@ -80,7 +94,15 @@ pub fn answer(segs: &[&str]) -> Option<Response> {
             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:443"}]})),
         ["api", "v1"] => ok(resource_list("v1", "")),
         ["apis"] => ok(json!({"kind": "APIGroupList", "apiVersion": "v1",
-            "groups": [group("apps"), group("authorization.k8s.io")]})),
+            "groups": [group("apps"), autoscaling(), group("authorization.k8s.io")]})),
+        ["apis", "autoscaling"] => {
+            let g = autoscaling();
+            ok(
+                json!({"kind": "APIGroup", "apiVersion": "v1", "name": "autoscaling",
+                "versions": g["versions"].clone(), "preferredVersion": g["preferredVersion"].clone()}),
+            )
+        }
+        ["apis", "autoscaling", "v2"] => ok(resource_list("autoscaling/v2", "autoscaling")),
         ["apis", "apps"] => ok(
             json!({"kind": "APIGroup", "apiVersion": "v1", "name": "apps",
             "versions": group("apps")["versions"].clone(), "preferredVersion": group("apps")["preferredVersion"].clone()}),

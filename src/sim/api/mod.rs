@@ -6,11 +6,15 @@
 
 pub mod delete;
 pub mod discovery;
+pub mod exec;
+pub mod inflate;
 pub mod logs;
 pub mod patch;
+pub mod portforward;
 pub mod rbac;
 pub mod read;
 pub mod select;
+pub mod spdy;
 pub mod table;
 pub mod watch;
 pub mod write;
@@ -56,6 +60,7 @@ pub(crate) fn route(path: &str) -> Route {
     let (group, rest) = match segs.as_slice() {
         ["api", "v1", rest @ ..] => ("", rest),
         ["apis", "apps", "v1", rest @ ..] => ("apps", rest),
+        ["apis", "autoscaling", "v2", rest @ ..] => ("autoscaling", rest),
         ["apis", "authorization.k8s.io", "v1", "selfsubjectaccessreviews"] => return Route::Ssar,
         _ => return Route::NotFound,
     };
@@ -238,7 +243,11 @@ pub(crate) async fn resource(
             .and_then(|h| h.to_str().ok())
             .unwrap_or("application/json"),
     );
-    let verb = verb(req.method(), &t, is_watch);
+    // streaming subresources are `create` whatever the method (WebSocket is GET)
+    let verb = match t.sub.as_deref() {
+        Some("exec" | "attach" | "portforward") => "create",
+        _ => verb(req.method(), &t, is_watch),
+    };
     let res = match &t.sub {
         Some(s) => format!("{}/{}", t.kind.plural(), s),
         None => t.kind.plural().to_string(),
@@ -264,6 +273,8 @@ pub(crate) async fn resource(
     if let Some(sub) = t.sub.as_deref() {
         return match (t.kind, sub) {
             (Kind::Pod, "log") => logs::handle(region, &t, &q).await,
+            (Kind::Pod, "exec" | "attach") => exec::handle(region, req, &t).await,
+            (Kind::Pod, "portforward") => portforward::handle(region, req, &t).await,
             (Kind::Deployment | Kind::ReplicaSet | Kind::StatefulSet, "scale") => {
                 write::scale(region, req, &t).await
             }

@@ -169,6 +169,15 @@ pub fn columns(kind: Kind) -> Value {
             col("Age", "string", 0),
             col("Selector", "string", 1),
         ],
+        Kind::HorizontalPodAutoscaler => vec![
+            col("Name", "string", 0),
+            col("Reference", "string", 0),
+            col("Targets", "string", 0),
+            col("MinPods", "string", 0),
+            col("MaxPods", "integer", 0),
+            col("Replicas", "integer", 0),
+            col("Age", "string", 0),
+        ],
         Kind::Endpoints => vec![
             col("Name", "string", 0),
             col("Endpoints", "string", 0),
@@ -369,6 +378,19 @@ fn row(kind: Kind, v: &Value, now: jiff::Timestamp) -> Value {
                 i
             ])
         }
+        Kind::HorizontalPodAutoscaler => json!([
+            name,
+            format!(
+                "{}/{}",
+                s(v, "/spec/scaleTargetRef/kind"),
+                s(v, "/spec/scaleTargetRef/name")
+            ),
+            crate::world::hpa::targets(v),
+            u(v, "/spec/minReplicas").max(1).to_string(),
+            u(v, "/spec/maxReplicas"),
+            u(v, "/status/currentReplicas"),
+            age(now, created)
+        ]),
         Kind::Event => {
             let last = match s(v, "/lastTimestamp") {
                 "" => s(v, "/eventTime"),

@@ -73,15 +73,19 @@ pub fn spawn(
                 let Some(tls) = handshake(&acceptor, tcp, &region, &stop).await else {
                     return;
                 };
-                let svc = service_fn(move |req| {
+                let conn_stop = stop.clone();
+                let svc = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                     let region = region.clone();
+                    // exec and port-forward sessions outlive the connection's task
+                    req.extensions_mut().insert(conn_stop.clone());
                     async move {
                         Ok::<_, std::convert::Infallible>(crate::api::handle(region, req).await)
                     }
                 });
                 let conn = hyper::server::conn::http1::Builder::new()
                     .keep_alive(true)
-                    .serve_connection(TokioIo::new(tls), svc);
+                    .serve_connection(TokioIo::new(tls), svc)
+                    .with_upgrades();
                 tokio::select! {
                     _ = conn => {}
                     _ = stop.cancelled() => {}
@@ -175,6 +179,7 @@ pub fn spawn_ticker(
                 && Some(st.store.rv()) != endpoints_rv
             {
                 st.update_endpoints(&clock);
+                st.update_hpas(&clock);
                 endpoints_rv = Some(st.store.rv());
                 last_endpoints = std::time::Instant::now();
             }

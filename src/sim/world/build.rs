@@ -85,6 +85,7 @@ pub fn build(
                     log_rate: 0.2,
                     labels: BTreeMap::new(),
                     memory: None,
+                    autoscale: None,
                 },
                 n,
             ));
@@ -136,6 +137,12 @@ pub fn build(
             Ok(v) => v,
             Err(_) => continue,
         };
+        if let Some(a) = &w.autoscale {
+            let hpa = crate::world::hpa::object(w, a, &created);
+            if let Ok(h) = st.store.put(Kind::HorizontalPodAutoscaler, hpa, &created) {
+                st.refresh_hpa(&clock, &h);
+            }
+        }
         if !w.ports.is_empty() {
             svc_ip += 1;
             let ip = format!("10.96.{}.{}", svc_ip / 250, svc_ip % 250);

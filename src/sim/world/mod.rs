@@ -8,11 +8,14 @@ pub mod deployment;
 pub mod endpoints;
 pub mod faults;
 pub mod history;
+pub mod hpa;
 pub mod kubelet;
 pub mod namespaces;
 pub mod objects;
 pub mod region;
+pub mod responder;
 pub mod scenario;
+pub mod shell;
 pub mod store;
 
 #[cfg(test)]

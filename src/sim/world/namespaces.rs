@@ -14,6 +14,7 @@ impl State {
             Kind::Service,
             Kind::Endpoints,
             Kind::Event,
+            Kind::HorizontalPodAutoscaler,
         ] {
             let names: Vec<String> = self
                 .store

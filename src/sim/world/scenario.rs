@@ -119,6 +119,27 @@ pub struct WorkloadSpec {
     /// Memory limit, e.g. `256Mi`.
     #[serde(default)]
     pub memory: Option<String>,
+    /// A HorizontalPodAutoscaler targeting this workload.
+    #[serde(default)]
+    pub autoscale: Option<AutoscaleSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoscaleSpec {
+    #[serde(default = "one")]
+    pub min: u32,
+    pub max: u32,
+    /// Target average CPU utilisation, percent of requests.
+    #[serde(default = "default_cpu")]
+    pub cpu_percent: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+fn default_cpu() -> u32 {
+    80
 }
 
 fn default_kind() -> String {
@@ -323,6 +344,22 @@ impl ScenarioFile {
             }
             if w.replicas > 10_000 {
                 return Err(err(file, &format!("{f}.replicas"), "must be at most 10000"));
+            }
+            if let Some(a) = &w.autoscale {
+                if a.min < 1 || a.max < a.min || a.max > 10_000 {
+                    return Err(err(
+                        file,
+                        &format!("{f}.autoscale"),
+                        "needs 1 <= min <= max <= 10000",
+                    ));
+                }
+                if a.cpu_percent == 0 || a.cpu_percent > 1000 {
+                    return Err(err(
+                        file,
+                        &format!("{f}.autoscale.cpu_percent"),
+                        "must be between 1 and 1000",
+                    ));
+                }
             }
             if w.image.trim().is_empty() {
                 return Err(err(file, &format!("{f}.image"), "must not be empty"));

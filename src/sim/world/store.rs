@@ -19,9 +19,10 @@ pub enum Kind {
     Deployment,
     ReplicaSet,
     StatefulSet,
+    HorizontalPodAutoscaler,
 }
 
-pub const ALL_KINDS: [Kind; 9] = [
+pub const ALL_KINDS: [Kind; 10] = [
     Kind::Namespace,
     Kind::Node,
     Kind::Pod,
@@ -31,6 +32,7 @@ pub const ALL_KINDS: [Kind; 9] = [
     Kind::Deployment,
     Kind::ReplicaSet,
     Kind::StatefulSet,
+    Kind::HorizontalPodAutoscaler,
 ];
 
 impl Kind {
@@ -48,6 +50,7 @@ impl Kind {
             Kind::Deployment => "deployments",
             Kind::ReplicaSet => "replicasets",
             Kind::StatefulSet => "statefulsets",
+            Kind::HorizontalPodAutoscaler => "horizontalpodautoscalers",
         }
     }
     pub fn name(self) -> &'static str {
@@ -61,6 +64,7 @@ impl Kind {
             Kind::Deployment => "Deployment",
             Kind::ReplicaSet => "ReplicaSet",
             Kind::StatefulSet => "StatefulSet",
+            Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
         }
     }
     pub fn singular(self) -> &'static str {
@@ -83,19 +87,21 @@ impl Kind {
             Kind::Deployment => &["deploy"],
             Kind::ReplicaSet => &["rs"],
             Kind::StatefulSet => &["sts"],
+            Kind::HorizontalPodAutoscaler => &["hpa"],
         }
     }
     pub fn group(self) -> &'static str {
         match self {
             Kind::Deployment | Kind::ReplicaSet | Kind::StatefulSet => "apps",
+            Kind::HorizontalPodAutoscaler => "autoscaling",
             _ => "",
         }
     }
     pub fn api_version(self) -> &'static str {
-        if self.group() == "apps" {
-            "apps/v1"
-        } else {
-            "v1"
+        match self.group() {
+            "apps" => "apps/v1",
+            "autoscaling" => "autoscaling/v2",
+            _ => "v1",
         }
     }
     pub fn namespaced(self) -> bool {
