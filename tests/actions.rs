@@ -8,6 +8,7 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use pitwall::action::Action;
 use pitwall::panes::workloads::plan::{self, Inputs, Planned, Target, WorkloadKind};
 use pitwall::panes::workloads::rollout;
+use pitwall::widgets::confirm::{self, ConfirmDialog};
 use pitwall::write::{
     self, Access, Audit, ClientLookup, Permission, ReadClient, Refusal, RegionPolicy, Writer,
 };
@@ -189,6 +190,33 @@ async fn every_action_lands_as_kubectl_sees_it_and_is_audited() {
     };
     let target = deployment(alpha, 3);
 
+    // the autoscaler on web is read with the read-only handle and named in
+    // the scale's confirm dialog
+    let reader = ReadClient::new(env.clients[alpha].clone());
+    let hpas: Value = reader
+        .request(
+            http::Request::get("/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers")
+                .body(Vec::new())
+                .expect("request"),
+        )
+        .await
+        .expect("hpas");
+    let hpas = hpas["items"].as_array().cloned().unwrap_or_default();
+    let warning = confirm::hpa_warning(&hpas, "Deployment", "web").expect("web is autoscaled");
+    let Ok(Planned::Change { object, params }) = plan::plan(Action::Scale, &target, &inputs) else {
+        panic!("scale plans");
+    };
+    let dialog =
+        ConfirmDialog::new(w.prepare(alpha, object, params).expect("prepare")).warn(warning);
+    let lines = dialog.lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("warning") && l.contains("autoscaled by")),
+        "{lines:?}"
+    );
+    assert!(lines.contains(&format!("context    {}", env.context("alpha"))));
+
     // scale 3 -> 5
     let out = env
         .act(&w, Action::Scale, &target, &inputs, "")
@@ -229,7 +257,6 @@ async fn every_action_lands_as_kubectl_sees_it_and_is_audited() {
 
     // undo to the revision before the restart, chosen from the revisions
     // the ReplicaSets hold (read with the read-only handle)
-    let reader = ReadClient::new(env.clients[alpha].clone());
     let get = |path: &str| {
         http::Request::get(format!("/apis/apps/v1/namespaces/shop/{path}"))
             .body(Vec::new())
