@@ -240,6 +240,21 @@ async fn every_action_lands_as_kubectl_sees_it_and_is_audited() {
         d["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"],
         "2026-12-03T15:00:00Z"
     );
+    // the live status view follows the restart to its end, as kubectl says it
+    let mut said = Vec::new();
+    let end = rollout::follow_status(
+        &reader,
+        "shop",
+        "web",
+        std::time::Duration::from_millis(100),
+        |l| said.push(l),
+    )
+    .await;
+    assert_eq!(end, Some(rollout::RolloutState::Complete), "{said:?}");
+    assert_eq!(
+        said.last().map(String::as_str),
+        Some("deployment \"web\" successfully rolled out")
+    );
 
     // pause, then resume
     env.act(&w, Action::RolloutPause, &target, &inputs, "")

@@ -71,15 +71,15 @@ impl ConfirmDialog {
     }
 
     /// The person's yes. In a production region the typed name must match
-    /// exactly; otherwise the dialog stays open saying why.
-    pub fn answer(mut self) -> Result<Confirmed, ConfirmDialog> {
+    /// exactly; otherwise `None`, and the dialog stays open saying why.
+    pub fn answer(&mut self) -> Option<Confirmed> {
         let typed = self.input.lines().join("");
-        let name = self.confirmation.mutation().object().name.clone();
+        let name = &self.confirmation.mutation().object().name;
         if self.needs_typed_name() && typed.trim() != name {
             self.error = Some(format!("type `{name}` exactly to confirm"));
-            return Err(self);
+            return None;
         }
-        Ok(self.confirmation.confirm(typed.trim()))
+        Some(self.confirmation.clone().confirm(typed.trim()))
     }
 
     /// Draws the dialog centred in `area`.
@@ -192,7 +192,7 @@ mod tests {
     fn the_dialog_names_where_what_and_the_exact_change() {
         let dir = tempfile::tempdir().expect("dir");
         let w = writer(dir.path());
-        let d = scale(&w, 0).warn("autoscaled by web (min 3, max 10)");
+        let mut d = scale(&w, 0).warn("autoscaled by web (min 3, max 10)");
         assert_eq!(
             d.lines(),
             [
@@ -205,7 +205,7 @@ mod tests {
                 "confirm? (y/n)",
             ]
         );
-        let confirmed = d.answer().unwrap_or_else(|_| panic!("not confirmed"));
+        let confirmed = d.answer().expect("confirmed");
         assert_eq!(
             confirmed.mutation().params(),
             &Params::Scale { from: 3, to: 5 }
@@ -220,15 +220,13 @@ mod tests {
         let mut d = scale(&w, 1);
         assert!(d.needs_typed_name());
         d.input.insert_str("we");
-        let Err(mut d) = d.answer() else {
-            panic!("a wrong name confirmed");
-        };
+        assert!(d.answer().is_none(), "a wrong name confirmed");
         assert!(d
             .lines()
             .last()
             .is_some_and(|l| l.contains("type `web` exactly")));
         d.input.insert_str("b");
-        assert!(d.answer().is_ok());
+        assert!(d.answer().is_some());
     }
 
     #[test]

@@ -209,3 +209,47 @@ pub fn revisions(uid: &str, replica_sets: &[ReplicaSet]) -> Vec<Revision> {
     out.sort_by_key(|r| std::cmp::Reverse(r.number));
     out
 }
+
+/// Most reads the live status view makes before giving up.
+pub const STATUS_POLLS: usize = 600;
+
+/// The live status view: reads the Deployment once a `period` with the
+/// read-only handle, hands each new kubectl sentence to `line`, and stops
+/// when the rollout is complete or stalled (as `kubectl rollout status`
+/// does), or after `STATUS_POLLS` reads. A failed read is said as a line
+/// and retried.
+pub async fn follow_status(
+    reader: &crate::write::ReadClient,
+    namespace: &str,
+    name: &str,
+    period: std::time::Duration,
+    mut line: impl FnMut(String),
+) -> Option<RolloutState> {
+    let path = format!("/apis/apps/v1/namespaces/{namespace}/deployments/{name}");
+    let mut last = String::new();
+    for _ in 0..STATUS_POLLS {
+        let req = http::Request::get(path.as_str()).body(Vec::new()).ok()?;
+        let (said, state) = match reader.request::<Deployment>(req).await {
+            Ok(d) => {
+                let st = status(&d);
+                (st.sentence(name), Some(st))
+            }
+            Err(e) => (
+                format!(
+                    "cannot read deployment {name:?}: {}",
+                    crate::write::error_text(&e)
+                ),
+                None,
+            ),
+        };
+        if said != last {
+            line(said.clone());
+            last = said;
+        }
+        if let Some(st) = state.filter(RolloutState::done) {
+            return Some(st);
+        }
+        tokio::time::sleep(period).await;
+    }
+    None
+}
