@@ -536,6 +536,49 @@ async fn exec_in_cn_north_is_greyed_with_the_servers_reason() {
         write::allowed(&w, us, &Permission::exec("shop")).await,
         Access::Allowed
     );
+    // the action as the cockpit offers it on a cn-north pod: greyed, with why
+    let pod = Target::Pod {
+        region: cn,
+        namespace: "shop".into(),
+        name: "checkout-0".into(),
+        grace_period_seconds: Some(30),
+    };
+    match plan::offer(&w, Action::Exec, &pod).await {
+        plan::Offer::Greyed(why) => assert!(!why.is_empty()),
+        other => panic!("exec offered in cn-north: {other:?}"),
+    }
+    assert_eq!(
+        plan::offer(&w, Action::DeletePod, &pod).await,
+        plan::Offer::Available
+    );
+    assert_eq!(
+        plan::offer(&w, Action::RolloutRestart, &deployment(cn, 3)).await,
+        plan::Offer::Available
+    );
+    let us_pod = Target::Pod {
+        region: us,
+        namespace: "shop".into(),
+        name: "checkout-0".into(),
+        grace_period_seconds: Some(30),
+    };
+    assert_eq!(
+        plan::offer(&w, Action::Exec, &us_pod).await,
+        plan::Offer::Available
+    );
+    // read-only greys every mutating action, with the reason
+    let ro = env.writer(true, None);
+    for a in plan::mutating_actions() {
+        let workload = deployment(cn, 3);
+        let t = if matches!(a, Action::Exec | Action::DeletePod) {
+            &pod
+        } else {
+            &workload
+        };
+        match plan::offer(&ro, a, t).await {
+            plan::Offer::Greyed(why) => assert!(why.contains("read-only"), "{a:?}: {why}"),
+            other => panic!("{a:?} offered in read-only mode: {other:?}"),
+        }
+    }
     // what cn-north does allow stays offered
     let restart = Permission {
         verb: "patch".into(),

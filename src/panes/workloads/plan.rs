@@ -168,3 +168,41 @@ pub fn plan(action: Action, target: &Target, inputs: &Inputs) -> Result<Planned,
         )),
     }
 }
+
+/// Whether an action is offered on a row, or greyed with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Offer {
+    Available,
+    Greyed(String),
+}
+
+/// Asks the write path before an action is offered: read-only first, then
+/// RBAC for exactly the permission the change or session needs.
+pub async fn offer(writer: &crate::write::Writer, action: Action, target: &Target) -> Offer {
+    // Placeholder inputs: the permission does not depend on them.
+    let inputs = Inputs {
+        replicas: "1".into(),
+        undo: Some(Params::Undo {
+            revision: 0,
+            template: serde_json::Value::Null,
+            images: Vec::new(),
+        }),
+        now: String::new(),
+    };
+    let perm = match plan(action, target, &inputs) {
+        Ok(Planned::Session(p)) => p,
+        Ok(Planned::Change { object, params }) => {
+            match writer.prepare(target.region(), object, params) {
+                Ok(c) => c.mutation().permission(),
+                Err(r) => return Offer::Greyed(r.to_string()),
+            }
+        }
+        Err(why) => return Offer::Greyed(why),
+    };
+    match crate::write::allowed(writer, target.region(), &perm).await {
+        crate::write::Access::Allowed => Offer::Available,
+        crate::write::Access::Denied(why) | crate::write::Access::Unknown(why) => {
+            Offer::Greyed(why)
+        }
+    }
+}
