@@ -100,6 +100,14 @@ actions! {
     ShowTriage = "show_triage", Safe, "Show the triage pane";
     ShowPods = "show_pods", Safe, "Show the pods pane";
     ShowProbes = "show_probes", Safe, "Show the probe failures pane";
+    Scale = "scale", Mutating, "Scale the selected Deployment or StatefulSet";
+    RolloutRestart = "rollout_restart", Mutating, "Restart every pod of the selected workload, as kubectl rollout restart";
+    RolloutPause = "rollout_pause", Mutating, "Pause the selected Deployment's rollout";
+    RolloutResume = "rollout_resume", Mutating, "Resume the selected Deployment's rollout";
+    RolloutUndo = "rollout_undo", Mutating, "Roll the selected Deployment back to a chosen revision";
+    DeletePod = "delete_pod", Mutating, "Delete the selected pod, with its grace period";
+    Exec = "exec", Mutating, "Open a shell or run a command in a container of the selected pod";
+    PortForward = "port_forward", Mutating, "Forward a local port to the selected pod, Service or workload";
 }
 
 impl Action {

@@ -48,6 +48,21 @@ pub enum Command {
     Sim(SimArgs),
     /// Validate config, keymap and theme files; exit non-zero on any problem.
     CheckConfig,
+    /// Print the audit log (JSON lines, oldest first).
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// Only this region's lines.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Only lines since a time (2026-12-03T15:00:00Z) or a duration ago (90m, 2h).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Audit log directory (default: the state dir's pitwall/audit).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

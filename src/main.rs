@@ -26,6 +26,9 @@ fn main() -> ExitCode {
         Some(Command::Sim(args)) => runtime.block_on(pitwall_sim::run_standalone(args.into())),
         Some(Command::Demo(args)) => runtime.block_on(pitwall::app::run_demo(cli.cockpit, args)),
         Some(Command::CheckConfig) => pitwall::check::run(&cli.cockpit),
+        Some(Command::Audit(a)) => {
+            pitwall::write::audit_read::run(a.dir.as_deref(), a.region, a.since.as_deref())
+        }
         None => runtime.block_on(pitwall::app::run(cli.cockpit)),
     };
     // Quitting never waits on blocking work still running (a hung

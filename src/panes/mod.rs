@@ -9,6 +9,7 @@
 pub mod pods;
 pub mod probes;
 pub mod triage;
+pub mod workloads;
 
 use crate::action::Action;
 use crate::state::State;

@@ -2,6 +2,7 @@
 //! focus, tab line), the cursor and paging helper, the table of rows
 //! (selection, dimming) and the sparkline.
 
+pub mod confirm;
 pub mod cursor;
 pub mod frame;
 pub mod sparkline;

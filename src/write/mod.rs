@@ -12,6 +12,7 @@
 //! Everything else holds a `ReadClient` (`read`), which only sends GETs.
 
 pub mod audit;
+pub mod audit_read;
 mod mutation;
 pub mod rbac;
 pub mod read;

@@ -259,6 +259,14 @@ impl Mutation {
         &self.object
     }
 
+    pub fn region_name(&self) -> &str {
+        &self.region_name
+    }
+
+    pub fn context(&self) -> &str {
+        &self.context
+    }
+
     pub fn params(&self) -> &Params {
         &self.params
     }
