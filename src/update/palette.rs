@@ -2,7 +2,7 @@
 //! ranked by fuzzy match over action names and the pods in view.
 
 use super::{dispatch, Effect};
-use crate::action::{Action, KeyContext, ACTIONS};
+use crate::action::{Action, Danger, KeyContext, ACTIONS};
 use crate::keymap::{Key, Lookup};
 use crate::panes::pods::select_index;
 use crate::state::ui::PaletteItem;
@@ -34,14 +34,17 @@ fn rank(state: &State, palette: &mut PaletteState) {
     // scores first, labels only for the few kept: a broad query over 50k
     // pods must not format 50k strings per keystroke
     let mut out: Vec<(u32, PaletteItem)> = Vec::new();
+    // cluster changes are offered only where the cockpit can confirm them
+    // (the confirm dialog opens from a workload or pod row), never blind
+    let offered = || ACTIONS.iter().filter(|a| a.danger == Danger::Safe);
     if query.trim().is_empty() {
-        out.extend(ACTIONS.iter().map(|a| (0, PaletteItem::Action(a.action))));
+        out.extend(offered().map(|a| (0, PaletteItem::Action(a.action))));
     } else {
         let pattern = Pattern::parse(&query, CaseMatching::Smart, Normalization::Smart);
         let mut matcher = Matcher::new(Config::DEFAULT);
         let mut buf = Vec::new();
         let mut score = |text: &str| pattern.score(Utf32Str::new(text, &mut buf), &mut matcher);
-        for a in ACTIONS {
+        for a in offered() {
             if let Some(s) = score(a.name) {
                 // actions first among equals: they are what `:` is mostly for
                 out.push((s.saturating_add(2), PaletteItem::Action(a.action)));

@@ -209,6 +209,33 @@ fn palette_runs_actions_and_jumps_to_pods() {
 }
 
 #[test]
+fn the_palette_never_offers_a_cluster_change_blind() {
+    use crate::action::{Danger, ACTIONS};
+    use crate::state::ui::PaletteItem;
+    let mut s = state(&["eu"]);
+    shop(&mut s);
+    for query in ["", "scale", "exec", "rollout"] {
+        s.ui.modal = None;
+        update(&mut s, key(':'));
+        for c in query.chars() {
+            update(&mut s, key(c));
+        }
+        let Some(Modal::Palette(p)) = &s.ui.modal else {
+            panic!("expected the palette for {query:?}");
+        };
+        for item in &p.candidates {
+            if let PaletteItem::Action(a) = item {
+                let spec = ACTIONS.iter().find(|x| x.action == *a);
+                assert!(
+                    spec.is_some_and(|x| x.danger == Danger::Safe),
+                    "{query:?} offered {a:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn the_badge_shows_the_worst_feed() {
     use crate::fleet::health::Feed;
     let mut s = state(&["eu"]);
