@@ -19,8 +19,13 @@ pub const MAX_EVENTS_PER_REGION: usize = 20_000;
 pub enum EventOutcome<'a> {
     /// Not held before.
     New(&'a EventRow),
-    /// Held, and some field changed (a relisted identical row says nothing).
-    Changed(&'a EventRow),
+    /// Held, and some field changed (a relisted identical row says
+    /// nothing); with the count and lastTimestamp it had before.
+    Changed {
+        row: &'a EventRow,
+        count_before: u32,
+        last_seen_before: Timestamp,
+    },
     /// Deleted, dropped by a relist, or evicted by the cap.
     Gone(RegionId, &'a str),
 }
@@ -171,7 +176,12 @@ impl Events {
                 self.unindex(slot, &old);
                 self.index_object(slot, &row);
             }
-            on(EventOutcome::Changed(self.slots[s].insert(row)));
+            let (count_before, last_seen_before) = (old.count, old.last_seen);
+            on(EventOutcome::Changed {
+                row: self.slots[s].insert(row),
+                count_before,
+                last_seen_before,
+            });
             return;
         }
         let slot = match self.free.pop() {

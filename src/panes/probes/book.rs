@@ -494,6 +494,19 @@ impl ProbeBook {
         noted
     }
 
+    /// What was already counted of an event the store held before, when
+    /// the book no longer tracks it (its cap is fleet-wide, the store's per
+    /// region): the next change then adds only its delta.
+    pub fn remember_event(&mut self, ev: &EventRow, count: u32, last_seen: Timestamp) {
+        if classify(ev).is_none() {
+            return;
+        }
+        let id = (ev.region, ev.uid.clone());
+        if !self.tracked.contains_key(&id) {
+            self.track(id, count, last_seen);
+        }
+    }
+
     /// The event object was deleted (TTL): stop tracking its count. The
     /// failures it contributed stay in the rows.
     pub fn remove_event(&mut self, region: RegionId, uid: &str) {

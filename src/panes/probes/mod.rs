@@ -50,8 +50,16 @@ pub fn apply_events(
 ) -> bool {
     let mut changed = false;
     store.apply_events(region, update, |outcome, pods| match outcome {
-        EventOutcome::New(ev) | EventOutcome::Changed(ev) => {
-            changed |= book.apply_event(ev, pods, now);
+        EventOutcome::New(ev) => changed |= book.apply_event(ev, pods, now),
+        EventOutcome::Changed {
+            row,
+            count_before,
+            last_seen_before,
+        } => {
+            // the store knows what was already counted, even when the
+            // book's own cap forgot this event
+            book.remember_event(row, count_before, last_seen_before);
+            changed |= book.apply_event(row, pods, now);
         }
         EventOutcome::Gone(region, uid) => book.remove_event(region, uid),
     });

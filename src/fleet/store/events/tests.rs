@@ -30,7 +30,7 @@ fn run(e: &mut Events, region: RegionId, u: Update<EventRow>) -> Vec<(char, Regi
     e.apply(region, u, &mut |o| {
         out.push(match o {
             EventOutcome::New(r) => ('n', r.region, r.uid.clone()),
-            EventOutcome::Changed(r) => ('c', r.region, r.uid.clone()),
+            EventOutcome::Changed { row: r, .. } => ('c', r.region, r.uid.clone()),
             EventOutcome::Gone(g, uid) => ('g', g, uid.to_string()),
         })
     });
