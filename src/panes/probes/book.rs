@@ -1,5 +1,7 @@
 //! The probe-failure aggregate: one row per (region, namespace, workload,
-//! probe kind), fed by `Unhealthy` and `Killing` events.
+//! probe kind), fed by `Unhealthy` and `Killing` events as the fleet store
+//! reports them new, changed or gone (`fleet/store/events.rs`); the rows of
+//! the events themselves live in the store only.
 //!
 //! The server aggregates repeated events into one object whose `count`
 //! grows, so a row adds count DELTAS: an event seen with count 5 and then 7
