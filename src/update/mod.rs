@@ -133,15 +133,15 @@ fn on_pods(state: &mut State, region: RegionId, update: PodUpdate) {
     state.incident.mark_dirty();
 }
 
-/// Events feed the probe book; workloads go into the fleet store.
+/// Events and workloads go into the fleet store; the store's event
+/// outcomes feed the probe book.
 fn on_feed(state: &mut State, region: RegionId, update: IncidentUpdate) {
     let now = state.now;
     match update {
         IncidentUpdate::Events(u) => {
-            let pods = state.store.owners();
             if crate::panes::probes::apply_events(
+                &mut state.store,
                 &mut state.incident.probes.book,
-                pods,
                 region,
                 u,
                 now,

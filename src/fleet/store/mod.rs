@@ -1,7 +1,7 @@
 //! The fleet store: every region's pods held once, with the indices the
 //! panes read, the one relist rule, and the pods table's ordered view.
-//! Workloads (Deployments, StatefulSets) are kept beside the pods with the
-//! same relist rule (`workloads`).
+//! Workloads (Deployments, StatefulSets) and core/v1 Events are kept beside
+//! the pods with the same relist rule (`workloads`, `events`).
 //!
 //! Rows live in slots (stable ids while the pod lives) indexed per region by
 //! uid. Indices kept on every upsert and delete: by owner workload (each
@@ -12,11 +12,15 @@
 //! pods pane's (`panes/pods/state.rs`); the store tells it which slots
 //! changed, with the old row, so it stays incremental under a storm.
 
+pub mod events;
 pub mod workloads;
 
 use super::owners::{OwnerIndex, WorkloadKey};
+use crate::fleet::stream::Update;
+use crate::model::EventRow;
 use crate::model::{PodRow, RegionId, Timestamp};
 use crate::panes::pods::state::{PodView, ViewSpec};
+use events::{EventOutcome, Events};
 use std::collections::HashMap;
 use workloads::Workloads;
 
@@ -47,6 +51,8 @@ pub struct Store {
     gone: Vec<(WorkloadKey, String)>,
     /// Deployments and StatefulSets, keyed by workload.
     workloads: Workloads,
+    /// core/v1 Events, by (region, uid) and by involved object, capped.
+    events: Events,
     /// The pods table's ordered view (`panes/pods/state.rs`), told of
     /// every slot that changed.
     view: PodView,
@@ -74,6 +80,7 @@ impl Store {
             index: vec![HashMap::new(); regions],
             generation: vec![HashMap::new(); regions],
             listed: vec![0; regions],
+            events: Events::new(regions),
             ..Store::default()
         }
     }
@@ -125,6 +132,22 @@ impl Store {
 
     pub fn workloads_mut(&mut self) -> &mut Workloads {
         &mut self.workloads
+    }
+
+    pub fn events(&self) -> &Events {
+        &self.events
+    }
+
+    /// One step of a region's events stream; `on` hears every event that
+    /// is new, changed or gone, with the by-owner index to place it.
+    pub fn apply_events(
+        &mut self,
+        region: RegionId,
+        update: Update<EventRow>,
+        mut on: impl FnMut(EventOutcome, &OwnerIndex),
+    ) {
+        let owners = &self.owners;
+        self.events.apply(region, update, &mut |o| on(o, owners));
     }
 
     /// Pods removed since the last call, with the workload that owned them.

@@ -1,5 +1,7 @@
 //! The probe-failure aggregate: one row per (region, namespace, workload,
-//! probe kind), fed by `Unhealthy` and `Killing` events.
+//! probe kind), fed by `Unhealthy` and `Killing` events as the fleet store
+//! reports them new, changed or gone (`fleet/store/events.rs`); the rows of
+//! the events themselves live in the store only.
 //!
 //! The server aggregates repeated events into one object whose `count`
 //! grows, so a row adds count DELTAS: an event seen with count 5 and then 7
@@ -492,6 +494,19 @@ impl ProbeBook {
             }
         }
         noted
+    }
+
+    /// What was already counted of an event the store held before, when
+    /// the book no longer tracks it (its cap is fleet-wide, the store's per
+    /// region): the next change then adds only its delta.
+    pub fn remember_event(&mut self, ev: &EventRow, count: u32, last_seen: Timestamp) {
+        if classify(ev).is_none() {
+            return;
+        }
+        let id = (ev.region, ev.uid.clone());
+        if !self.tracked.contains_key(&id) {
+            self.track(id, count, last_seen);
+        }
     }
 
     /// The event object was deleted (TTL): stop tracking its count. The

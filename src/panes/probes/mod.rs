@@ -11,8 +11,9 @@ pub mod state;
 pub mod view;
 
 use crate::action::Action;
-use crate::fleet::owners::OwnerIndex;
-use crate::fleet::stream::{Change, Update};
+use crate::fleet::store::events::EventOutcome;
+use crate::fleet::store::Store;
+use crate::fleet::stream::Update;
 use crate::model::{EventRow, RegionId, Timestamp};
 use crate::panes::triage::rank::PodsTarget;
 use crate::state::State;
@@ -36,27 +37,31 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     )
 }
 
-/// One step of a region's events into the probe book. Returns true when a
-/// probe row may have changed. A relist needs no bookkeeping: counts
+/// One step of a region's events into the fleet store, and from the
+/// store's outcomes into the probe book. Returns true when a probe row may
+/// have changed. A relisted identical event is no outcome, and counts
 /// already seen are remembered, so listing an event again adds nothing.
 pub fn apply_events(
+    store: &mut Store,
     book: &mut ProbeBook,
-    pods: &OwnerIndex,
     region: RegionId,
     update: Update<EventRow>,
     now: Timestamp,
 ) -> bool {
-    match update {
-        Update::ListStart { .. } | Update::ListDone { .. } => false,
-        Update::ListPage(rows) => rows
-            .iter()
-            .fold(false, |c, ev| book.apply_event(ev, pods, now) | c),
-        Update::Changes(changes) => changes.into_iter().fold(false, |c, ch| match ch {
-            Change::Upsert(ev) => book.apply_event(&ev, pods, now) | c,
-            Change::Delete(uid) => {
-                book.remove_event(region, &uid);
-                c
-            }
-        }),
-    }
+    let mut changed = false;
+    store.apply_events(region, update, |outcome, pods| match outcome {
+        EventOutcome::New(ev) => changed |= book.apply_event(ev, pods, now),
+        EventOutcome::Changed {
+            row,
+            count_before,
+            last_seen_before,
+        } => {
+            // the store knows what was already counted, even when the
+            // book's own cap forgot this event
+            book.remember_event(row, count_before, last_seen_before);
+            changed |= book.apply_event(row, pods, now);
+        }
+        EventOutcome::Gone(region, uid) => book.remove_event(region, uid),
+    });
+    changed
 }

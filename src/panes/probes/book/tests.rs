@@ -526,3 +526,27 @@ fn other_warnings_of_a_failing_pod_join_its_recent_events_without_counting() {
     assert_eq!(reasons, vec!["BackOff", "Unhealthy"]);
     assert_eq!(book.rows(&pods, &no_workloads(), now)[0].failures_total, 2);
 }
+
+#[test]
+fn an_event_the_book_forgot_adds_only_its_delta_when_the_store_remembers() {
+    let pods = checkout_pods(0, 6, &[0]);
+    let mut book = ProbeBook::default();
+    let now = T0 + 600;
+    let pod = "checkout-7d9f8-pod00";
+    // counted up to 5 earlier, then dropped from the book's tracking
+    book.remember_event(
+        &ev(0, "e1", pod, R503, 5, now - 300, now - 200),
+        5,
+        now - 200,
+    );
+    assert!(book.apply_event(&ev(0, "e1", pod, R503, 7, now - 300, now - 60), &pods, now));
+    let rows = book.rows(&pods, &no_workloads(), now);
+    assert_eq!(rows[0].failures_total, 2);
+    // what the book already tracks is not overwritten
+    book.remember_event(
+        &ev(0, "e1", pod, R503, 1, now - 300, now - 300),
+        1,
+        now - 300,
+    );
+    assert!(!book.apply_event(&ev(0, "e1", pod, R503, 7, now - 300, now - 60), &pods, now));
+}
