@@ -15,6 +15,10 @@ pub mod incident;
 pub mod keymap;
 pub mod model;
 pub mod msg;
+/// Panes by capability (the network pane's pure core so far).
+pub mod panes {
+    pub mod network;
+}
 pub mod sanitize;
 pub mod sources;
 pub mod state;

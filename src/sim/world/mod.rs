@@ -10,10 +10,13 @@ pub mod faults;
 pub mod history;
 pub mod kubelet;
 pub mod namespaces;
+pub mod network;
 pub mod objects;
 pub mod region;
 pub mod scenario;
 pub mod store;
 
+#[cfg(test)]
+mod network_tests;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,10 @@
+//! The network pane: conntrack per node and LVS virtual and real servers,
+//! joined to pods, from Prometheus or straight from node_exporter.
+//!
+//! - `expo`: the text exposition reader (direct scrape);
+//! - `model`: per-region figures with bounded history and rates;
+//! - `join`: instance -> node, real server -> pod, and the flags.
+
+pub mod expo;
+pub mod join;
+pub mod model;
