@@ -3,8 +3,12 @@
 //!
 //! - `expo`: the text exposition reader (direct scrape);
 //! - `model`: per-region figures with bounded history and rates;
-//! - `join`: instance -> node, real server -> pod, and the flags.
+//! - `join`: instance -> node, real server -> pod, and the flags;
+//! - `direct`: scrapes node_exporter through the pod proxy;
+//! - `prom`: the same figures from Prometheus.
 
+pub mod direct;
 pub mod expo;
 pub mod join;
 pub mod model;
+pub mod prom;

@@ -157,8 +157,6 @@ impl RegionNet {
                 n.util.push(t, e / n.limit);
             }
         }
-        // The director's table replaces what it said before.
-        self.virtuals.retain(|k, _| k.director != node);
         let mut reals: BTreeMap<(VirtualKey, String, String), RealServer> = BTreeMap::new();
         for s in samples
             .iter()
@@ -189,9 +187,30 @@ impl RegionNet {
                 _ => {}
             }
         }
-        for ((k, _, _), r) in reals {
+        self.replace_director(
+            node,
+            reals.into_iter().map(|((k, _, _), r)| (k, r)).collect(),
+        );
+    }
+
+    /// A director's table replaces what it said before.
+    pub fn replace_director(&mut self, node: &str, reals: Vec<(VirtualKey, RealServer)>) {
+        self.virtuals.retain(|k, _| k.director != node);
+        for (k, r) in reals {
             self.virtuals.entry(k).or_default().push(r);
         }
+    }
+
+    /// The conntrack of `node` at `t`, from a source that gives the values
+    /// and rates directly (Prometheus).
+    pub fn set_conntrack(&mut self, node: &str, t: f64, entries: f64, limit: f64, rates: Rates) {
+        let n = self.nodes.entry(node.to_string()).or_default();
+        n.limit = limit;
+        n.entries.push(t, entries);
+        if limit > 0.0 {
+            n.util.push(t, entries / limit);
+        }
+        n.rates = Some(rates);
     }
 }
 
