@@ -5,10 +5,12 @@
 //! - `model`: per-region figures with bounded history and rates;
 //! - `join`: instance -> node, real server -> pod, and the flags;
 //! - `direct`: scrapes node_exporter through the pod proxy;
-//! - `prom`: the same figures from Prometheus.
+//! - `prom`: the same figures from Prometheus;
+//! - `view`: the nodes table, the LVS view, the detail chart, triage lines.
 
 pub mod direct;
 pub mod expo;
 pub mod join;
 pub mod model;
 pub mod prom;
+pub mod view;
