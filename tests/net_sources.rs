@@ -10,6 +10,7 @@ use pitwall::panes::network::direct::{self, DirectConfig};
 use pitwall::panes::network::join::{findings, Finding, Level, Lookup, PodInfo, Thresholds};
 use pitwall::panes::network::model::RegionNet;
 use pitwall::panes::network::prom::{PromConfig, PromError, PromSource};
+use pitwall::panes::network::prometheus_process;
 use pitwall_sim::{Fault, Fleet, Scenario};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -365,6 +366,38 @@ async fn direct_scrape_and_prometheus_flag_every_network_fault_and_agree() {
         matches!(&err, PromError::Unreachable(m) if m.contains("refused")),
         "{err:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_starts_prometheus_from_the_path_and_stops_it() {
+    let scenario = Scenario::from_toml(SCENARIO, "net sources").expect("scenario");
+    let fleet = Fleet::start(scenario, None).await.expect("fleet");
+    let binary = prometheus_process::find().expect("prometheus on PATH");
+    let p =
+        prometheus_process::LocalPrometheus::start(&binary, &fleet.prometheus_config(1.0), WAIT)
+            .await
+            .expect("prometheus starts");
+    let url = p.url.clone();
+    let c = client(&fleet, "south").await;
+    let cl = cluster(&c).await;
+    let mut cfg = PromConfig::new(&url);
+    cfg.selector = "region=\"south\"".into();
+    let source = PromSource::new(cfg).expect("source");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let mut net = RegionNet::default();
+        if source.poll(&mut net, &cl.nodes).await.is_ok() && net.nodes.len() == 2 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never scraped");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    p.stop().await;
+    let err = source
+        .poll(&mut RegionNet::default(), &cl.nodes)
+        .await
+        .expect_err("stopped");
+    assert!(matches!(err, PromError::Unreachable(_)), "{err:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

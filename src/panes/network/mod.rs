@@ -6,11 +6,15 @@
 //! - `join`: instance -> node, real server -> pod, and the flags;
 //! - `direct`: scrapes node_exporter through the pod proxy;
 //! - `prom`: the same figures from Prometheus;
+//! - `config`: `[network]` and `[region.prometheus]` of config.toml;
+//! - `prometheus_process`: the demo's own `prometheus`;
 //! - `view`: the nodes table, the LVS view, the detail chart, triage lines.
 
+pub mod config;
 pub mod direct;
 pub mod expo;
 pub mod join;
 pub mod model;
 pub mod prom;
+pub mod prometheus_process;
 pub mod view;
