@@ -538,3 +538,26 @@ async fn a_real_prometheus_scrapes_every_simulated_node() {
     }
     let _ = prom.kill().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_client_reads_exporters_through_the_pod_proxy() {
+    let env = start().await;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/pod_proxy.py");
+    let out = tokio::time::timeout(
+        WAIT,
+        Command::new("python3")
+            .arg(&script)
+            .arg(&env.kubeconfig)
+            .arg("north")
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("python finishes")
+    .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "python failed:\n{stdout}\n{stderr}");
+    assert_eq!(stdout.matches(": ok").count(), 4, "{stdout}");
+    assert!(stdout.contains("missing pod: 404"), "{stdout}");
+}

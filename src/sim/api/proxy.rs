@@ -4,7 +4,7 @@
 //! nothing listens there.
 
 use crate::api::rbac;
-use crate::transport::http::{not_found, status, Body, Response};
+use crate::transport::http::{not_found, percent_decode, status, Body, Response};
 use crate::world::network::EXPORTER_PORT;
 use crate::world::region::{Region, Stage};
 use hyper::Method;
@@ -16,7 +16,9 @@ pub fn answer(region: &Region, method: &Method, path: &str) -> Option<Response> 
     else {
         return None;
     };
-    let (ns, target) = (*ns, *target);
+    // Clients may escape the `:` (the Python client sends `%3A`).
+    let target = percent_decode(target);
+    let (ns, target) = (*ns, target.as_str());
     if !rbac::allowed(&region.rbac, "get", "pods/proxy", ns)
         || region
             .faults()
