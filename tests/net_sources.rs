@@ -426,3 +426,76 @@ async fn a_prometheus_that_never_answers_times_out() {
     assert_eq!(err, PromError::Timeout);
     held.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_poller_feeds_the_figures_reports_failures_and_stops() {
+    use pitwall::panes::network::poller::{self, Source};
+    use std::sync::{Arc, Mutex};
+    let scenario = Scenario::from_toml(SCENARIO, "net sources").expect("scenario");
+    let fleet = Fleet::start(scenario, None).await.expect("fleet");
+    let c = client(&fleet, "north").await;
+    let net = Arc::new(Mutex::new(RegionNet::default()));
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    let stop = tokio_util::sync::CancellationToken::new();
+    let source = Source::Direct {
+        client: c.clone(),
+        cfg: DirectConfig::default(),
+    };
+    assert!(source.describe().starts_with("direct scrape"));
+    let task = tokio::spawn(poller::run(
+        "north".into(),
+        source,
+        Duration::from_millis(200),
+        Arc::new(Vec::new),
+        net.clone(),
+        tx,
+        stop.clone(),
+    ));
+    for _ in 0..2 {
+        let u = tokio::time::timeout(WAIT, rx.recv())
+            .await
+            .expect("an update")
+            .expect("open");
+        assert_eq!(u.error, None);
+    }
+    assert_eq!(net.lock().expect("lock").nodes.len(), 4);
+    stop.cancel();
+    tokio::time::timeout(WAIT, task)
+        .await
+        .expect("the poller ends when cancelled")
+        .expect("no panic");
+
+    // Prometheus down: the update carries the reason (the metrics badge).
+    let mut cfg = PromConfig::new(&format!("http://127.0.0.1:{}", free_port()));
+    cfg.timeout = Duration::from_secs(2);
+    let source = Source::Prometheus(PromSource::new(cfg).expect("source"));
+    assert!(source
+        .describe()
+        .starts_with("Prometheus http://127.0.0.1:"));
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    let stop = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(poller::run(
+        "north".into(),
+        source,
+        Duration::from_millis(100),
+        Arc::new(Vec::new),
+        Arc::new(Mutex::new(RegionNet::default())),
+        tx,
+        stop.clone(),
+    ));
+    let u = tokio::time::timeout(WAIT, rx.recv())
+        .await
+        .expect("an update")
+        .expect("open");
+    assert!(
+        u.error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("unreachable")),
+        "{u:?}"
+    );
+    stop.cancel();
+    tokio::time::timeout(WAIT, task)
+        .await
+        .expect("ends")
+        .expect("no panic");
+}

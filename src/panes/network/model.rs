@@ -193,6 +193,42 @@ impl RegionNet {
         );
     }
 
+    /// Take what one poll saw (`fresh`, filled from empty): series grow,
+    /// limits, rates and directors' tables are replaced.
+    pub fn merge(&mut self, fresh: RegionNet) {
+        for (node, f) in fresh.nodes {
+            let n = self.nodes.entry(node).or_default();
+            for (dst, src) in [
+                (&mut n.entries, f.entries),
+                (&mut n.drop, f.drop),
+                (&mut n.insert_failed, f.insert_failed),
+                (&mut n.early_drop, f.early_drop),
+                (&mut n.util, f.util),
+            ] {
+                for (t, v) in src.points {
+                    dst.push(t, v);
+                }
+            }
+            if f.limit > 0.0 {
+                n.limit = f.limit;
+            }
+            if f.rates.is_some() {
+                n.rates = f.rates;
+            }
+        }
+        for (node, s) in fresh.connections {
+            let dst = self.connections.entry(node).or_default();
+            for (t, v) in s.points {
+                dst.push(t, v);
+            }
+        }
+        let directors: std::collections::BTreeSet<String> =
+            fresh.virtuals.keys().map(|k| k.director.clone()).collect();
+        self.virtuals
+            .retain(|k, _| !directors.contains(&k.director));
+        self.virtuals.extend(fresh.virtuals);
+    }
+
     /// A director's table replaces what it said before.
     pub fn replace_director(&mut self, node: &str, reals: Vec<(VirtualKey, RealServer)>) {
         self.virtuals.retain(|k, _| k.director != node);
@@ -276,6 +312,28 @@ node_ipvs_backend_weight{local_address=\"10.96.0.1\",local_mark=\"\",local_port=
         assert!(
             r.virtuals.is_empty(),
             "a director's table is replaced, not merged"
+        );
+    }
+
+    #[test]
+    fn merge_grows_series_and_replaces_tables() {
+        let lvs = "node_ipvs_backend_weight{local_address=\"v\",local_port=\"80\",proto=\"TCP\",local_mark=\"\",remote_address=\"r1\",remote_port=\"1\"} 1\n";
+        let mut shared = RegionNet::default();
+        let mut a = RegionNet::default();
+        let first = format!("node_nf_conntrack_entries 100\nnode_nf_conntrack_entries_limit 1000\nnode_nf_conntrack_stat_drop 0\n{lvs}");
+        a.ingest("n1", 0.0, &parse(&first).samples);
+        shared.merge(a);
+        let mut b = RegionNet::default();
+        b.ingest("n1", 10.0, &parse("node_nf_conntrack_entries 200\nnode_nf_conntrack_entries_limit 1000\nnode_nf_conntrack_stat_drop 30\n").samples);
+        shared.merge(b);
+        let n = &shared.nodes["n1"];
+        assert_eq!(n.util.points.len(), 2);
+        assert_eq!(n.utilisation(), Some(0.2));
+        assert_eq!(n.rates().drop, 3.0, "rates span polls");
+        assert_eq!(
+            shared.virtuals.len(),
+            1,
+            "a poll without a table keeps the last one"
         );
     }
 }
