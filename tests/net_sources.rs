@@ -468,7 +468,7 @@ async fn the_poller_feeds_the_figures_reports_failures_and_stops() {
     // Prometheus down: the update carries the reason (the metrics badge).
     let mut cfg = PromConfig::new(&format!("http://127.0.0.1:{}", free_port()));
     cfg.timeout = Duration::from_secs(2);
-    let source = Source::Prometheus(PromSource::new(cfg).expect("source"));
+    let source = Source::Prometheus(Box::new(PromSource::new(cfg).expect("source")));
     assert!(source
         .describe()
         .starts_with("Prometheus http://127.0.0.1:"));

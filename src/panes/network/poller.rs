@@ -22,7 +22,7 @@ pub enum Source {
         client: kube::Client,
         cfg: DirectConfig,
     },
-    Prometheus(PromSource),
+    Prometheus(Box<PromSource>),
 }
 
 impl Source {
