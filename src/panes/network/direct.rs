@@ -111,12 +111,25 @@ async fn scrape(
     let req = http::Request::get(path)
         .body(Vec::new())
         .map_err(|e| e.to_string())?;
-    let text = tokio::time::timeout(timeout, client.request_text(req))
+    // Read at most MAX_BODY + 1 bytes: a runaway exporter cannot grow us.
+    let read = async {
+        use futures::AsyncReadExt;
+        let body = client
+            .request_stream(req)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut buf = Vec::new();
+        body.take(MAX_BODY as u64 + 1)
+            .read_to_end(&mut buf)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>(buf)
+    };
+    let buf = tokio::time::timeout(timeout, read)
         .await
-        .map_err(|_| "timed out".to_string())?
-        .map_err(|e| e.to_string())?;
-    if text.len() > MAX_BODY {
+        .map_err(|_| "timed out".to_string())??;
+    if buf.len() > MAX_BODY {
         return Err(format!("metrics larger than {MAX_BODY} bytes"));
     }
-    Ok(text)
+    String::from_utf8(buf).map_err(|_| "metrics are not UTF-8".to_string())
 }
