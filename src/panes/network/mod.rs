@@ -19,4 +19,5 @@ pub mod model;
 pub mod poller;
 pub mod prom;
 pub mod prometheus_process;
+pub mod store_lookup;
 pub mod view;
