@@ -85,6 +85,7 @@ impl From<SimArgs> for pitwall_sim::SimOptions {
             pods_per_region: a.pods_per_region,
             churn: a.churn,
             state_dir: a.state_dir,
+            prometheus_config_out: a.prometheus_config_out,
         }
     }
 }
@@ -113,4 +114,8 @@ pub struct SimArgs {
     /// rejoined by running clients and the kubeconfig written before.
     #[arg(long)]
     pub state_dir: Option<PathBuf>,
+    /// Where to write a Prometheus configuration that scrapes the
+    /// simulated node_exporters (plain HTTP on 127.0.0.1).
+    #[arg(long)]
+    pub prometheus_config_out: Option<PathBuf>,
 }

@@ -111,7 +111,8 @@ impl Scenario {
 #[derive(Debug, Clone, Default)]
 pub struct FleetOptions {
     /// First port; region i listens on port+i, the admin endpoint on
-    /// port+regions (default: the kept ports, else ephemeral ones).
+    /// port+regions, the plain-HTTP metrics on port+regions+1 (default: the
+    /// kept ports, else ephemeral ones).
     pub base_port: Option<u16>,
     /// Keep the CA, tokens and ports here across restarts.
     pub state_dir: Option<std::path::PathBuf>,
@@ -136,6 +137,7 @@ pub struct Fleet {
     ca_pem: String,
     admin_token: String,
     admin_port: u16,
+    metrics_port: u16,
     stop: CancellationToken,
 }
 
@@ -272,12 +274,31 @@ impl Fleet {
             .local_addr()
             .map_err(|e| format!("cannot read the listening address: {e}"))?
             .port();
+        // node_exporter's /metrics per node, plain HTTP for a real Prometheus
+        let metrics_port = match (opts.base_port, &kept) {
+            (Some(p), _) => p
+                .checked_add(file.regions.len() as u16 + 1)
+                .ok_or_else(|| format!("port {p}+{} is out of range", file.regions.len() + 1))?,
+            (None, Some(k)) => k.metrics_port,
+            (None, None) => 0,
+        };
+        let metrics = tokio::net::TcpListener::bind(("127.0.0.1", metrics_port))
+            .await
+            .map_err(|e| {
+                format!("cannot listen on 127.0.0.1:{metrics_port} for the metrics endpoint: {e}")
+            })?;
+        let metrics_port = metrics
+            .local_addr()
+            .map_err(|e| format!("cannot read the listening address: {e}"))?
+            .port();
+        transport::metrics::spawn_listener(regions.clone(), metrics, stop.clone());
         if let Some(dir) = &opts.state_dir {
             let kept = state::Kept {
                 ca_cert_pem: tls.ca_pem.clone(),
                 ca_key_pem: tls.ca_key_pem.clone(),
                 admin_token: admin_token.clone(),
                 admin_port,
+                metrics_port,
                 regions: endpoints
                     .iter()
                     .map(|e: &RegionEndpoint| {
@@ -306,6 +327,7 @@ impl Fleet {
             ca_pem: tls.ca_pem,
             admin_token,
             admin_port,
+            metrics_port,
             stop,
         })
     }
@@ -328,6 +350,18 @@ impl Fleet {
     /// under every fault: `/_sim/regions/{region}/faults` and so on.
     pub fn admin_url(&self) -> String {
         format!("https://127.0.0.1:{}", self.admin_port)
+    }
+
+    /// `http://127.0.0.1:PORT`: `/metrics/{region}/{node}` is that node's
+    /// node_exporter text (plain HTTP, for a real Prometheus).
+    pub fn metrics_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.metrics_port)
+    }
+
+    /// A Prometheus configuration scraping every simulated node_exporter
+    /// every `scrape_interval_s` seconds.
+    pub fn prometheus_config(&self, scrape_interval_s: f64) -> String {
+        transport::metrics::prometheus_config(&self.regions, self.metrics_port, scrape_interval_s)
     }
 
     /// A kubeconfig (YAML) with one context per region, CA data embedded.
@@ -466,7 +500,12 @@ pub struct SimOptions {
     pub churn: Option<f64>,
     /// Keep the CA, tokens and ports here across restarts.
     pub state_dir: Option<std::path::PathBuf>,
+    /// Where to write a Prometheus configuration scraping the fleet.
+    pub prometheus_config_out: Option<std::path::PathBuf>,
 }
+
+/// Scrape interval of the Prometheus configuration `pitwall sim` writes.
+pub const SCRAPE_INTERVAL_S: f64 = 5.0;
 
 /// `pitwall sim`: run until Ctrl-C / SIGTERM.
 pub async fn run_standalone(args: SimOptions) -> Result<ExitCode, String> {
@@ -502,11 +541,23 @@ pub async fn run_standalone(args: SimOptions) -> Result<ExitCode, String> {
             .map_err(|e| format!("{}: cannot write the kubeconfig: {e}", path.display()))?;
         println!("kubeconfig: {}", path.display());
     }
+    if let Some(path) = &args.prometheus_config_out {
+        write_private(path, fleet.prometheus_config(SCRAPE_INTERVAL_S).as_bytes()).map_err(
+            |e| {
+                format!(
+                    "{}: cannot write the Prometheus configuration: {e}",
+                    path.display()
+                )
+            },
+        )?;
+        println!("prometheus config: {}", path.display());
+    }
     for e in fleet.regions() {
         println!("region {:<14} context {:<14} {}", e.name, e.context, e.url);
     }
     println!("admin {}", fleet.admin_url());
     println!("admin token: {}", fleet.admin_token());
+    println!("metrics {}", fleet.metrics_url());
     println!("ready");
     use std::io::Write;
     let _ = std::io::stdout().flush();

@@ -11,6 +11,7 @@ pub mod inflate;
 pub mod logs;
 pub mod patch;
 pub mod portforward;
+pub mod proxy;
 pub mod rbac;
 pub mod read;
 pub mod select;
@@ -125,6 +126,9 @@ pub async fn handle(region: Arc<Region>, req: Request<hyper::body::Incoming>) ->
         tokio::time::sleep(std::time::Duration::from_millis(faults.latency_ms)).await;
     }
     let path = req.uri().path().to_string();
+    if let Some(r) = proxy::answer(&region, req.method(), &path) {
+        return r;
+    }
     let query = http::parse_query(req.uri().query());
     match route(&path) {
         Route::Discovery(r) => r,

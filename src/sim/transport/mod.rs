@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod gate;
 pub mod http;
+pub mod metrics;
 pub mod server;
 pub mod state;
 pub mod tls;

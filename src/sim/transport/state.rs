@@ -19,6 +19,9 @@ pub struct Kept {
     pub ca_key_pem: String,
     pub admin_token: String,
     pub admin_port: u16,
+    /// The plain-HTTP metrics port (0 in state written before it existed).
+    #[serde(default)]
+    pub metrics_port: u16,
     pub regions: BTreeMap<String, KeptRegion>,
 }
 

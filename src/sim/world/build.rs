@@ -38,6 +38,8 @@ pub fn build(
         region_index: index as u32,
         workloads: BTreeMap::new(),
         bad_images: Vec::new(),
+        net: Default::default(),
+        pin_node: None,
     };
     let mut workloads: Vec<(WorkloadSpec, u32)> = file
         .workloads
@@ -52,7 +54,12 @@ pub fn build(
         .collect();
     let base: u64 = workloads.iter().map(|(_, r)| *r as u64).sum();
     let mut namespaces = spec.namespaces.clone();
-    for ns in ["default", "kube-system"] {
+    let base_namespaces: &[&str] = if file.node_exporter {
+        &["default", "kube-system", crate::world::network::EXPORTER_NS]
+    } else {
+        &["default", "kube-system"]
+    };
+    for ns in base_namespaces.iter().copied() {
         if !namespaces.iter().any(|n| n == ns) {
             namespaces.push(ns.into());
         }
@@ -220,6 +227,9 @@ pub fn build(
                 }
             }
         }
+    }
+    if file.node_exporter {
+        crate::world::network::add_exporters(&mut st, &clock, &created_world);
     }
     past.record(&mut st, &clock);
     st.reconcile(&clock);

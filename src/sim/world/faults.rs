@@ -57,6 +57,15 @@ pub enum Fault {
         workload: String,
         image: String,
     },
+    /// A node's conntrack table fills to its limit: new flows are dropped
+    /// and inserts fail.
+    ConntrackFull { node: String },
+    /// A Service's first real server stays in the LVS tables after its pod
+    /// is deleted (a stale backend).
+    StaleBackend { namespace: String, service: String },
+    /// A Service's first real server gets weight 0 but keeps active
+    /// connections.
+    WeightZero { namespace: String, service: String },
 }
 
 /// API-level fault state of one region.
@@ -144,6 +153,17 @@ impl Fault {
             "expire_token" => Fault::ExpireToken,
             "malformed_watch" => Fault::MalformedWatch,
             "hostile_strings" => Fault::HostileStrings,
+            "conntrack_full" => Fault::ConntrackFull {
+                node: t.node.clone()?,
+            },
+            "stale_backend" => Fault::StaleBackend {
+                namespace: ns,
+                service: t.service.clone().unwrap_or(wl),
+            },
+            "weight_zero" => Fault::WeightZero {
+                namespace: ns,
+                service: t.service.clone().unwrap_or(wl),
+            },
             _ => return None,
         })
     }
@@ -210,7 +230,7 @@ mod workload {
                     self.dirty = true;
                     return Ok(());
                 }
-                _ => return Err("not a workload fault".into()),
+                other => return self.apply_network_fault(clock, other),
             };
             let names = self.pods_of(ns, wl);
             if names.is_empty() {

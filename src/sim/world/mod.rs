@@ -11,6 +11,7 @@ pub mod history;
 pub mod hpa;
 pub mod kubelet;
 pub mod namespaces;
+pub mod network;
 pub mod objects;
 pub mod region;
 pub mod responder;
@@ -18,5 +19,7 @@ pub mod scenario;
 pub mod shell;
 pub mod store;
 
+#[cfg(test)]
+mod network_tests;
 #[cfg(test)]
 mod tests;

@@ -140,6 +140,10 @@ pub struct State {
     pub workloads: BTreeMap<(String, String), WorkloadSpec>,
     /// Images whose containers crash shortly after start (bad rollouts).
     pub bad_images: Vec<String>,
+    /// Conntrack and LVS counters (`network.rs`).
+    pub net: crate::world::network::Network,
+    /// The node the next created pod goes to (a DaemonSet's pods).
+    pub(crate) pin_node: Option<usize>,
 }
 
 pub(crate) fn s<'a>(v: &'a Value, ptr: &str) -> &'a str {
@@ -180,13 +184,14 @@ impl State {
     }
 
     pub(crate) fn next_pod_ip(&mut self) -> String {
+        // Hosts .2 to .254 of each /24: no two pods share an address.
+        let k = self.next_ip;
         self.next_ip += 1;
-        let n = self.next_ip;
         format!(
             "10.{}.{}.{}",
             64 + self.region_index,
-            (n >> 8) & 255,
-            (n & 255).max(2)
+            (k / 253) & 255,
+            2 + k % 253
         )
     }
 
@@ -310,7 +315,10 @@ impl State {
         extra_labels: &[(&str, String)],
         running_since: Option<(f64, f64)>,
     ) {
-        let node_i = self.pick_node();
+        let node_i = match self.pin_node.take() {
+            Some(i) if i < self.nodes.len() => i,
+            _ => self.pick_node(),
+        };
         self.node_load[node_i] += 1;
         let (node, host_ip) = self.nodes[node_i].clone();
         let pod_ip = self.next_pod_ip();

@@ -24,6 +24,10 @@ pub struct ScenarioFile {
     /// rollout); the rest have run for days (see `history.rs`).
     #[serde(default = "default_history_pods")]
     pub history_pods: usize,
+    /// A node_exporter pod per node in the `monitoring` namespace (its
+    /// `/metrics` is served through the pod proxy; see `network.rs`).
+    #[serde(default)]
+    pub node_exporter: bool,
     #[serde(default, rename = "region")]
     pub regions: Vec<RegionSpec>,
     #[serde(default, rename = "workload")]
@@ -198,6 +202,12 @@ pub struct TimedFault {
     pub code: Option<u16>,
     #[serde(default)]
     pub millis: Option<u64>,
+    /// Node name (conntrack_full).
+    #[serde(default)]
+    pub node: Option<String>,
+    /// Service name (stale_backend, weight_zero).
+    #[serde(default)]
+    pub service: Option<String>,
 }
 
 pub const FAULT_KINDS: &[&str] = &[
@@ -216,6 +226,9 @@ pub const FAULT_KINDS: &[&str] = &[
     "expire_token",
     "malformed_watch",
     "hostile_strings",
+    "conntrack_full",
+    "stale_backend",
+    "weight_zero",
 ];
 
 fn err(file: &str, field: &str, msg: impl std::fmt::Display) -> String {
@@ -438,6 +451,22 @@ impl ScenarioFile {
                         format!("no workload {ns}/{wl}"),
                     ));
                 }
+            }
+            if t.kind == "conntrack_full" && t.node.is_none() {
+                return Err(err(
+                    file,
+                    &format!("{f}.node"),
+                    "conntrack_full needs a node",
+                ));
+            }
+            if matches!(t.kind.as_str(), "stale_backend" | "weight_zero")
+                && (t.namespace.is_none() || (t.service.is_none() && t.workload.is_none()))
+            {
+                return Err(err(
+                    file,
+                    &format!("{f}.service"),
+                    "this fault needs namespace and service",
+                ));
             }
             if t.kind == "bad_rollout" && t.image.is_none() {
                 return Err(err(

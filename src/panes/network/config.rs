@@ -1,0 +1,231 @@
+//! The network pane's settings, read from `config.toml`:
+//!
+//! ```toml
+//! [network]
+//! warn = 0.75                      # conntrack utilisation thresholds
+//! critical = 0.90
+//! exporter_selector = "app.kubernetes.io/name=node-exporter"
+//! exporter_namespace = "monitoring" # optional; default all namespaces
+//! exporter_port = 9100
+//!
+//! [[region]]
+//! name = "us-east"
+//! # ...
+//! [region.prometheus]
+//! url = "https://prometheus.us-east.example"
+//! bearer_token_env = "PROM_TOKEN"  # or basic_user + basic_password_env
+//! headers = { "X-Scope-OrgID" = "us-east" }
+//! ca_file = "~/certs/prom-ca.pem"
+//! timeout_seconds = 5
+//! poll_interval_seconds = 15
+//! selector = 'cluster="us-east"'   # label matchers for $selector
+//! [region.prometheus.queries]      # PromQL templates, each optional
+//! entries = 'node_nf_conntrack_entries{$selector}'
+//! ```
+//!
+//! Secrets are named by environment variable, never written in the file.
+
+use super::direct::DirectConfig;
+use super::join::Thresholds;
+use super::prom::{Auth, PromConfig};
+use std::time::Duration;
+use toml::Value;
+
+/// `[network]`: thresholds and how exporters are found.
+pub fn network(v: &Value) -> Result<(Thresholds, DirectConfig), String> {
+    let t = v.as_table().ok_or("[network] must be a table")?;
+    let mut th = Thresholds::default();
+    let mut direct = DirectConfig::default();
+    for (k, val) in t {
+        match k.as_str() {
+            "warn" => th.warn = fraction(k, val)?,
+            "critical" => th.critical = fraction(k, val)?,
+            "exporter_selector" => direct.selector = string(k, val)?,
+            "exporter_namespace" => direct.namespace = Some(string(k, val)?),
+            "exporter_port" => {
+                direct.port = val
+                    .as_integer()
+                    .and_then(|p| u16::try_from(p).ok())
+                    .filter(|p| *p > 0)
+                    .ok_or("network.exporter_port must be a port number")?
+            }
+            other => {
+                return Err(format!(
+                    "unknown key `{other}` in [network] (expected warn, critical, exporter_selector, exporter_namespace, exporter_port)"
+                ))
+            }
+        }
+    }
+    if th.warn >= th.critical {
+        return Err("network.warn must be below network.critical".into());
+    }
+    Ok((th, direct))
+}
+
+/// `[region.prometheus]`; `env` reads an environment variable.
+pub fn prometheus(v: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<PromConfig, String> {
+    let t = v.as_table().ok_or("prometheus must be a table")?;
+    let url = t
+        .get("url")
+        .map(|u| string("url", u))
+        .transpose()?
+        .ok_or("prometheus needs a `url`")?;
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(format!(
+            "prometheus.url must start with http:// or https://, got {url:?}"
+        ));
+    }
+    let mut cfg = PromConfig::new(&url);
+    let mut basic_user = None;
+    let mut basic_password = None;
+    let secret = |k: &str, val: &Value| -> Result<String, String> {
+        let var = string(k, val)?;
+        env(&var).ok_or(format!(
+            "prometheus.{k}: environment variable {var} is not set"
+        ))
+    };
+    for (k, val) in t {
+        match k.as_str() {
+            "url" => {}
+            "bearer_token_env" => cfg.auth = Auth::Bearer(secret(k, val)?),
+            "basic_user" => basic_user = Some(string(k, val)?),
+            "basic_password_env" => basic_password = Some(secret(k, val)?),
+            "headers" => {
+                let h = val.as_table().ok_or("prometheus.headers must be a table")?;
+                for (hk, hv) in h {
+                    cfg.headers.push((hk.clone(), string(hk, hv)?));
+                }
+            }
+            "ca_file" => {
+                let path = string(k, val)?;
+                let path = match path.strip_prefix("~/") {
+                    Some(rest) => directories::BaseDirs::new()
+                        .map(|d| d.home_dir().join(rest))
+                        .unwrap_or_else(|| path.clone().into()),
+                    None => path.clone().into(),
+                };
+                let pem = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("prometheus.ca_file {}: {e}", path.display()))?;
+                cfg.ca_pem = Some(pem);
+            }
+            "timeout_seconds" => cfg.timeout = seconds(k, val)?,
+            "poll_interval_seconds" => cfg.poll_interval = seconds(k, val)?,
+            "selector" => cfg.selector = string(k, val)?,
+            "queries" => {
+                let q = val.as_table().ok_or("prometheus.queries must be a table")?;
+                for (qk, qv) in q {
+                    let text = string(qk, qv)?;
+                    let slot = match qk.as_str() {
+                        "entries" => &mut cfg.queries.entries,
+                        "limit" => &mut cfg.queries.limit,
+                        "drop" => &mut cfg.queries.drop,
+                        "insert_failed" => &mut cfg.queries.insert_failed,
+                        "early_drop" => &mut cfg.queries.early_drop,
+                        "active" => &mut cfg.queries.active,
+                        "inactive" => &mut cfg.queries.inactive,
+                        "weight" => &mut cfg.queries.weight,
+                        other => return Err(format!(
+                            "unknown query `{other}` (expected entries, limit, drop, insert_failed, early_drop, active, inactive, weight)"
+                        )),
+                    };
+                    *slot = text;
+                }
+            }
+            other => {
+                return Err(format!(
+                    "unknown key `{other}` in prometheus (expected url, bearer_token_env, basic_user, basic_password_env, headers, ca_file, timeout_seconds, poll_interval_seconds, selector, queries)"
+                ))
+            }
+        }
+    }
+    match (basic_user, basic_password) {
+        (Some(user), Some(password)) => cfg.auth = Auth::Basic { user, password },
+        (None, None) => {}
+        _ => return Err("prometheus: basic_user and basic_password_env go together".into()),
+    }
+    Ok(cfg)
+}
+
+fn string(k: &str, v: &Value) -> Result<String, String> {
+    v.as_str()
+        .map(String::from)
+        .ok_or(format!("{k} must be a string"))
+}
+
+fn fraction(k: &str, v: &Value) -> Result<f64, String> {
+    let x = v
+        .as_float()
+        .or_else(|| v.as_integer().map(|i| i as f64))
+        .ok_or(format!("network.{k} must be a number"))?;
+    if !(x > 0.0 && x <= 1.0) {
+        return Err(format!("network.{k} must be in (0, 1], got {x}"));
+    }
+    Ok(x)
+}
+
+fn seconds(k: &str, v: &Value) -> Result<Duration, String> {
+    let x = v
+        .as_float()
+        .or_else(|| v.as_integer().map(|i| i as f64))
+        .ok_or(format!("prometheus.{k} must be a number"))?;
+    if !(0.1..=3600.0).contains(&x) {
+        return Err(format!("prometheus.{k} must be between 0.1 and 3600"));
+    }
+    Ok(Duration::from_secs_f64(x))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Value {
+        toml::from_str(s).expect("toml")
+    }
+
+    #[test]
+    fn network_thresholds_and_selector() {
+        let (th, d) = network(&v(
+            "warn = 0.6\ncritical = 0.8\nexporter_selector = \"app=ne\"\nexporter_port = 9101",
+        ))
+        .expect("ok");
+        assert_eq!((th.warn, th.critical), (0.6, 0.8));
+        assert_eq!(
+            (d.selector.as_str(), d.port, d.namespace),
+            ("app=ne", 9101, None)
+        );
+        let (th, _) = network(&v("")).expect("defaults");
+        assert_eq!(th, Thresholds::default());
+        assert!(network(&v("warn = 0.9\ncritical = 0.8")).is_err());
+        assert!(network(&v("warn = 75")).is_err());
+        assert!(network(&v("colour = 1"))
+            .unwrap_err()
+            .contains("unknown key `colour`"));
+    }
+
+    #[test]
+    fn prometheus_auth_headers_queries_from_env() {
+        let env = |k: &str| (k == "PROM_TOKEN").then(|| "s3cret".to_string());
+        let c = prometheus(
+            &v("url = \"https://p.example\"\nbearer_token_env = \"PROM_TOKEN\"\ntimeout_seconds = 2\nselector = 'cluster=\"x\"'\nheaders = { \"X-Scope-OrgID\" = \"x\" }\n[queries]\nentries = 'my_entries{$selector}'"),
+            &env,
+        )
+        .expect("ok");
+        assert_eq!(c.auth, Auth::Bearer("s3cret".into()));
+        assert_eq!(c.timeout, Duration::from_secs(2));
+        assert_eq!(
+            c.headers,
+            vec![("X-Scope-OrgID".to_string(), "x".to_string())]
+        );
+        assert_eq!(c.queries.entries, "my_entries{$selector}");
+        assert_eq!(
+            c.queries.limit,
+            "node_nf_conntrack_entries_limit{$selector}"
+        );
+        let e =
+            prometheus(&v("url = \"http://p\"\nbearer_token_env = \"NOPE\""), &env).unwrap_err();
+        assert!(e.contains("NOPE is not set"), "{e}");
+        assert!(prometheus(&v("url = \"ftp://p\""), &env).is_err());
+        assert!(prometheus(&v("url = \"http://p\"\nbasic_user = \"u\""), &env).is_err());
+        assert!(prometheus(&v("url = \"http://p\"\n[queries]\nnope = 'x'"), &env).is_err());
+    }
+}

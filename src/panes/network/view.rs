@@ -1,0 +1,567 @@
+//! Drawing the network pane: the nodes table (sorted by conntrack
+//! utilisation, a gauge and a 30-minute sparkline each), the LVS view
+//! (virtual service -> real servers with their pods) and a node's detail
+//! chart. The title always names the source being read.
+
+use super::join::{findings, virt_name, Finding, Level, Lookup, Thresholds};
+use super::model::{RegionNet, HISTORY_SECS};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style, Stylize};
+use ratatui::symbols;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph, Row, Table, Widget,
+};
+
+/// What the pane shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum View {
+    Nodes,
+    Lvs,
+    /// One node's chart: (region, node).
+    Detail(String, String),
+}
+
+/// One region as the view needs it.
+pub struct RegionView<'a> {
+    pub name: &'a str,
+    pub net: &'a RegionNet,
+    pub lookup: &'a dyn Lookup,
+    /// "direct scrape" or "Prometheus <url>".
+    pub source: &'a str,
+    /// The metrics badge: why the last poll failed.
+    pub error: Option<&'a str>,
+}
+
+const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A text sparkline of `width` cells over the last 30 minutes (fractions).
+pub fn sparkline(points: &[(f64, f64)], now: f64, width: usize) -> String {
+    let mut cells: Vec<Option<f64>> = vec![None; width];
+    if width == 0 {
+        return String::new();
+    }
+    for (t, v) in points {
+        let age = now - t;
+        if !(0.0..=HISTORY_SECS).contains(&age) {
+            continue;
+        }
+        let i = ((1.0 - age / HISTORY_SECS) * (width as f64 - 1.0)).round() as usize;
+        let c = &mut cells[i.min(width - 1)];
+        *c = Some(c.map_or(*v, |x: f64| x.max(*v)));
+    }
+    cells
+        .iter()
+        .map(|c| match c {
+            None => ' ',
+            Some(v) => BLOCKS[((v.clamp(0.0, 1.0) * 7.0).round()) as usize],
+        })
+        .collect()
+}
+
+/// `█████░░░░░` for a fraction.
+pub fn gauge(frac: f64, width: usize) -> String {
+    let full = ((frac.clamp(0.0, 1.0)) * width as f64).round() as usize;
+    format!("{}{}", "█".repeat(full), "░".repeat(width - full))
+}
+
+fn level_style(l: Level) -> Style {
+    match l {
+        Level::Critical => Style::new().red().add_modifier(Modifier::BOLD),
+        Level::Warn => Style::new().yellow(),
+        Level::Ok => Style::new(),
+    }
+}
+
+fn title(regions: &[RegionView], what: &str) -> Line<'static> {
+    let mut spans = vec![Span::raw(format!(" Network · {what} · "))];
+    let mut sources: Vec<&str> = regions.iter().map(|r| r.source).collect();
+    sources.dedup();
+    spans.push(Span::raw(format!("source: {} ", sources.join(", "))));
+    for r in regions {
+        if let Some(e) = r.error {
+            spans.push(Span::styled(
+                format!("[{} metrics: {e}] ", r.name),
+                Style::new().red(),
+            ));
+        }
+    }
+    Line::from(spans)
+}
+
+/// Draw the pane into `area`. `cursor` is the selected row of the table.
+pub fn render(
+    regions: &[RegionView],
+    view: &View,
+    cursor: usize,
+    th: &Thresholds,
+    now: f64,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    match view {
+        View::Nodes => nodes(regions, cursor, th, now, area, buf),
+        View::Lvs => lvs(regions, cursor, area, buf),
+        View::Detail(region, node) => detail(regions, region, node, th, now, area, buf),
+    }
+}
+
+/// Node rows, hottest first: (region, node, utilisation).
+pub fn node_rows<'a>(regions: &'a [RegionView<'a>]) -> Vec<(&'a str, &'a str, f64)> {
+    let mut rows: Vec<(&str, &str, f64)> = regions
+        .iter()
+        .flat_map(|r| {
+            r.net
+                .nodes
+                .iter()
+                .map(move |(n, x)| (r.name, n.as_str(), x.utilisation().unwrap_or(0.0)))
+        })
+        .collect();
+    rows.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(b.0)).then(a.1.cmp(b.1)));
+    rows
+}
+
+fn nodes(
+    regions: &[RegionView],
+    cursor: usize,
+    th: &Thresholds,
+    now: f64,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(title(regions, "conntrack"));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let flags: Vec<(Level, String)> = regions
+        .iter()
+        .flat_map(|r| {
+            findings(r.net, r.lookup, th)
+                .into_iter()
+                .map(move |f| (f.level(), format!("{} {}", r.name, f.text())))
+        })
+        .collect();
+    let [table_area, flags_area] = Layout::vertical([
+        Constraint::Min(3),
+        Constraint::Length((flags.len().min(6) as u16).saturating_add(1)),
+    ])
+    .areas(inner);
+    let spark_w = (table_area.width as usize).saturating_sub(70).clamp(10, 30);
+    let rows = node_rows(regions)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (region, node, u))| {
+            let r = regions.iter().find(|r| r.name == region);
+            let n = r.and_then(|r| r.net.nodes.get(node));
+            let rates = n.map(|n| n.rates()).unwrap_or_default();
+            let entries = n.and_then(|n| n.entries.last()).unwrap_or(0.0);
+            let limit = n.map(|n| n.limit).unwrap_or(0.0);
+            let pts: Vec<(f64, f64)> = n
+                .map(|n| n.util.points.iter().copied().collect())
+                .unwrap_or_default();
+            let mut style = level_style(th.level(u));
+            if rates.drop > 0.0 || rates.insert_failed > 0.0 {
+                style = level_style(Level::Critical);
+            }
+            if i == cursor {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
+            let mark = match th.level(u) {
+                Level::Critical => "!!",
+                Level::Warn => "! ",
+                Level::Ok => "  ",
+            };
+            Row::new(vec![
+                format!("{mark}{region}"),
+                node.to_string(),
+                format!("{} {:>3.0}%", gauge(u, 10), u * 100.0),
+                format!("{entries:.0}/{limit:.0}"),
+                format!("{:.1}", rates.drop),
+                format!("{:.1}", rates.insert_failed),
+                sparkline(&pts, now, spark_w),
+            ])
+            .style(style)
+        });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(14),
+            Constraint::Length(22),
+            Constraint::Length(15),
+            Constraint::Length(14),
+            Constraint::Length(7),
+            Constraint::Length(9),
+            Constraint::Length(spark_w as u16),
+        ],
+    )
+    .header(
+        Row::new(vec![
+            "REGION",
+            "NODE",
+            "CONNTRACK",
+            "ENTRIES",
+            "DROP/s",
+            "INSFAIL/s",
+            "LAST 30m",
+        ])
+        .bold(),
+    );
+    Widget::render(table, table_area, buf);
+    let mut lines = vec![Line::from(format!("flags: {}", flags.len())).bold()];
+    for (l, t) in flags.iter().take(6) {
+        lines.push(Line::styled(t.clone(), level_style(*l)));
+    }
+    Paragraph::new(lines).render(flags_area, buf);
+}
+
+fn lvs(regions: &[RegionView], cursor: usize, area: Rect, buf: &mut Buffer) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(title(regions, "LVS"));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let mut rows = Vec::new();
+    for r in regions {
+        for (k, reals) in &r.net.virtuals {
+            rows.push(
+                Row::new(vec![
+                    r.name.to_string(),
+                    format!("{} on {}", virt_name(k), k.director),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ])
+                .bold(),
+            );
+            for s in reals {
+                let (pod, ready, style) = match r.lookup.pod_by_ip(&s.ip) {
+                    None => (
+                        "no pod".to_string(),
+                        "-".to_string(),
+                        level_style(Level::Critical),
+                    ),
+                    Some(p) if !p.ready => (
+                        format!("{}/{}", p.namespace, p.name),
+                        "not ready".to_string(),
+                        level_style(Level::Warn),
+                    ),
+                    Some(p) => (
+                        format!("{}/{}", p.namespace, p.name),
+                        "ready".to_string(),
+                        Style::new(),
+                    ),
+                };
+                let style = if s.weight == 0.0 && s.active > 0.0 {
+                    level_style(Level::Warn)
+                } else {
+                    style
+                };
+                rows.push(
+                    Row::new(vec![
+                        String::new(),
+                        format!("  -> {}:{}", s.ip, s.port),
+                        pod,
+                        ready,
+                        format!("w={:.0}", s.weight),
+                        format!("{:.0}/{:.0}", s.active, s.inactive),
+                    ])
+                    .style(style),
+                );
+            }
+        }
+    }
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| if i == cursor { r.reversed() } else { r })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(14),
+            Constraint::Length(38),
+            Constraint::Min(20),
+            Constraint::Length(10),
+            Constraint::Length(6),
+            Constraint::Length(12),
+        ],
+    )
+    .header(
+        Row::new(vec![
+            "REGION",
+            "VIRTUAL -> REAL",
+            "POD",
+            "READY",
+            "WEIGHT",
+            "ACT/INACT",
+        ])
+        .bold(),
+    );
+    Widget::render(table, inner, buf);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn detail(
+    regions: &[RegionView],
+    region: &str,
+    node: &str,
+    th: &Thresholds,
+    now: f64,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(title(regions, &format!("{region}/{node}")));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let n = regions
+        .iter()
+        .find(|r| r.name == region)
+        .and_then(|r| r.net.nodes.get(node));
+    let Some(n) = n else {
+        Paragraph::new("no figures for this node yet").render(inner, buf);
+        return;
+    };
+    let pts: Vec<(f64, f64)> = n
+        .util
+        .points
+        .iter()
+        .map(|(t, v)| ((t - now) / 60.0, v * 100.0))
+        .collect();
+    let warn = [(-30.0, th.warn * 100.0), (0.0, th.warn * 100.0)];
+    let crit = [(-30.0, th.critical * 100.0), (0.0, th.critical * 100.0)];
+    let r = n.rates();
+    let [head, chart_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(inner);
+    Paragraph::new(format!(
+        "conntrack {:.0}% ({:.0}/{:.0})  drop {:.1}/s  insert_failed {:.1}/s  early_drop {:.1}/s",
+        n.utilisation().unwrap_or(0.0) * 100.0,
+        n.entries.last().unwrap_or(0.0),
+        n.limit,
+        r.drop,
+        r.insert_failed,
+        r.early_drop
+    ))
+    .render(head, buf);
+    let datasets = vec![
+        Dataset::default()
+            .name("utilisation %")
+            .marker(symbols::Marker::Braille)
+            .graph_type(GraphType::Line)
+            .data(&pts),
+        Dataset::default()
+            .name("warn")
+            .graph_type(GraphType::Line)
+            .style(Style::new().yellow())
+            .data(&warn),
+        Dataset::default()
+            .name("critical")
+            .graph_type(GraphType::Line)
+            .style(Style::new().red())
+            .data(&crit),
+    ];
+    Chart::new(datasets)
+        .x_axis(
+            Axis::default()
+                .bounds([-30.0, 0.0])
+                .labels(["-30m", "-15m", "now"]),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([0.0, 100.0])
+                .labels(["0", "50", "100%"]),
+        )
+        .render(chart_area, buf);
+}
+
+/// Triage lines for the network: hot nodes, drops and stale backends
+/// (with their level), per region.
+pub fn triage(regions: &[RegionView], th: &Thresholds) -> Vec<(Level, String)> {
+    regions
+        .iter()
+        .flat_map(|r| {
+            findings(r.net, r.lookup, th)
+                .into_iter()
+                .filter(|f| {
+                    matches!(
+                        f,
+                        Finding::Conntrack { .. }
+                            | Finding::Drops { .. }
+                            | Finding::StaleBackend { .. }
+                    )
+                })
+                .map(move |f| (f.level(), format!("{}: {}", r.name, f.text())))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::panes::network::expo::parse;
+    use crate::panes::network::join::PodInfo;
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+
+    struct Fake;
+    impl Lookup for Fake {
+        fn nodes(&self) -> Vec<(String, String)> {
+            Vec::new()
+        }
+        fn pod_by_ip(&self, ip: &str) -> Option<PodInfo> {
+            let pod = |name: &str, ready| PodInfo {
+                namespace: "shop".into(),
+                name: name.into(),
+                workload: "web".into(),
+                ready,
+            };
+            match ip {
+                "10.64.0.2" => Some(pod("web-7d9f-a1b2c", true)),
+                "10.64.0.3" => Some(pod("web-7d9f-x9y8z", false)),
+                _ => None,
+            }
+        }
+    }
+
+    fn rs(ip: &str, weight: u32, active: u32) -> String {
+        let l = format!("local_address=\"10.96.0.11\",local_mark=\"\",local_port=\"80\",proto=\"TCP\",remote_address=\"{ip}\",remote_port=\"8080\"");
+        format!("node_ipvs_backend_weight{{{l}}} {weight}\nnode_ipvs_backend_connections_active{{{l}}} {active}\nnode_ipvs_backend_connections_inactive{{{l}}} 20\n")
+    }
+
+    fn fleet() -> RegionNet {
+        let mut net = RegionNet::default();
+        for step in 0..20 {
+            let t = 1_000.0 + step as f64 * 60.0;
+            let hot = 100_000.0 + step as f64 * 8_000.0;
+            let drop = if step > 15 { (step - 15) * 300 } else { 0 };
+            net.ingest(
+                "ap-node-02",
+                t,
+                &parse(&format!("node_nf_conntrack_entries {}\nnode_nf_conntrack_entries_limit 262144\nnode_nf_conntrack_stat_drop {drop}\nnode_nf_conntrack_stat_insert_failed {}\n", hot.min(262_144.0), drop / 3)).samples,
+            );
+            let lvs = format!(
+                "{}{}{}",
+                rs("10.64.0.2", 1, 5),
+                rs("10.64.0.3", 0, 4),
+                rs("10.64.0.9", 1, 3)
+            );
+            net.ingest(
+                "ap-node-01",
+                t,
+                &parse(&format!(
+                    "node_nf_conntrack_entries 9000\nnode_nf_conntrack_entries_limit 262144\n{lvs}"
+                ))
+                .samples,
+            );
+        }
+        net
+    }
+
+    fn screen(view: View, w: u16, h: u16) -> String {
+        let net = fleet();
+        let regions = [RegionView {
+            name: "ap-southeast",
+            net: &net,
+            lookup: &Fake,
+            source: "direct scrape (node_exporter via the pod proxy)",
+            error: None,
+        }];
+        let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+        term.draw(|f| {
+            render(
+                &regions,
+                &view,
+                0,
+                &Thresholds::default(),
+                1_000.0 + 19.0 * 60.0,
+                f.area(),
+                f.buffer_mut(),
+            )
+        })
+        .expect("draw");
+        let buf = term.backend().buffer().clone();
+        let mut out = String::new();
+        for y in 0..h {
+            for x in 0..w {
+                out.push_str(buf[(x, y)].symbol());
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    #[test]
+    fn nodes_hottest_first_with_flags_and_source() {
+        let s = screen(View::Nodes, 120, 16);
+        insta::assert_snapshot!("network_nodes_120x16", s);
+        let hot = s.find("ap-node-02").expect("hot node shown");
+        let calm = s.find("ap-node-01").expect("calm node shown");
+        assert!(hot < calm, "sorted by utilisation");
+        assert!(s.contains("source: direct scrape"));
+        assert!(s.contains("!!ap-southeast"));
+        assert!(s.contains("stale LVS backend 10.64.0.9:8080 of TCP 10.96.0.11:80: no pod"));
+    }
+
+    #[test]
+    fn lvs_names_pods_and_flags_no_pod_and_weight_zero() {
+        let s = screen(View::Lvs, 120, 10);
+        insta::assert_snapshot!("network_lvs_120x10", s);
+        assert!(s.contains("shop/web-7d9f-a1b2c"));
+        assert!(s.contains("not ready"));
+        let stale_line = s
+            .lines()
+            .find(|l| l.contains("10.64.0.9"))
+            .expect("stale line");
+        assert!(stale_line.contains("no pod"), "{stale_line}");
+        let zero = s
+            .lines()
+            .find(|l| l.contains("10.64.0.3"))
+            .expect("zero line");
+        assert!(zero.contains("w=0") && zero.contains("4/20"), "{zero}");
+    }
+
+    #[test]
+    fn detail_chart_of_a_node() {
+        let s = screen(
+            View::Detail("ap-southeast".into(), "ap-node-02".into()),
+            80,
+            14,
+        );
+        insta::assert_snapshot!("network_detail_80x14", s);
+        assert!(s.contains("conntrack 96% (252000/262144)"));
+    }
+
+    #[test]
+    fn triage_lists_hot_nodes_drops_and_stale_backends() {
+        let net = fleet();
+        let regions = [RegionView {
+            name: "ap-southeast",
+            net: &net,
+            lookup: &Fake,
+            source: "direct scrape",
+            error: None,
+        }];
+        let t = triage(&regions, &Thresholds::default());
+        let texts: Vec<&str> = t.iter().map(|(_, s)| s.as_str()).collect();
+        assert_eq!(t.len(), 3, "{texts:#?}");
+        assert!(texts[0].starts_with("ap-southeast: conntrack 96% full on ap-node-02"));
+        assert!(texts
+            .iter()
+            .any(|s| s.contains("conntrack drops on ap-node-02")));
+        assert!(texts.iter().any(|s| s.ends_with("no pod")));
+        assert!(t.iter().all(|(l, _)| *l == Level::Critical));
+    }
+
+    #[test]
+    fn sparkline_and_gauge() {
+        assert_eq!(gauge(0.5, 4), "██░░");
+        assert_eq!(gauge(2.0, 2), "██");
+        let s = sparkline(&[(0.0, 0.0), (HISTORY_SECS, 1.0)], HISTORY_SECS, 5);
+        assert_eq!(s, "▁   █");
+        assert_eq!(sparkline(&[], 0.0, 3), "   ");
+    }
+}
