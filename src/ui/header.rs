@@ -78,10 +78,12 @@ fn triage_span<'a>(state: &State, styles: &Styles, short: bool) -> Span<'a> {
 
 /// How much of each badge to say: the reason at length, cut short, left
 /// out (it is in the triage item), or only the state's first word.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum Detail {
-    Full,
-    Short,
+    /// Reasons cut to this many characters; the triage count in words.
+    Full(usize),
+    /// The same with the triage count as `!!5`.
+    Reason(usize),
     NoReason,
     Word,
     /// `ok`, `sync`, `stale` or `down`, and the triage count alone.
@@ -90,14 +92,14 @@ enum Detail {
 
 fn badge_body(state: &State, i: usize, r: &RegionState, detail: Detail) -> String {
     let text = match detail {
-        Detail::Full => badge_text(state, i, r, 200),
-        Detail::Short => badge_text(state, i, r, SHORT_REASON),
+        Detail::Full(max) | Detail::Reason(max) => badge_text(state, i, r, max),
         Detail::Mark => match &r.health {
             Health::Live => "ok".into(),
             Health::Connecting | Health::Syncing => "sync".into(),
             Health::Stale { .. } => "stale".into(),
             _ => "down".into(),
         },
+        Detail::NoReason if r.health.is_live() => badge_text(state, i, r, 0),
         Detail::NoReason | Detail::Word => {
             let full = badge_text(state, i, r, 0);
             // `unreachable: …` -> `unreachable`; `stale since 13:01 (…)` -> `stale since 13:01`
@@ -123,7 +125,7 @@ fn badge_body(state: &State, i: usize, r: &RegionState, detail: Detail) -> Strin
 fn badge_spans_at<'a>(state: &State, styles: &Styles, detail: Detail) -> Vec<Span<'a>> {
     let mut spans = vec![
         Span::styled("pitwall ", styles.get("ui.title")),
-        triage_span(state, styles, matches!(detail, Detail::Word | Detail::Mark)),
+        triage_span(state, styles, !matches!(detail, Detail::Full(_))),
     ];
     if state.regions.is_empty() && state.access.config_problems > 0 {
         spans.push(Span::styled(
@@ -151,14 +153,11 @@ fn badge_spans_at<'a>(state: &State, styles: &Styles, detail: Detail) -> Vec<Spa
 /// The most detailed badges that fit on one line (the header never wraps;
 /// what does not fit is cut at the right edge).
 fn badge_spans<'a>(state: &State, styles: &Styles, width: u16) -> Vec<Span<'a>> {
-    let tries = [
-        Detail::Full,
-        Detail::Short,
-        Detail::NoReason,
-        Detail::Word,
-        Detail::Mark,
-    ];
-    let from = usize::from(width < COMPACT);
+    let mut tries = vec![Detail::Full(200)];
+    tries.extend([200, 60, 48, 40, 32, SHORT_REASON].map(Detail::Reason));
+    tries.extend([Detail::NoReason, Detail::Word, Detail::Mark]);
+    // narrow terminals start short: a long reason never fits beside four
+    let from = if width < COMPACT { tries.len() - 4 } else { 0 };
     let mut spans = Vec::new();
     for detail in &tries[from..] {
         spans = badge_spans_at(state, styles, *detail);

@@ -86,7 +86,8 @@ pub fn scope_namespace(state: &mut State) {
     state.store.set_view_spec(spec);
 }
 
-/// Focuses the pods pane scoped to `target`, keeping the sort.
+/// Focuses the pods pane scoped to `target`, keeping the sort, the pods
+/// in trouble first and the first of them selected.
 pub fn show_target(state: &mut State, target: PodsTarget) {
     let spec = state.store.view_spec();
     state.store.set_view_spec(ViewSpec {
@@ -95,6 +96,7 @@ pub fn show_target(state: &mut State, target: PodsTarget) {
         region: Some(target.region),
         namespace: target.namespace,
         owner: target.owner,
+        problems_first: true,
         ..ViewSpec::default()
     });
     state.ui.filter_input = None;

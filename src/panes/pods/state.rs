@@ -77,6 +77,9 @@ pub struct ViewSpec {
     pub problems_only: bool,
     /// Only pods of this workload (kind, name), e.g. from a triage jump.
     pub owner: Option<(String, String)>,
+    /// Pods that are not healthy come first, whatever the sort (a jump
+    /// from triage or probes lands on the problem).
+    pub problems_first: bool,
 }
 
 impl Default for ViewSpec {
@@ -89,6 +92,7 @@ impl Default for ViewSpec {
             namespace: None,
             problems_only: false,
             owner: None,
+            problems_first: false,
         }
     }
 }
@@ -200,8 +204,9 @@ impl PodView {
                 return Ordering::Equal;
             };
             let ord = compare(spec.sort, a, b, now, region_names).then_with(|| tie_break(a, b));
-            if spec.reverse {
-                ord.reverse()
+            let ord = if spec.reverse { ord.reverse() } else { ord };
+            if spec.problems_first {
+                a.is_healthy().cmp(&b.is_healthy()).then(ord)
             } else {
                 ord
             }
@@ -306,7 +311,7 @@ fn changes_view(spec: &ViewSpec, old: &PodRow, new: &PodRow) -> bool {
     // region names only matter between regions; a pod keeps its region
     compare(spec.sort, old, new, 0, &[]) != Ordering::Equal
         || tie_break(old, new) != Ordering::Equal
-        || (spec.problems_only && old.is_healthy() != new.is_healthy())
+        || ((spec.problems_only || spec.problems_first) && old.is_healthy() != new.is_healthy())
         || (spec.owner.is_some()
             && (old.owner_kind != new.owner_kind || old.owner_name != new.owner_name))
         || (!spec.filter.trim().is_empty()

@@ -143,6 +143,8 @@ fn title(state: &State) -> Line<'static> {
     }
     if spec.problems_only {
         t.push_str("problems ");
+    } else if spec.problems_first {
+        t.push_str("problems first ");
     }
     if !spec.filter.is_empty() {
         t.push_str(&format!("/{} ", sanitize(&spec.filter)));
