@@ -173,7 +173,7 @@ fn the_filter_matches_status_and_every_column_and_narrows_by_field() {
             pod(1, "search", "search-2", "Running"),
         ],
     );
-    let mut filter = |s: &mut crate::state::State, f: &str| {
+    let filter = |s: &mut crate::state::State, f: &str| {
         super::set_filter(s, f.into());
         let mut names = names_in_view(s);
         names.sort();
