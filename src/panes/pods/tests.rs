@@ -207,3 +207,42 @@ fn the_filter_matches_status_and_every_column_and_narrows_by_field() {
     );
     assert_eq!(names_in_view(&mut s), ["checkout-1"]);
 }
+
+#[test]
+fn sort_cycles_through_the_columns_shown_only() {
+    use crate::action::Action;
+    use crate::state::Column;
+    let mut s = state(&["eu", "us"]);
+    shop(&mut s);
+    let cycle = |s: &mut crate::state::State, width: u16| {
+        s.ui.size = (width, 40);
+        let mut seen = Vec::new();
+        for _ in 0..12 {
+            crate::update::dispatch(s, Action::SortNext);
+            seen.push(s.store.view_spec().sort);
+        }
+        seen
+    };
+    let narrow = cycle(&mut s, 80);
+    let shown = super::view::columns_for(78);
+    assert!(narrow.iter().all(|c| shown.contains(c)), "{narrow:?}");
+    for hidden in [Column::Node, Column::Ip, Column::Owner] {
+        assert!(!narrow.contains(&hidden), "{hidden:?} is not shown at 80");
+    }
+    assert!(shown.iter().all(|c| narrow.contains(c)), "every shown one");
+    let wide = cycle(&mut s, 200);
+    assert!(wide.contains(&Column::Ip) && wide.contains(&Column::Node));
+    // back on a narrow terminal, sorted by IP: the title marks it
+    crate::update::dispatch(&mut s, Action::SortNext);
+    while s.store.view_spec().sort != Column::Ip {
+        crate::update::dispatch(&mut s, Action::SortNext);
+    }
+    s.refresh_view();
+    let styles = crate::theme::Styles::default();
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24))
+        .unwrap_or_else(|e| panic!("{e}"));
+    term.draw(|f| crate::ui::draw(&s, &styles, f))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let screen = term.backend().to_string();
+    assert!(screen.contains("sort:ip↓"), "{screen}");
+}

@@ -161,7 +161,17 @@ fn title(state: &State) -> Line<'static> {
 }
 
 pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focused: bool) {
-    let inner = frame::pane(frame, styles, area, title(state).to_string(), focused);
+    let mut title = title(state).to_string();
+    // sorted by a column too narrow to show: the title marks it instead
+    let spec = state.store.view_spec();
+    if !columns_for(area.width.saturating_sub(2)).contains(&spec.sort) {
+        let arrow = if spec.reverse { '↑' } else { '↓' };
+        title.push_str(&format!(
+            "sort:{}{arrow} ",
+            spec.sort.title().to_lowercase()
+        ));
+    }
+    let inner = frame::pane(frame, styles, area, title, focused);
     if inner.height < 2 || inner.width < 10 {
         return;
     }
