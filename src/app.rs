@@ -201,6 +201,7 @@ async fn run_cockpit(
     crate::fleet::client::set_plugin_timeout(config.credential_plugin_timeout);
     let mut cockpit = Cockpit::new(&regions, keymap, styles, wall_now());
     cockpit.state.ui.layout = config.layout.clone();
+    cockpit.state.ui.open_on_trouble = config.layout.open_on_trouble;
     cockpit.state.access = access;
     if !diags.is_empty() {
         cockpit.handle(Msg::Diagnostics(diags));

@@ -24,8 +24,11 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Some(Command::Sim(args)) => runtime.block_on(pitwall_sim::run_standalone(args.into())),
-        Some(Command::Demo(args)) => runtime.block_on(pitwall::app::run_demo(cli.cockpit, args)),
-        Some(Command::CheckConfig) => pitwall::check::run(&cli.cockpit),
+        Some(Command::Demo(args)) => {
+            let cockpit = args.cockpit.clone().or(cli.cockpit);
+            runtime.block_on(pitwall::app::run_demo(cockpit, args))
+        }
+        Some(Command::CheckConfig(args)) => pitwall::check::run(&args.cockpit.or(cli.cockpit)),
         Some(Command::Audit(a)) => {
             pitwall::write::audit_read::run(a.dir.as_deref(), a.region, a.since.as_deref())
         }

@@ -61,3 +61,35 @@ fn the_demo_story_shows_in_triage_and_enter_lands_on_the_pods() {
     t.wait_for_prompt();
     t.assert_terminal_restored();
 }
+
+#[test]
+fn at_80x24_the_incident_shows_without_a_key_and_enter_selects_a_crash_looping_pod() {
+    let t = Tmux::start(80, 24, &[]);
+    t.keys(&["-l", &format!("{BIN} demo --time-scale 3")]);
+    t.keys(&["Enter"]);
+    // no key pressed: the cockpit opens on triage once something is wrong,
+    // and the header carries the count
+    let screen = t.wait_for("the crash loop on triage at 80x24", |s| {
+        s.lines().next().is_some_and(|l| l.contains("!!"))
+            && triage_lines(s)
+                .iter()
+                .any(|l| l.contains("us-east") && l.contains("crash loop"))
+    });
+    assert!(screen.contains("Triage "), "{screen}");
+    // the crash loop is the top item: Enter lands on its crashing pods
+    t.keys(&["Home"]);
+    t.keys(&["Enter"]);
+    // (at 80 columns the tab line covers the end of the title)
+    let pods = t.wait_for("the pods of search in us-east", |s| {
+        s.contains("region:us-east") && s.contains("ns:search")
+    });
+    let first = pods
+        .lines()
+        .skip_while(|l| !l.contains("┌ Pods"))
+        .nth(2)
+        .unwrap_or_default();
+    assert!(first.contains("CrashLoopBackOff"), "{pods}");
+    t.keys(&["q"]);
+    t.wait_for_prompt();
+    t.assert_terminal_restored();
+}

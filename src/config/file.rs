@@ -317,10 +317,15 @@ impl Checker<'_> {
                     ),
                     _ => self.wrong_type("narrow_below", "a number of columns", v),
                 },
+                "open_on_trouble" => {
+                    if let Some(b) = self.boolean("open_on_trouble", v) {
+                        layout.open_on_trouble = b;
+                    }
+                }
                 other => self.error(
                     key.span(),
                     format!(
-                        "unknown key `{other}` in [layout] (expected wide, narrow or narrow_below)"
+                        "unknown key `{other}` in [layout] (expected wide, narrow, narrow_below or open_on_trouble)"
                     ),
                 ),
             }

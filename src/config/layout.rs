@@ -35,6 +35,9 @@ pub struct Layout {
     pub narrow: NarrowLayout,
     /// Below this many columns the narrow layout applies.
     pub narrow_below: u16,
+    /// With something wrong at start, the cockpit opens on triage (until
+    /// the first key).
+    pub open_on_trouble: bool,
 }
 
 impl Default for Layout {
@@ -43,6 +46,7 @@ impl Default for Layout {
             wide: Pane::all(),
             narrow: NarrowLayout::Tabs,
             narrow_below: 120,
+            open_on_trouble: true,
         }
     }
 }

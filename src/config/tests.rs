@@ -32,6 +32,7 @@ context = "eu"
 wide = ["pods", "triage"]
 narrow = "stack"
 narrow_below = 100
+open_on_trouble = false
 "#;
     let config = parse("config.toml", source, Some(Path::new("/etc/pitwall")))
         .unwrap_or_else(|e| panic!("{e:?}"));
@@ -65,6 +66,7 @@ narrow_below = 100
             wide: vec![Pane::Pods, Pane::Triage],
             narrow: NarrowLayout::Stack,
             narrow_below: 100,
+            open_on_trouble: false,
         }
     );
 }

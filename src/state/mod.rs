@@ -69,6 +69,7 @@ impl State {
     /// the selection on the same pod when it is still shown.
     pub fn refresh_view(&mut self) {
         self.incident.refresh(&self.store, &self.regions, self.now);
+        self.open_on_trouble();
         if !self.store.view_is_dirty() {
             return;
         }
@@ -84,6 +85,23 @@ impl State {
             sel.cursor = sel.cursor.min(view.len().saturating_sub(1));
         }
         sel.selected = view.get(sel.cursor).copied();
+    }
+
+    /// Focuses triage once, at start, when something is wrong (see
+    /// `UiState::open_on_trouble`).
+    fn open_on_trouble(&mut self) {
+        use crate::panes::triage::rank::Level;
+        let ui = &mut self.ui;
+        let trouble = self
+            .incident
+            .triage
+            .items
+            .iter()
+            .any(|i| i.level >= Level::Warning);
+        if ui.open_on_trouble && trouble && ui.panes().contains(&Pane::Triage) {
+            ui.open_on_trouble = false;
+            ui.focus = Pane::Triage;
+        }
     }
 
     pub fn region_name(&self, region: RegionId) -> &str {

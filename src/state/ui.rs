@@ -84,6 +84,9 @@ pub struct UiState {
     pub layout: crate::config::Layout,
     /// Set when the whole screen must be repainted (resume, refresh).
     pub full_redraw: bool,
+    /// Armed at start (`[layout] open_on_trouble`): the first time triage
+    /// has a warning or worse, it takes focus. The first key disarms it.
+    pub open_on_trouble: bool,
 }
 
 impl Default for UiState {
@@ -98,6 +101,7 @@ impl Default for UiState {
             size: (80, 24),
             layout: crate::config::Layout::default(),
             full_redraw: false,
+            open_on_trouble: false,
         }
     }
 }

@@ -43,9 +43,11 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame) {
         crate::panes::draw(state, styles, frame, *pane, *rect);
     }
     if panes.len() > 1 && areas.len() == 1 {
-        let labels: Vec<(&str, bool)> = panes
+        let titles: Vec<String> = panes.iter().map(|p| tab_title(state, *p)).collect();
+        let labels: Vec<(&str, bool)> = titles
             .iter()
-            .map(|p| (p.title(), *p == state.ui.focus))
+            .zip(&panes)
+            .map(|(t, p)| (t.as_str(), *p == state.ui.focus))
             .collect();
         crate::widgets::frame::tabs(frame, styles, body, &labels);
     }
@@ -58,6 +60,21 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame) {
         None => {}
     }
     overlays::toasts::draw(state, styles, frame, body);
+}
+
+/// A tab's label: triage's carries its count and worst severity
+/// (`Triage 3!!`), so an incident shows from any tab.
+fn tab_title(state: &State, pane: Pane) -> String {
+    let items = &state.incident.triage.items;
+    if pane != Pane::Triage || items.is_empty() {
+        return pane.title().to_string();
+    }
+    let mark = match items.iter().map(|i| i.level).max() {
+        Some(crate::panes::triage::rank::Level::Critical) => "!!",
+        Some(crate::panes::triage::rank::Level::Warning) => "!",
+        _ => "",
+    };
+    format!("{} {}{mark}", pane.title(), items.len())
 }
 
 /// Where each pane goes. Wide: the first pane takes the top 60 %, the others
@@ -90,28 +107,61 @@ pub fn pane_areas(
     out
 }
 
+/// What the probes pane keeps beside triage (its table and detail).
+const PROBES_MIN: u16 = 64;
+/// What an empty pane keeps beside triage: its title.
+const EMPTY_MIN: u16 = 28;
+
 /// Wide layout with the pod table and other panes: the pod table needs
 /// the full width for its columns, so the other panes share a top row and
 /// the pods take the full width below. The top row is 45 % of the body when
 /// it holds the probes pane (its detail needs the room), else as tall as
-/// triage needs (10 rows to 45 %).
+/// triage needs (10 rows to 45 %); one line when every pane in it is
+/// empty. Triage takes the width its columns need, so its words are never
+/// cut, leaving the others `PROBES_MIN` columns (or half); they share the rest.
 fn arrange_wide(state: &State, body: Rect, panes: &[Pane], areas: &mut Vec<(Pane, Rect)>) {
     let others: Vec<Pane> = panes.iter().copied().filter(|p| *p != Pane::Pods).collect();
     if areas.len() < 2 || others.is_empty() || others.len() == panes.len() {
         return;
     }
+    let inc = &state.incident;
+    let empty = |p: &Pane| match p {
+        Pane::Triage => inc.triage.items.is_empty(),
+        Pane::Probes => inc.probes.rows.is_empty(),
+        _ => false,
+    };
     let most = (body.height * 45 / 100).max(10);
-    let top_h = if others.contains(&Pane::Probes) {
+    let top_h = if others.iter().all(empty) {
+        1
+    } else if others.contains(&Pane::Probes) {
         most
     } else {
-        (state.incident.triage.items.len() as u16 + 3).clamp(10, most)
+        (inc.triage.items.len() as u16 + 3).clamp(10, most)
     };
     let [top, bottom] =
         Layout::vertical([Constraint::Length(top_h), Constraint::Fill(1)]).areas(body);
-    let cols = Layout::horizontal(others.iter().map(|_| Constraint::Fill(1))).split(top);
+    // what the panes beside triage keep: an empty one only its title
+    let beside: u16 = others
+        .iter()
+        .filter(|p| **p != Pane::Triage)
+        .map(|p| if empty(p) { EMPTY_MIN } else { PROBES_MIN })
+        .sum();
+    let widths: Vec<Constraint> = others
+        .iter()
+        .map(|p| match p {
+            Pane::Triage if others.len() > 1 => Constraint::Length(
+                crate::panes::triage::view::wanted_width(state)
+                    .min((top.width / 2).max(top.width.saturating_sub(beside))),
+            ),
+            _ => Constraint::Fill(1),
+        })
+        .collect();
+    let cols = Layout::horizontal(widths).split(top);
     *areas = others.into_iter().zip(cols.iter().copied()).collect();
     areas.push((Pane::Pods, bottom));
 }
 
+#[cfg(test)]
+mod attention_tests;
 #[cfg(test)]
 mod tests;

@@ -11,9 +11,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-const NOW: i64 = 1_800_000_000;
+pub(super) const NOW: i64 = 1_800_000_000;
 
-fn pod(region: usize, ns: &str, name: &str, status: &str, i: i64) -> PodRow {
+pub(super) fn pod(region: usize, ns: &str, name: &str, status: &str, i: i64) -> PodRow {
     let ok = status == "Running";
     PodRow {
         region,
@@ -102,7 +102,7 @@ fn cockpit() -> Cockpit {
     c
 }
 
-fn screen(c: &mut Cockpit, w: u16, h: u16) -> String {
+pub(super) fn screen(c: &mut Cockpit, w: u16, h: u16) -> String {
     let mut term = match Terminal::new(TestBackend::new(w, h)) {
         Ok(t) => t,
         Err(e) => panic!("test backend: {e}"),
@@ -116,7 +116,7 @@ fn screen(c: &mut Cockpit, w: u16, h: u16) -> String {
     clock.replace_all(&text, "HH:MM:SS").into_owned()
 }
 
-fn key(c: &mut Cockpit, code: KeyCode) {
+pub(super) fn key(c: &mut Cockpit, code: KeyCode) {
     c.handle(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
 }
 

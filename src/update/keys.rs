@@ -16,6 +16,8 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
         return vec![Effect::Suspend];
     }
     let key = Key::from_event(&ev);
+    // the user has taken the wheel: focus no longer moves by itself
+    state.ui.open_on_trouble = false;
     if let Some(Modal::Palette(_)) = state.ui.modal {
         return palette::on_key(state, ev, key);
     }

@@ -173,6 +173,7 @@ fn incremental_view_matches_a_fresh_sort_through_random_changes() {
                     sort,
                     reverse: rng.bool(),
                     problems_only: rng.u8(..4) == 0,
+                    problems_first: rng.u8(..3) == 0,
                     ..ViewSpec::default()
                 });
             }
@@ -189,8 +190,9 @@ fn incremental_view_matches_a_fresh_sort_through_random_changes() {
             .collect();
         fresh.sort_by(|a, b| {
             let o = compare(spec.sort, a, b, 0, &names_of).then_with(|| tie_break(a, b));
-            if spec.reverse {
-                o.reverse()
+            let o = if spec.reverse { o.reverse() } else { o };
+            if spec.problems_first {
+                a.is_healthy().cmp(&b.is_healthy()).then(o)
             } else {
                 o
             }

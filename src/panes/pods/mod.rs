@@ -7,7 +7,7 @@ pub mod view;
 
 use crate::action::Action;
 use crate::panes::triage::rank::PodsTarget;
-use crate::state::{DescribeView, Modal, Pane, State, ToastLevel, ViewSpec};
+use crate::state::{Column, DescribeView, Modal, Pane, State, ToastLevel, ViewSpec};
 use crate::update::Effect;
 use crate::widgets::movement;
 use tui_textarea::TextArea;
@@ -36,8 +36,8 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         Action::SortNext | Action::SortPrev | Action::SortReverse => {
             let mut spec = state.store.view_spec().clone();
             match action {
-                Action::SortNext => spec.sort = spec.sort.next(),
-                Action::SortPrev => spec.sort = spec.sort.prev(),
+                Action::SortNext => spec.sort = shown_sort(state, spec.sort, 1),
+                Action::SortPrev => spec.sort = shown_sort(state, spec.sort, -1),
                 _ => spec.reverse = !spec.reverse,
             }
             state.store.set_view_spec(spec);
@@ -86,7 +86,20 @@ pub fn scope_namespace(state: &mut State) {
     state.store.set_view_spec(spec);
 }
 
-/// Focuses the pods pane scoped to `target`, keeping the sort.
+/// The next (`step` 1) or previous (-1) sort column among those the pods
+/// pane shows at this terminal width (it spans the width in every layout).
+fn shown_sort(state: &State, from: Column, step: isize) -> Column {
+    let shown = view::columns_for(state.ui.size.0.saturating_sub(2));
+    let n = shown.len() as isize;
+    match shown.iter().position(|c| *c == from) {
+        Some(i) => shown[(i as isize + step).rem_euclid(n) as usize],
+        // sorted by a column no longer shown: start over from the first
+        None => shown.first().copied().unwrap_or(from),
+    }
+}
+
+/// Focuses the pods pane scoped to `target`, keeping the sort, the pods
+/// in trouble first and the first of them selected.
 pub fn show_target(state: &mut State, target: PodsTarget) {
     let spec = state.store.view_spec();
     state.store.set_view_spec(ViewSpec {
@@ -95,6 +108,7 @@ pub fn show_target(state: &mut State, target: PodsTarget) {
         region: Some(target.region),
         namespace: target.namespace,
         owner: target.owner,
+        problems_first: true,
         ..ViewSpec::default()
     });
     state.ui.filter_input = None;

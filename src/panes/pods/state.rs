@@ -54,6 +54,31 @@ impl Column {
         }
     }
 
+    /// The column a `field:value` filter term names (`ns` for namespace).
+    pub fn from_field(field: &str) -> Option<Column> {
+        let field = field.to_ascii_uppercase();
+        if field == "NS" {
+            return Some(Column::Namespace);
+        }
+        Column::ALL.into_iter().find(|c| c.title() == field)
+    }
+
+    /// A row's text in this column, as the filter reads it.
+    pub fn text(self, row: &PodRow, region_names: &[String]) -> String {
+        match self {
+            Column::Region => region_name(region_names, row.region).to_string(),
+            Column::Namespace => row.namespace.clone(),
+            Column::Name => row.name.clone(),
+            Column::Ready => format!("{}/{}", row.ready, row.total),
+            Column::Status => row.status.clone(),
+            Column::Restarts => row.restarts.to_string(),
+            Column::Age => String::new(),
+            Column::Node => row.node.clone(),
+            Column::Ip => row.ip.clone(),
+            Column::Owner => format!("{}/{}", row.owner_kind, row.owner_name),
+        }
+    }
+
     pub fn next(self) -> Column {
         let i = Column::ALL.iter().position(|c| *c == self).unwrap_or(0);
         Column::ALL[(i + 1) % Column::ALL.len()]
@@ -70,13 +95,17 @@ impl Column {
 pub struct ViewSpec {
     pub sort: Column,
     pub reverse: bool,
-    /// Fuzzy pattern on name, namespace, node and owner; empty = everything.
+    /// Fuzzy on name, namespace, node and owner, substring on status, IP
+    /// and region; `field:value` terms narrow by one column (`split_filter`).
     pub filter: String,
     pub region: Option<RegionId>,
     pub namespace: Option<String>,
     pub problems_only: bool,
     /// Only pods of this workload (kind, name), e.g. from a triage jump.
     pub owner: Option<(String, String)>,
+    /// Pods that are not healthy come first, whatever the sort (a jump
+    /// from triage or probes lands on the problem).
+    pub problems_first: bool,
 }
 
 impl Default for ViewSpec {
@@ -89,6 +118,7 @@ impl Default for ViewSpec {
             namespace: None,
             problems_only: false,
             owner: None,
+            problems_first: false,
         }
     }
 }
@@ -164,8 +194,10 @@ impl PodView {
         }
         self.view_dirty = false;
         let spec = &self.view_spec;
-        let pattern = (!spec.filter.trim().is_empty())
-            .then(|| Pattern::parse(&spec.filter, CaseMatching::Smart, Normalization::Smart));
+        let (fields, free) = split_filter(&spec.filter);
+        let free_lower = free.to_lowercase();
+        let pattern = (!free.is_empty())
+            .then(|| Pattern::parse(&free, CaseMatching::Smart, Normalization::Smart));
         let mut matcher = Matcher::new(Config::DEFAULT);
         let mut buf = Vec::new();
         let mut keep = |slot: u32| -> bool {
@@ -185,14 +217,30 @@ impl PodView {
             {
                 return false;
             }
-            pattern.as_ref().is_none_or(|p| {
-                [&row.name, &row.namespace, &row.node, &row.owner_name]
-                    .into_iter()
-                    .any(|field| {
-                        p.score(Utf32Str::new(field, &mut buf), &mut matcher)
-                            .is_some()
-                    })
-            })
+            let fields_match = fields.iter().all(|(col, want)| {
+                col.text(row, region_names)
+                    .to_lowercase()
+                    .contains(want.as_str())
+            });
+            if !fields_match {
+                return false;
+            }
+            // status, IP and region by substring: fuzzy matching on
+            // `CrashLoopBackOff` would match almost any pattern
+            let region = region_name(region_names, row.region);
+            let exact = !free_lower.is_empty()
+                && [row.status.as_str(), &row.ip, region]
+                    .iter()
+                    .any(|t| t.to_lowercase().contains(&free_lower));
+            exact
+                || pattern.as_ref().is_none_or(|p| {
+                    [&row.name, &row.namespace, &row.node, &row.owner_name]
+                        .into_iter()
+                        .any(|field| {
+                            p.score(Utf32Str::new(field, &mut buf), &mut matcher)
+                                .is_some()
+                        })
+                })
         };
         let order = |a: &u32, b: &u32| -> Ordering {
             let (Some(a), Some(b)) = (slots[*a as usize].as_ref(), slots[*b as usize].as_ref())
@@ -200,8 +248,9 @@ impl PodView {
                 return Ordering::Equal;
             };
             let ord = compare(spec.sort, a, b, now, region_names).then_with(|| tie_break(a, b));
-            if spec.reverse {
-                ord.reverse()
+            let ord = if spec.reverse { ord.reverse() } else { ord };
+            if spec.problems_first {
+                a.is_healthy().cmp(&b.is_healthy()).then(ord)
             } else {
                 ord
             }
@@ -306,11 +355,34 @@ fn changes_view(spec: &ViewSpec, old: &PodRow, new: &PodRow) -> bool {
     // region names only matter between regions; a pod keeps its region
     compare(spec.sort, old, new, 0, &[]) != Ordering::Equal
         || tie_break(old, new) != Ordering::Equal
-        || (spec.problems_only && old.is_healthy() != new.is_healthy())
+        || ((spec.problems_only || spec.problems_first) && old.is_healthy() != new.is_healthy())
         || (spec.owner.is_some()
             && (old.owner_kind != new.owner_kind || old.owner_name != new.owner_name))
         || (!spec.filter.trim().is_empty()
-            && (old.node != new.node || old.owner_name != new.owner_name))
+            && (old.node != new.node
+                || old.owner_name != new.owner_name
+                || old.status != new.status
+                || old.ip != new.ip
+                || old.ready != new.ready
+                || old.restarts != new.restarts))
+}
+
+/// A filter's `field:value` terms (lowercased values; the field a column
+/// title, any case) and the rest, which matches name, namespace, node and
+/// owner fuzzily, and status, IP and region as a substring.
+pub fn split_filter(filter: &str) -> (Vec<(Column, String)>, String) {
+    let mut fields = Vec::new();
+    let mut free = Vec::new();
+    for term in filter.split_whitespace() {
+        match term
+            .split_once(':')
+            .and_then(|(f, v)| Some((Column::from_field(f)?, v)))
+        {
+            Some((col, value)) if !value.is_empty() => fields.push((col, value.to_lowercase())),
+            _ => free.push(term),
+        }
+    }
+    (fields, free.join(" "))
 }
 
 pub(crate) fn tie_break(a: &PodRow, b: &PodRow) -> Ordering {

@@ -139,3 +139,110 @@ fn describe_asks_for_the_selected_pod_and_shows_the_answer() {
     update(&mut s, code(KeyCode::Esc));
     assert!(s.ui.modal.is_none());
 }
+
+/// The names in view, after a refresh.
+fn names_in_view(s: &mut crate::state::State) -> Vec<String> {
+    s.refresh_view();
+    s.store
+        .view()
+        .iter()
+        .filter_map(|slot| s.store.get(*slot))
+        .map(|p| p.name.clone())
+        .collect()
+}
+
+#[test]
+fn the_filter_matches_status_and_every_column_and_narrows_by_field() {
+    let mut s = state(&["cn-north", "us-east"]);
+    let mut on_node = pod(0, "shop", "cart-1", "Running");
+    on_node.node = "cn-north-node-03".into();
+    crate::update::tests::list(
+        &mut s,
+        0,
+        vec![
+            pod(0, "shop", "checkout-1", "CrashLoopBackOff"),
+            pod(0, "shop", "checkout-2", "Running"),
+            on_node,
+        ],
+    );
+    crate::update::tests::list(
+        &mut s,
+        1,
+        vec![
+            pod(1, "search", "search-1", "CrashLoopBackOff"),
+            pod(1, "search", "search-2", "Running"),
+        ],
+    );
+    let filter = |s: &mut crate::state::State, f: &str| {
+        super::set_filter(s, f.into());
+        let mut names = names_in_view(s);
+        names.sort();
+        names
+    };
+    // free text reaches the status column
+    assert_eq!(filter(&mut s, "crash"), ["checkout-1", "search-1"]);
+    // and the region
+    assert_eq!(filter(&mut s, "us-east"), ["search-1", "search-2"]);
+    // field:value narrows by one column, any case
+    assert_eq!(
+        filter(&mut s, "status:CrashLoopBackOff"),
+        ["checkout-1", "search-1"]
+    );
+    assert_eq!(filter(&mut s, "node:cn-north-node-03"), ["cart-1"]);
+    assert_eq!(filter(&mut s, "STATUS:crash ns:shop"), ["checkout-1"]);
+    assert_eq!(filter(&mut s, "status:crash check"), ["checkout-1"]);
+    // an unknown field is plain text
+    assert!(filter(&mut s, "colour:red").is_empty());
+    // a pod that stops crashing leaves a status filter at once
+    super::set_filter(&mut s, "status:crash".into());
+    assert_eq!(names_in_view(&mut s).len(), 2);
+    update(
+        &mut s,
+        Msg::Pods {
+            region: 1,
+            update: PodUpdate::Changes(vec![PodChange::Upsert(pod(
+                1, "search", "search-1", "Running",
+            ))]),
+        },
+    );
+    assert_eq!(names_in_view(&mut s), ["checkout-1"]);
+}
+
+#[test]
+fn sort_cycles_through_the_columns_shown_only() {
+    use crate::action::Action;
+    use crate::state::Column;
+    let mut s = state(&["eu", "us"]);
+    shop(&mut s);
+    let cycle = |s: &mut crate::state::State, width: u16| {
+        s.ui.size = (width, 40);
+        let mut seen = Vec::new();
+        for _ in 0..12 {
+            crate::update::dispatch(s, Action::SortNext);
+            seen.push(s.store.view_spec().sort);
+        }
+        seen
+    };
+    let narrow = cycle(&mut s, 80);
+    let shown = super::view::columns_for(78);
+    assert!(narrow.iter().all(|c| shown.contains(c)), "{narrow:?}");
+    for hidden in [Column::Node, Column::Ip, Column::Owner] {
+        assert!(!narrow.contains(&hidden), "{hidden:?} is not shown at 80");
+    }
+    assert!(shown.iter().all(|c| narrow.contains(c)), "every shown one");
+    let wide = cycle(&mut s, 200);
+    assert!(wide.contains(&Column::Ip) && wide.contains(&Column::Node));
+    // back on a narrow terminal, sorted by IP: the title marks it
+    crate::update::dispatch(&mut s, Action::SortNext);
+    while s.store.view_spec().sort != Column::Ip {
+        crate::update::dispatch(&mut s, Action::SortNext);
+    }
+    s.refresh_view();
+    let styles = crate::theme::Styles::default();
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24))
+        .unwrap_or_else(|e| panic!("{e}"));
+    term.draw(|f| crate::ui::draw(&s, &styles, f))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let screen = term.backend().to_string();
+    assert!(screen.contains("sort:ip↓"), "{screen}");
+}

@@ -48,7 +48,7 @@ fn width_of(c: Column, narrow: bool, region_width: u16) -> Constraint {
         Column::Region => Constraint::Length(region_width),
         Column::Namespace => Constraint::Length(if narrow { 11 } else { 14 }),
         Column::Name => Constraint::Fill(3),
-        Column::Ready => Constraint::Length(5),
+        Column::Ready => Constraint::Length(6),
         Column::Status => Constraint::Length(if narrow { 16 } else { 17 }),
         Column::Restarts => Constraint::Length(if narrow { 8 } else { 12 }),
         Column::Age => Constraint::Length(4),
@@ -91,11 +91,19 @@ pub fn status_scope(row: &PodRow) -> &'static str {
     }
 }
 
+/// A pod that should be serving and is not (a finished one is not
+/// "not ready").
+pub fn not_ready(row: &PodRow) -> bool {
+    row.ready < row.total && !matches!(row.status.as_str(), "Completed" | "Succeeded")
+}
+
 fn cell_text(state: &State, row: &PodRow, c: Column, narrow: bool) -> String {
     match c {
         Column::Region => sanitize(state.region_name(row.region)).into_owned(),
         Column::Namespace => sanitize(&row.namespace).into_owned(),
         Column::Name => sanitize(&row.name).into_owned(),
+        // `!` marks not ready in text too: colour alone is lost without it
+        Column::Ready if not_ready(row) => format!("!{}/{}", row.ready, row.total),
         Column::Ready => format!("{}/{}", row.ready, row.total),
         Column::Status => sanitize(&row.status).into_owned(),
         Column::Restarts => match row.last_restart {
@@ -135,6 +143,8 @@ fn title(state: &State) -> Line<'static> {
     }
     if spec.problems_only {
         t.push_str("problems ");
+    } else if spec.problems_first {
+        t.push_str("problems first ");
     }
     if !spec.filter.is_empty() {
         t.push_str(&format!("/{} ", sanitize(&spec.filter)));
@@ -151,7 +161,17 @@ fn title(state: &State) -> Line<'static> {
 }
 
 pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focused: bool) {
-    let inner = frame::pane(frame, styles, area, title(state).to_string(), focused);
+    let mut title = title(state).to_string();
+    // sorted by a column too narrow to show: the title marks it instead
+    let spec = state.store.view_spec();
+    if !columns_for(area.width.saturating_sub(2)).contains(&spec.sort) {
+        let arrow = if spec.reverse { '↑' } else { '↓' };
+        title.push_str(&format!(
+            "sort:{}{arrow} ",
+            spec.sort.title().to_lowercase()
+        ));
+    }
+    let inner = frame::pane(frame, styles, area, title, focused);
     if inner.height < 2 || inner.width < 10 {
         return;
     }

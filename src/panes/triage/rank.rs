@@ -352,7 +352,64 @@ fn probe_items(input: &TriageInput, out: &mut Vec<TriageItem>) {
     }
 }
 
+/// Every region of a fleet of two or more down: one item says so, instead
+/// of one per region (the reasons are in each badge).
+fn fleet_down_item(input: &TriageInput) -> Option<TriageItem> {
+    let regions = input.regions;
+    let down = |s: &RegionState| {
+        !matches!(
+            s,
+            RegionState::Syncing | RegionState::Live | RegionState::Stale { .. }
+        )
+    };
+    if regions.len() < 2 || !regions.iter().all(down) {
+        return None;
+    }
+    let (first, reason) = regions
+        .iter()
+        .filter_map(|s| match s {
+            RegionState::Unreachable { reason, since }
+            | RegionState::Unauthorized { reason, since }
+            | RegionState::Forbidden { reason, since }
+            | RegionState::Error { reason, since } => Some((*since, reason.clone())),
+            _ => None,
+        })
+        .min_by_key(|(since, _)| *since)?;
+    let unreachable = regions
+        .iter()
+        .all(|s| matches!(s, RegionState::Unreachable { .. }));
+    let score = Problem::RegionDown.base();
+    Some(TriageItem {
+        id: TriageId {
+            region: 0,
+            namespace: String::new(),
+            kind: "Fleet".into(),
+            name: String::new(),
+            problem: Problem::RegionDown,
+        },
+        level: Level::Critical,
+        score,
+        how_bad: if unreachable {
+            format!("{} regions unreachable", regions.len())
+        } else {
+            format!("{} regions down", regions.len())
+        },
+        detail: reason,
+        since: Some(first),
+        stale: true,
+        target: PodsTarget {
+            region: 0,
+            namespace: None,
+            owner: None,
+        },
+    })
+}
+
 fn region_items(input: &TriageInput, out: &mut Vec<TriageItem>) {
+    if let Some(item) = fleet_down_item(input) {
+        out.push(item);
+        return;
+    }
     for (region, state) in input.regions.iter().enumerate() {
         let (problem, how_bad, since) = match state {
             RegionState::Syncing | RegionState::Live => continue,

@@ -171,6 +171,67 @@ fn enter_on_a_triage_item_lands_on_its_pods() {
     assert_eq!(c.state.store.view().len(), 13);
 }
 
+/// The pods in view, in order: (name, status, healthy).
+fn view_rows(c: &Cockpit) -> Vec<(String, String, bool)> {
+    let st = &c.state;
+    st.store
+        .view()
+        .iter()
+        .filter_map(|s| st.store.get(*s))
+        .map(|p| (p.name.clone(), p.status.clone(), p.is_healthy()))
+        .collect()
+}
+
+fn selected_status(c: &Cockpit) -> Option<String> {
+    let st = &c.state;
+    st.ui
+        .pods
+        .selected
+        .and_then(|s| st.store.get(s))
+        .map(|p| p.status.clone())
+}
+
+#[test]
+fn enter_lands_on_the_problem_pods_first_and_selected() {
+    // triage: the crash loop of api; its crashing pods sort last by name
+    let mut c = fleet();
+    act(&mut c, Action::ShowTriage);
+    act(&mut c, Action::Top);
+    act(&mut c, Action::Select);
+    let rows = view_rows(&c);
+    assert_eq!(rows.len(), 6, "{rows:?}");
+    assert!(
+        rows[..2].iter().all(|r| r.1 == "CrashLoopBackOff"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[2..].iter().all(|r| r.2),
+        "healthy ones follow: {rows:?}"
+    );
+    assert_eq!(selected_status(&c).as_deref(), Some("CrashLoopBackOff"));
+    let s = screen(&mut c, 120, 40);
+    assert!(s.contains("problems first"), "the title says why:\n{s}");
+    // the user's sort still orders within each group
+    act(&mut c, Action::SortReverse);
+    c.state.refresh_view();
+    let rows = view_rows(&c);
+    assert!(rows[..2].iter().all(|r| !r.2), "{rows:?}");
+
+    // probes: the unready checkout pods first, one of them selected, even
+    // with a reversed sort that would put them last
+    let mut c = fleet();
+    act(&mut c, Action::ShowPods);
+    act(&mut c, Action::SortReverse);
+    act(&mut c, Action::ShowProbes);
+    act(&mut c, Action::Select);
+    let rows = view_rows(&c);
+    assert!(rows[..2].iter().all(|r| !r.2), "{rows:?}");
+    assert!(rows[2..].iter().all(|r| r.2), "{rows:?}");
+    let st = &c.state;
+    let sel = st.ui.pods.selected.and_then(|s| st.store.get(s));
+    assert!(sel.is_some_and(|p| !p.is_healthy()), "{sel:?}");
+}
+
 fn press(c: &mut Cockpit, ch: char) -> Vec<crate::update::Effect> {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     c.handle(Msg::Key(KeyEvent::new(
@@ -286,7 +347,7 @@ fn panes_draw_at_both_sizes_with_hostile_text_defused() {
     }
     // 80x24: only the focused pane, with tabs
     let narrow = screen(&mut c, 80, 24);
-    assert!(narrow.contains("Probe failures") && narrow.contains("Triage  Pods  Probes"));
+    assert!(narrow.contains("Probe failures") && narrow.contains("Triage 3!!  Pods  Probes"));
     assert!(
         !narrow.contains("NAMESPACE"),
         "pods table hidden:\n{narrow}"

@@ -474,6 +474,33 @@ fn a_region_that_cannot_be_configured_is_an_error_not_unreachable() {
     );
 }
 
+#[test]
+fn every_region_down_is_one_critical_item_not_one_per_region() {
+    let now = T0;
+    let mut s = incident(now);
+    for region in 0..4 {
+        s.set_region(
+            region,
+            RegionState::Unreachable {
+                reason: "Connection refused (os error 111)".into(),
+                since: now - 40 + region as i64,
+            },
+        );
+    }
+    let items = s.triage(now);
+    let down: Vec<_> = items.iter().filter(|i| i.id.namespace.is_empty()).collect();
+    assert_eq!(down.len(), 1, "{down:?}");
+    assert_eq!(down[0].how_bad, "4 regions unreachable");
+    assert_eq!(down[0].level, Level::Critical);
+    assert_eq!(down[0].since, Some(now - 40));
+    assert_eq!(items[0].id, down[0].id, "it tops the list");
+    // one region back: the others are items of their own again
+    s.set_region(1, RegionState::Live);
+    let items = s.triage(now);
+    let down = items.iter().filter(|i| i.id.namespace.is_empty()).count();
+    assert_eq!(down, 3);
+}
+
 /// For the ranking tests: the probe book with a by-owner pod index,
 /// workloads and region views beside it, as the cockpit keeps the fleet
 /// store and region health beside it.
