@@ -126,6 +126,10 @@ pub struct RegionEndpoint {
     pub url: String,
     pub port: u16,
     pub token: String,
+    /// `https://127.0.0.1:PORT` of the region's Elasticsearch endpoint
+    /// (same CA; basic auth `elastic:<token>`, or `ApiKey`/`Bearer <token>`).
+    pub es_url: String,
+    pub es_port: u16,
 }
 
 /// A running fleet: one HTTPS listener per region. Dropping it stops it.
@@ -208,7 +212,27 @@ impl Fleet {
                 Some(k) if !k.token.is_empty() => k.token.clone(),
                 _ => random_token(&mut rng),
             };
-            listeners.push((i, listener, port, token));
+            // The Elasticsearch endpoints follow the admin port.
+            let es_port = match (opts.base_port, kept_region(&spec.name)) {
+                (Some(p), _) => p
+                    .checked_add((file.regions.len() + 1 + i) as u16)
+                    .ok_or_else(|| format!("port {p}+{i} is out of range"))?,
+                (None, Some(k)) => k.es_port,
+                (None, None) => 0,
+            };
+            let es = tokio::net::TcpListener::bind(("127.0.0.1", es_port))
+                .await
+                .map_err(|e| {
+                    format!(
+                        "cannot listen on 127.0.0.1:{es_port} for the Elasticsearch endpoint of region {}: {e}",
+                        spec.name
+                    )
+                })?;
+            let es_port = es
+                .local_addr()
+                .map_err(|e| format!("cannot read the listening address: {e}"))?
+                .port();
+            listeners.push((i, listener, port, token, es, es_port));
         }
         let admin_port = match (opts.base_port, &kept) {
             (Some(p), _) => p
@@ -221,7 +245,7 @@ impl Fleet {
         // regions in parallel.
         let builds: Vec<_> = listeners
             .iter()
-            .map(|(i, _, _, token)| {
+            .map(|(i, _, _, token, _, _)| {
                 let (file, i, token) = (file.clone(), *i, token.clone());
                 tokio::task::spawn_blocking(move || {
                     let clock = clock::Clock::new(file.time_scale);
@@ -236,7 +260,9 @@ impl Fleet {
                     .map_err(|e| format!("building a region failed: {e}"))?,
             );
         }
-        for ((i, listener, port, token), mut region) in listeners.into_iter().zip(built) {
+        for ((i, listener, port, token, es, es_port), mut region) in
+            listeners.into_iter().zip(built)
+        {
             let spec = &file.regions[i];
             region.admin_token = admin_token.clone();
             let region = Arc::new(region);
@@ -246,7 +272,20 @@ impl Fleet {
                 .filter(|f| f.region == spec.name)
                 .filter_map(|f| Fault::from_timed(f).map(|x| (f.at, x)))
                 .collect();
-            server::spawn(region.clone(), listener, tls.config.clone(), stop.clone());
+            server::spawn(
+                region.clone(),
+                listener,
+                tls.config.clone(),
+                stop.clone(),
+                server::Service::Kube,
+            );
+            server::spawn(
+                region.clone(),
+                es,
+                tls.config.clone(),
+                stop.clone(),
+                server::Service::Es,
+            );
             server::spawn_ticker(
                 region.clone(),
                 timeline,
@@ -259,6 +298,8 @@ impl Fleet {
                 url: format!("https://127.0.0.1:{port}"),
                 port,
                 token,
+                es_url: format!("https://127.0.0.1:{es_port}"),
+                es_port,
             });
             regions.push(region);
         }
@@ -285,6 +326,7 @@ impl Fleet {
                             state::KeptRegion {
                                 port: e.port,
                                 token: e.token.clone(),
+                                es_port: e.es_port,
                             },
                         )
                     })
@@ -499,6 +541,13 @@ pub async fn run_standalone(args: SimOptions) -> Result<ExitCode, String> {
     for e in fleet.regions() {
         println!("region {:<14} context {:<14} {}", e.name, e.context, e.url);
     }
+    for e in fleet.regions() {
+        println!("es     {:<14} {}", e.name, e.es_url);
+    }
+    println!(
+        "es auth: basic {}:<the region's token>, or ApiKey/Bearer <the region's token>",
+        api::es::USER
+    );
     println!("admin {}", fleet.admin_url());
     println!("admin token: {}", fleet.admin_token());
     println!("ready");

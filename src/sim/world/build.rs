@@ -229,5 +229,6 @@ pub fn build(
         wake: tokio::sync::Notify::new(),
         watch_requests: Default::default(),
         gate: Default::default(),
+        es: Default::default(),
     }
 }

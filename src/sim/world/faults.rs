@@ -33,6 +33,13 @@ pub enum Fault {
     /// New events, pods, labels, annotations and log lines carry terminal
     /// escape sequences, OSC 52 and bidi overrides.
     HostileStrings,
+    /// The region's Elasticsearch endpoint answers every request with
+    /// this status (500, 429, 503) as an ES error object.
+    EsError { code: u16 },
+    /// The Elasticsearch endpoint delays every response (timeouts).
+    EsLatency { millis: u64 },
+    /// The Elasticsearch endpoint refuses connections.
+    EsRefuseConnections,
     /// Readiness probes of `pods` pods of a workload fail (503).
     ReadinessFailure {
         namespace: String,
@@ -73,6 +80,9 @@ pub struct Faults {
     pub token_expired: bool,
     pub malformed_watch: bool,
     pub hostile: bool,
+    pub es_error: Option<u16>,
+    pub es_latency_ms: u64,
+    pub es_refuse: bool,
 }
 
 impl Faults {
@@ -90,6 +100,9 @@ impl Faults {
             Fault::ExpireToken => self.token_expired = true,
             Fault::MalformedWatch => self.malformed_watch = true,
             Fault::HostileStrings => self.hostile = true,
+            Fault::EsError { code } => self.es_error = Some(*code),
+            Fault::EsLatency { millis } => self.es_latency_ms = (*millis).min(120_000),
+            Fault::EsRefuseConnections => self.es_refuse = true,
             _ => return false,
         }
         true
@@ -144,6 +157,13 @@ impl Fault {
             "expire_token" => Fault::ExpireToken,
             "malformed_watch" => Fault::MalformedWatch,
             "hostile_strings" => Fault::HostileStrings,
+            "es_error" => Fault::EsError {
+                code: t.code.unwrap_or(500),
+            },
+            "es_latency" => Fault::EsLatency {
+                millis: t.millis.unwrap_or(500),
+            },
+            "es_refuse_connections" => Fault::EsRefuseConnections,
             _ => return None,
         })
     }
