@@ -22,3 +22,7 @@ pub mod theme;
 pub mod tui;
 pub mod ui;
 pub mod update;
+/// The logs pane's core (joins `panes/mod.rs` once the panes registry lands).
+pub mod panes {
+    pub mod logs;
+}
