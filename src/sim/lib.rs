@@ -465,7 +465,13 @@ pub(crate) fn apply_fault(region: &Region, fault: &Fault) -> Result<(), String> 
 }
 
 pub(crate) fn clear_faults(region: &Region) {
-    *region.faults() = faults::Faults::default();
+    let mut f = region.faults();
+    // Closing log streams is an act, not a state: clearing does not repeat it.
+    *f = faults::Faults {
+        log_epoch: f.log_epoch,
+        ..Default::default()
+    };
+    drop(f);
     region.gate.set_shut(false);
     region.lock().hostile = false;
     region.wake.notify_one();

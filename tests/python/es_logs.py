@@ -131,7 +131,7 @@ def main():
         assert e.meta.status == 401
         print(f"bad credentials: 401 {e.error}")
     key = Elasticsearch(es_url, ca_certs=ca, api_key=token)
-    assert key.count(index=INDEX)["count"] > 0
+    assert key.count(index=INDEX, query=query)["count"] == len(lines)
     print("api key accepted")
 
     admin(admin_url, admin_token, ca, context, "POST", {"kind": "es_error", "code": 500})

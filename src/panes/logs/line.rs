@@ -174,9 +174,15 @@ pub fn split_stamp(raw: &[u8]) -> (Option<(i64, String)>, &[u8]) {
 /// Text made safe for one screen line: lossy UTF-8 marked, cut at `max`
 /// bytes with a marker, sanitised. Returns (text, cut, lossy).
 pub fn clean(raw: &[u8], max: usize) -> (String, bool, bool) {
+    clean_over(raw, max, 0)
+}
+
+/// `clean` of a line of which `over` more bytes were not even read.
+pub fn clean_over(raw: &[u8], max: usize, over: usize) -> (String, bool, bool) {
     let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-    let (body, cut) = if raw.len() > max {
-        (&raw[..max], true)
+    let total = raw.len() + over;
+    let (body, cut) = if total > max {
+        (&raw[..max.min(raw.len())], true)
     } else {
         (raw, false)
     };
@@ -199,7 +205,7 @@ pub fn clean(raw: &[u8], max: usize) -> (String, bool, bool) {
     };
     sanitize_into(&s, &mut out);
     if cut {
-        out.push_str(&format!(" …[cut {} bytes]", raw.len() - max));
+        out.push_str(&format!(" …[cut {} bytes]", total - body.len()));
     }
     (out, cut, lossy)
 }
@@ -299,9 +305,20 @@ pub fn is_continuation(text: &str) -> bool {
 
 /// Build an entry from one raw line of a stream.
 pub fn build(origin: &Arc<Origin>, raw: &[u8], names: &FieldNames, max: usize) -> Line {
+    build_cut(origin, raw, names, max, 0)
+}
+
+/// `build` of a line of which `over` more bytes were not read (too long).
+pub fn build_cut(
+    origin: &Arc<Origin>,
+    raw: &[u8],
+    names: &FieldNames,
+    max: usize,
+    over: usize,
+) -> Line {
     let (stamp, rest) = split_stamp(raw);
     let (ts, stamp) = stamp.unwrap_or((0, String::new()));
-    let (text, cut, lossy) = clean(rest, max);
+    let (text, cut, lossy) = clean_over(rest, max, over);
     let parsed = if lossy || cut {
         None
     } else {

@@ -33,6 +33,10 @@ impl Assembler {
         self.pending.replace(line)
     }
 
+    pub fn has_pending(&self) -> bool {
+        self.pending.is_some()
+    }
+
     /// The entry held back, when the stream pauses or ends.
     pub fn flush(&mut self) -> Option<Line> {
         self.pending.take()

@@ -33,6 +33,9 @@ pub enum Fault {
     /// New events, pods, labels, annotations and log lines carry terminal
     /// escape sequences, OSC 52 and bidi overrides.
     HostileStrings,
+    /// Every open `pods/log` follow ends now, as when an API server or a
+    /// proxy closes long requests (the containers keep running).
+    CloseLogStreams,
     /// The region's Elasticsearch endpoint answers every request with
     /// this status (500, 429, 503) as an ES error object.
     EsError { code: u16 },
@@ -83,6 +86,8 @@ pub struct Faults {
     pub es_error: Option<u16>,
     pub es_latency_ms: u64,
     pub es_refuse: bool,
+    /// Bumped by `CloseLogStreams`: follows opened before end.
+    pub log_epoch: u64,
 }
 
 impl Faults {
@@ -103,6 +108,7 @@ impl Faults {
             Fault::EsError { code } => self.es_error = Some(*code),
             Fault::EsLatency { millis } => self.es_latency_ms = (*millis).min(120_000),
             Fault::EsRefuseConnections => self.es_refuse = true,
+            Fault::CloseLogStreams => self.log_epoch += 1,
             _ => return false,
         }
         true
@@ -164,6 +170,7 @@ impl Fault {
                 millis: t.millis.unwrap_or(500),
             },
             "es_refuse_connections" => Fault::EsRefuseConnections,
+            "close_log_streams" => Fault::CloseLogStreams,
             _ => return None,
         })
     }

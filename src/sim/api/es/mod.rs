@@ -26,7 +26,7 @@ const VERSION: &str = "8.17.0";
 /// `from + size` beyond this is refused, as `index.max_result_window`.
 const MAX_WINDOW: u64 = 10_000;
 /// Entries one request may render before it gives up (`timed_out`).
-const RENDER_BUDGET: u64 = 2_000_000;
+const RENDER_BUDGET: u64 = 500_000;
 /// Open points in time per region.
 const MAX_PITS: usize = 500;
 
