@@ -17,11 +17,11 @@ use fleet_support::{cpu_seconds, fmt_ms, percentile, rss_kb, Sim};
 use pitwall::app::{self, Cockpit};
 use pitwall::bench_support::CountingBackend;
 use pitwall::config::RegionConfig;
+use pitwall::fleet::client::{ClientSpec, KubeconfigSource};
+use pitwall::fleet::{self, Clients, SourceOptions};
 use pitwall::keymap::Keymap;
 use pitwall::model::{ContainerRow, ContainerState, PodRow};
 use pitwall::msg::{Health, Msg, PodChange, PodUpdate};
-use pitwall::sources::client::{ClientSpec, KubeconfigSource};
-use pitwall::sources::{self, Clients, SourceOptions};
 use pitwall::theme::{ColorSupport, Styles};
 use ratatui::Terminal;
 use std::io::Write;
@@ -288,7 +288,7 @@ impl Driver {
         };
         cockpit.handle(Msg::Resize(SIZE.0, SIZE.1));
         let (tx, rx) = mpsc::channel(app::CHANNEL);
-        let sources = sources::spawn_all(specs.to_vec(), tx, Clients::new(regions.len()), opts);
+        let sources = fleet::spawn_all(specs.to_vec(), tx, Clients::new(regions.len()), opts);
         let (key_tx, keys) = mpsc::channel(64);
         Driver {
             cockpit,
@@ -396,7 +396,7 @@ impl Driver {
 
     fn synced(&self, pods: usize) -> bool {
         let s = &self.cockpit.state;
-        s.regions.iter().all(|r| r.health.is_live()) && s.pods.len() >= pods
+        s.regions.iter().all(|r| r.health.is_live()) && s.store.len() >= pods
     }
 
     /// Presses a key and draws at once (P7: bytes, not pacing).
@@ -546,7 +546,7 @@ async fn p3_steady_rss(d: &mut Driver, baseline_kb: u64) {
         row("P3", "steady RSS", "/proc/self/status unreadable", "", None);
         return;
     };
-    let pods = d.cockpit.state.pods.len();
+    let pods = d.cockpit.state.store.len();
     let target_kb = 60 * 1024 + 3 * pods as u64;
     row(
         "P3",
@@ -612,7 +612,7 @@ fn p7_measure(d: &mut Driver) -> Result<(u64, u64, u64), String> {
     d.draw()?;
     let bytes = |d: &Driver| d.term.backend().bytes();
     // one cell: a visible pod's restart count 0 -> 1 (no restart time shown)
-    let view = d.cockpit.state.pods.view();
+    let view = d.cockpit.state.store.view();
     let cursor = d.cockpit.state.ui.pods.cursor;
     let slot = *view
         .get(cursor + 2)
@@ -620,7 +620,7 @@ fn p7_measure(d: &mut Driver) -> Result<(u64, u64, u64), String> {
     let mut pod = d
         .cockpit
         .state
-        .pods
+        .store
         .get(slot)
         .cloned()
         .ok_or("no pod in the view's slot")?;
@@ -655,19 +655,21 @@ fn p7_measure(d: &mut Driver) -> Result<(u64, u64, u64), String> {
     Ok((cell, scroll, full))
 }
 
-/// P8: one region's watches stall silently; time until its badge says
-/// stale, and whether the other regions stayed live meanwhile.
+/// P8: the network path to one region dies silently (`blackhole`: no
+/// bytes, no FIN, no RST); time until its badge says stale, and whether the
+/// other regions stayed live meanwhile.
 async fn p8_stale(d: &mut Driver, sim: &Sim, dir: &Path) {
+    const WHAT: &str = "blackholed region -> stale badge";
     let client = match sim.admin_client(dir).await {
         Ok(c) => c,
         Err(e) => {
-            row("P8", "stalled watch -> stale badge", &e, "<= 15 s", None);
+            row("P8", WHAT, &e, "<= 15 s", None);
             return;
         }
     };
     let region = 0;
-    if let Err(e) = Sim::fault(&client, r#"{"kind":"stall_watches"}"#).await {
-        row("P8", "stalled watch -> stale badge", &e, "<= 15 s", None);
+    if let Err(e) = Sim::fault(&client, REGIONS[region], r#"{"kind":"blackhole"}"#).await {
+        row("P8", WHAT, &e, "<= 15 s", None);
         return;
     }
     let t = Instant::now();
@@ -680,15 +682,21 @@ async fn p8_stale(d: &mut Driver, sim: &Sim, dir: &Path) {
         })
         .await;
     let took = t.elapsed();
-    let _ = Sim::clear_faults(&client).await;
+    let _ = Sim::clear_faults(&client, REGIONS[region]).await;
+    // back to live on its own before the next scenario
+    let _ = d
+        .run_until(Instant::now() + Duration::from_secs(60), |d| {
+            d.cockpit.state.regions[region].health.is_live()
+        })
+        .await;
     match stale {
         Ok(true) => row(
             "P8",
-            &format!("{}'s watch stalls -> stale badge drawn", REGIONS[region]),
+            &format!("{}'s path blackholed -> stale badge drawn", REGIONS[region]),
             &format!(
-                "{:.1} s (stall_after {} s); other regions {}",
+                "{:.1} s (dead_after {} s); other regions {}",
                 took.as_secs_f64(),
-                SourceOptions::default().stall_after.as_secs(),
+                SourceOptions::default().dead_after.as_secs(),
                 if others_live {
                     "stayed live"
                 } else {
@@ -700,12 +708,12 @@ async fn p8_stale(d: &mut Driver, sim: &Sim, dir: &Path) {
         ),
         Ok(false) => row(
             "P8",
-            "stalled watch -> stale badge",
+            WHAT,
             "no stale badge within 120 s",
             "<= 15 s",
             Some(false),
         ),
-        Err(e) => row("P8", "stalled watch -> stale badge", &e, "<= 15 s", None),
+        Err(e) => row("P8", WHAT, &e, "<= 15 s", None),
     }
 }
 
@@ -831,7 +839,7 @@ fn p5_large_table(plan: &Plan) {
     for region in 0..regions.len() {
         cockpit.handle(Msg::RegionHealth {
             region,
-            feed: "pods",
+            feed: pitwall::fleet::health::Feed::PODS,
             health: Health::Live,
         });
         cockpit.handle(Msg::Pods {
@@ -850,7 +858,7 @@ fn p5_large_table(plan: &Plan) {
             update: PodUpdate::ListDone { namespace: None },
         });
     }
-    let rows = cockpit.state.pods.len();
+    let rows = cockpit.state.store.len();
     // wall time per frame, and this thread's CPU time for the same frames:
     // on a shared machine the difference is time spent descheduled
     let mut cpu = Vec::with_capacity(plan.p5_frames);

@@ -8,12 +8,13 @@
 use crate::cli::{CockpitArgs, DemoArgs};
 use crate::config::{self, RegionConfig, Settings};
 use crate::effects;
+use crate::fleet::client::{ClientSpec, KubeconfigSource};
+use crate::fleet::{self, Clients, SourceOptions};
 use crate::keymap::Keymap;
 use crate::model::Timestamp;
 use crate::msg::Msg;
-use crate::sources::client::{ClientSpec, KubeconfigSource};
-use crate::sources::{self, Clients, SourceOptions};
 use crate::state::{RegionState, State};
+use crate::tasks::{self, Tasks};
 use crate::theme::{ColorSupport, Styles};
 use crate::tui;
 use crate::ui;
@@ -22,12 +23,11 @@ use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
 use ratatui::backend::Backend;
 use ratatui::Terminal;
-use std::fs::File;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use tokio::signal::unix::{signal, SignalKind};
+use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::mpsc;
 
 /// When `main` began, for the start-up time written to the log.
@@ -104,7 +104,9 @@ pub async fn run(args: CockpitArgs) -> Result<ExitCode, String> {
                 }
                 msg
             })?;
-    if regions.is_empty() {
+    // a config with problems may leave no region: the cockpit still starts
+    // and says why, rather than fall back to every kubeconfig context
+    if regions.is_empty() && settings.config.problems == 0 {
         return Err("no regions configured and no kubeconfig contexts found; \
              try `pitwall demo` for a simulated fleet"
             .into());
@@ -174,66 +176,58 @@ pub fn mono_requested() -> bool {
         || std::env::var("TERM").is_ok_and(|t| t == "dumb")
 }
 
-fn state_dir() -> PathBuf {
-    directories::ProjectDirs::from("", "", "pitwall")
-        .map(|d| d.state_dir().unwrap_or(d.data_local_dir()).to_path_buf())
-        .unwrap_or_else(std::env::temp_dir)
-}
-
-/// Logs go to `<state dir>/pitwall.log`, never to the terminal.
-fn open_log() -> Option<(File, PathBuf)> {
-    let dir = state_dir();
-    std::fs::create_dir_all(&dir).ok()?;
-    let path = dir.join("pitwall.log");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .ok()?;
-    Some((file, path))
-}
-
-fn init_logging(file: &File) {
-    let Ok(writer) = file.try_clone() else { return };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PITWALL_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(false)
-        .with_writer(std::sync::Mutex::new(writer))
-        .try_init();
-}
-
 async fn run_cockpit(
     settings: Settings,
     regions: Vec<RegionConfig>,
     specs: Vec<ClientSpec>,
 ) -> Result<ExitCode, String> {
-    let log = open_log();
-    if let Some((file, path)) = &log {
-        init_logging(file);
+    let log = crate::logfile::open();
+    if let Ok((log, path)) = &log {
+        let _ = tracing::subscriber::set_global_default(crate::logfile::subscriber(log.clone()));
         tracing::info!(regions = regions.len(), log = %path.display(), "pitwall starting");
     }
+    let access = settings.access();
     let Settings {
         config,
         keymap,
         styles,
         colors,
-        diagnostics: diags,
+        diagnostics: mut diags,
     } = settings;
+    if let Err(d) = &log {
+        diags.push(d.clone());
+    }
     let mono = colors == ColorSupport::Mono;
+    crate::fleet::client::set_plugin_timeout(config.credential_plugin_timeout);
     let mut cockpit = Cockpit::new(&regions, keymap, styles, wall_now());
     cockpit.state.ui.layout = config.layout.clone();
+    cockpit.state.access = access;
     if !diags.is_empty() {
         cockpit.handle(Msg::Diagnostics(diags));
+    }
+    if access.config_problems > 0 {
+        tracing::warn!(
+            problems = access.config_problems,
+            "the config did not load: read-only"
+        );
+        // the list opens at once; the status bar keeps the notice after
+        cockpit.state.ui.modal = Some(crate::state::Modal::Help { scroll: 0 });
     }
     let (tx, rx) = mpsc::channel(CHANNEL);
     let clients = Clients::new(regions.len());
 
+    // before the terminal goes raw, so no signal ever finds it raw and
+    // unhandled
+    let mut signals = Signals::new().map_err(|e| format!("cannot handle signals: {e}"))?;
     tui::install_panic_hook();
+    // stray writes and child processes never reach the screen
     let _stderr = match &log {
-        Some((file, _)) => tui::StderrRedirect::to(file).ok(),
-        None => None,
+        Ok((log, _)) => crate::logfile::redirect_stderr(log).ok(),
+        Err(_) => std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/null")
+            .and_then(|null| tui::StderrRedirect::to(&null))
+            .ok(),
     };
     if let Err(e) = tui::enter() {
         tui::restore();
@@ -245,8 +239,24 @@ async fn run_cockpit(
             cockpit.handle(Msg::Resize(size.width, size.height));
             // sources start after the terminal is ready; the first frame never waits on them
             let handles =
-                sources::spawn_all(specs, tx.clone(), clients.clone(), SourceOptions::default());
-            let r = event_loop(&mut cockpit, &mut term, rx, tx, &clients).await;
+                fleet::spawn_all(specs, tx.clone(), clients.clone(), SourceOptions::default());
+            let mut tasks = Tasks::new(tx.clone(), tasks::MAX_TASKS);
+            let r = event_loop(
+                &mut cockpit,
+                &mut term,
+                rx,
+                tx,
+                &clients,
+                &mut tasks,
+                &mut signals,
+            )
+            .await;
+            // every way out of the loop (quit, signal, error) ends here: no
+            // task, and so no listener, outlives the cockpit
+            let aborted = tasks.shutdown(tasks::SHUTDOWN_GRACE).await;
+            if aborted > 0 {
+                tracing::warn!(aborted, "tasks did not stop in time and were aborted");
+            }
             for h in handles {
                 h.abort();
             }
@@ -274,12 +284,42 @@ pub fn next_wake(cockpit: &Cockpit, dirty: bool, last_draw: Option<Instant>) -> 
     // toasts expiring, and ages on visible rows crossing a minute, hour or day
     let wake = [
         cockpit.state.next_deadline(),
-        ui::pods::next_change(&cockpit.state),
+        crate::panes::pods::view::next_change(&cockpit.state),
     ]
     .into_iter()
     .flatten()
     .min();
     wake.map(|w| now + Duration::from_secs((w - wall).max(0) as u64) + Duration::from_millis(50))
+}
+
+/// The signals that end the cockpit with the terminal restored. In raw mode
+/// Ctrl-C and Ctrl-\ are keys, so SIGINT and SIGQUIT come from `kill`; their
+/// default action would leave the terminal raw.
+struct Signals {
+    term: Signal,
+    hup: Signal,
+    int: Signal,
+    quit: Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Signals> {
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+            int: signal(SignalKind::interrupt())?,
+            quit: signal(SignalKind::quit())?,
+        })
+    }
+
+    async fn any(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {},
+            _ = self.hup.recv() => {},
+            _ = self.int.recv() => {},
+            _ = self.quit.recv() => {},
+        }
+    }
 }
 
 async fn event_loop(
@@ -288,10 +328,10 @@ async fn event_loop(
     mut rx: mpsc::Receiver<Msg>,
     tx: mpsc::Sender<Msg>,
     clients: &Clients,
+    tasks: &mut Tasks,
+    signals: &mut Signals,
 ) -> std::io::Result<()> {
     let mut events = EventStream::new();
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sighup = signal(SignalKind::hangup())?;
     let mut dirty = true;
     // a key is answered by the next frame at once; only source updates are
     // held to the frame rate
@@ -352,8 +392,7 @@ async fn event_loop(
                     dirty = true;
                 }
             },
-            _ = sigterm.recv() => return Ok(()),
-            _ = sighup.recv() => return Ok(()),
+            _ = signals.any() => return Ok(()),
         }
         for effect in effects {
             match effect {
@@ -362,6 +401,17 @@ async fn event_loop(
                     tui::suspend(term)?;
                     // the terminal forgot everything while we were stopped
                     events = EventStream::new();
+                    dirty = true;
+                    last_draw = None;
+                }
+                Effect::Task(cmd) => tasks.apply(cmd),
+                Effect::Terminal(job) => {
+                    // the input reader must not read the job's keystrokes
+                    drop(std::mem::replace(&mut events, EventStream::new()));
+                    let label = job.label.clone();
+                    let (result, back) = tasks::take_terminal(term, job).await;
+                    back?;
+                    cockpit.handle(Msg::TerminalReturned { label, result });
                     dirty = true;
                     last_draw = None;
                 }

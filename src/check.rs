@@ -47,8 +47,13 @@ pub fn run(args: &CockpitArgs) -> Result<ExitCode, String> {
 /// The checks behind `run`, without printing.
 pub fn check(args: &CockpitArgs) -> Report {
     let mut report = Report::default();
+    let before = report.diagnostics.len();
     let config = check_config(args.config.as_deref(), &mut report);
+    let config_loaded = report.diagnostics.len() == before;
     check_region_contexts(args, &config, &mut report);
+    if config_loaded && config.regions.is_empty() && args.context.is_empty() {
+        check_kubeconfig(args, &mut report);
+    }
     if !args.context.is_empty() {
         // `--context` must name something that exists.
         if let Err(d) = config::resolve_regions(&config, args.kubeconfig.as_deref(), &args.context)
@@ -141,6 +146,27 @@ fn check_user_themes(dir: &Path, selected: &str, report: &mut Report) {
             report.summary.push(format!("theme OK: {}", path.display()));
         }
         report.diagnostics.extend(diags);
+    }
+}
+
+/// With no `[[region]]`, every context of the kubeconfig becomes one: the
+/// kubeconfig must then read, and have contexts. With none to be found the
+/// cockpit says so itself (and suggests the demo); nothing to check here.
+fn check_kubeconfig(args: &CockpitArgs, report: &mut Report) {
+    let default_exists = directories::BaseDirs::new()
+        .is_some_and(|d| d.home_dir().join(".kube").join("config").exists());
+    if args.kubeconfig.is_none() && std::env::var_os("KUBECONFIG").is_none() && !default_exists {
+        return;
+    }
+    match config::regions_from_kubeconfig(args.kubeconfig.as_deref(), &[]) {
+        Ok(regions) => {
+            let n = regions.len();
+            report.summary.push(format!(
+                "kubeconfig OK: {n} context{}, each a region",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        Err(d) => report.diagnostics.push(d),
     }
 }
 

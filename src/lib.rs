@@ -11,18 +11,18 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod effects;
-pub mod incident;
+pub mod fleet;
 pub mod keymap;
+pub mod logfile;
 pub mod model;
 pub mod msg;
+pub mod panes;
 pub mod sanitize;
-pub mod sources;
 pub mod state;
+pub mod tasks;
 pub mod theme;
 pub mod tui;
 pub mod ui;
 pub mod update;
-/// The logs pane's core (joins `panes/mod.rs` once the panes registry lands).
-pub mod panes {
-    pub mod logs;
-}
+pub mod widgets;
+pub mod write;

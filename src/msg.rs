@@ -3,6 +3,8 @@
 //! from effects, and the clock.
 
 use crate::diagnostic::Diagnostic;
+pub use crate::fleet::health::{Feed, Health};
+pub use crate::fleet::stream::{Change, Update};
 use crate::model::{PodRow, RegionId, Timestamp};
 use crossterm::event::KeyEvent;
 
@@ -16,17 +18,18 @@ pub enum Msg {
         region: RegionId,
         update: PodUpdate,
     },
-    /// The health of one feed of a region (`"pods"`, `"events"`, or
-    /// `"client"` for connecting); the badge shows the worst feed.
+    /// The health of one feed of a region (pods, events, ..., or the
+    /// client while connecting); the badge shows the worst of the feeds
+    /// that count toward it (`Feed::counts_toward_badge`).
     RegionHealth {
         region: RegionId,
-        feed: &'static str,
+        feed: Feed,
         health: Health,
     },
     /// Events and workloads of one region for the probes and triage panes.
     Incident {
         region: RegionId,
-        update: crate::incident::IncidentUpdate,
+        update: crate::fleet::stream::IncidentUpdate,
     },
     /// The full object asked for by a describe, as YAML.
     Described {
@@ -39,77 +42,14 @@ pub enum Msg {
     Diagnostics(Vec<Diagnostic>),
     /// The wall clock moved (seconds since the epoch).
     Tick(Timestamp),
-}
-
-/// A step of one region's stream of one kind (rows of type `R`).
-#[derive(Debug, Clone)]
-pub enum Update<R> {
-    /// A (re)list of one namespace (or all) begins; rows already held stay
-    /// until `ListDone`.
-    ListStart { namespace: Option<String> },
-    /// One page of the list.
-    ListPage(Vec<R>),
-    /// The list is complete: rows in its scope not seen since `ListStart`
-    /// are gone.
-    ListDone { namespace: Option<String> },
-    /// Watch events, in order.
-    Changes(Vec<Change<R>>),
-}
-
-/// Upserts are nearly every change, so boxing the row would only add an
-/// allocation per event.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
-pub enum Change<R> {
-    Upsert(R),
-    /// By uid.
-    Delete(String),
+    /// A long-lived task changed state (`tasks`).
+    Task(crate::tasks::TaskReport),
+    /// A job that had the terminal (exec) returned it: what to tell the user.
+    TerminalReturned {
+        label: String,
+        result: Result<String, String>,
+    },
 }
 
 pub type PodUpdate = Update<PodRow>;
 pub type PodChange = Change<PodRow>;
-
-/// What a region's header badge says. The screen never shows stale data as
-/// live: anything but `Live` marks the region's rows as stale.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Health {
-    /// Building the client, first request in flight.
-    Connecting,
-    /// The first list is arriving.
-    Syncing,
-    Live,
-    /// Rows are kept but may be out of date: `since` is when the region
-    /// stopped being live (kept across repeated stale reports).
-    Stale {
-        since: Timestamp,
-        reason: String,
-    },
-    /// 401: the credentials were refused.
-    Unauthorized(String),
-    /// 403: not allowed to list or watch pods.
-    Forbidden(String),
-    /// Could not connect (refused, DNS, TLS, timeout), with the reason.
-    Unreachable(String),
-    /// Misconfigured: bad kubeconfig, unknown context, failed credential plugin.
-    Error(String),
-}
-
-impl Health {
-    pub fn is_live(&self) -> bool {
-        matches!(self, Health::Live)
-    }
-
-    /// Higher is worse: the badge shows the worst of a region's feeds.
-    pub fn severity(&self) -> u8 {
-        match self {
-            Health::Live => 0,
-            Health::Syncing => 1,
-            Health::Connecting => 2,
-            Health::Stale { .. } => 3,
-            Health::Unreachable(_) => 4,
-            Health::Forbidden(_) => 5,
-            Health::Unauthorized(_) => 6,
-            Health::Error(_) => 7,
-        }
-    }
-}

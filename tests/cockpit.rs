@@ -3,216 +3,10 @@
 //! Conditions are waited for with generous bounded timeouts; nothing asserts
 //! on durations.
 
-use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, DeleteParams, ListParams};
-use kube::config::Kubeconfig;
-use pitwall::app::Cockpit;
+mod harness;
+
+use harness::*;
 use pitwall::config::RegionConfig;
-use pitwall::keymap::Keymap;
-use pitwall::msg::{Health, Msg};
-use pitwall::sources::client::{ClientSpec, KubeconfigSource};
-use pitwall::sources::{self, Clients, SourceOptions};
-use pitwall::state::State;
-use pitwall::theme::Styles;
-use pitwall_sim::{Fault, Fleet, Scenario};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
-use std::collections::HashSet;
-use std::time::Duration;
-use tokio::sync::mpsc;
-
-const WAIT: Duration = Duration::from_secs(60);
-
-struct Harness {
-    fleet: Fleet,
-    kubeconfig: Kubeconfig,
-    cockpit: Cockpit,
-    rx: mpsc::Receiver<Msg>,
-    tx: mpsc::Sender<Msg>,
-    clients: Clients,
-    names: Vec<String>,
-}
-
-async fn fleet() -> (Fleet, Kubeconfig) {
-    fleet_of(Scenario::demo()).await
-}
-
-async fn fleet_of(scenario: Scenario) -> (Fleet, Kubeconfig) {
-    let fleet = match Fleet::start(scenario, None).await {
-        Ok(f) => f,
-        Err(e) => panic!("simulator did not start: {e}"),
-    };
-    let kubeconfig = match Kubeconfig::from_yaml(&fleet.kubeconfig_yaml()) {
-        Ok(k) => k,
-        Err(e) => panic!("simulator kubeconfig: {e}"),
-    };
-    (fleet, kubeconfig)
-}
-
-/// Starts the cockpit's sources on every region. `before` runs first, so a
-/// fault can be in place before the first request.
-async fn start(before: impl FnOnce(&Fleet), refused: &[&str]) -> Harness {
-    start_on(Scenario::demo(), before, refused).await
-}
-
-async fn start_on(scenario: Scenario, before: impl FnOnce(&Fleet), refused: &[&str]) -> Harness {
-    let (fleet, kubeconfig) = fleet_of(scenario).await;
-    before(&fleet);
-    // a refusing region closes its listener within a moment: wait for it
-    for r in fleet.regions() {
-        let addr = ("127.0.0.1", r.port);
-        if !refused.contains(&r.name.as_str()) {
-            continue;
-        }
-        let deadline = tokio::time::Instant::now() + WAIT;
-        while tokio::net::TcpStream::connect(addr).await.is_ok() {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{} still accepts",
-                r.name
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-    let names: Vec<String> = fleet.regions().iter().map(|r| r.name.clone()).collect();
-    let (regions, specs) =
-        pitwall::app::fleet_regions(&fleet).unwrap_or_else(|e| panic!("fleet regions: {e}"));
-    let cockpit = Cockpit::new(
-        &regions,
-        Keymap::default(),
-        Styles::default(),
-        pitwall::app::wall_now(),
-    );
-    let (tx, rx) = mpsc::channel(pitwall::app::CHANNEL);
-    let clients = Clients::new(regions.len());
-    sources::spawn_all(specs, tx.clone(), clients.clone(), SourceOptions::default());
-    Harness {
-        fleet,
-        kubeconfig,
-        cockpit,
-        rx,
-        tx,
-        clients,
-        names,
-    }
-}
-
-impl Harness {
-    fn region(&self, name: &str) -> usize {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .unwrap_or_else(|| panic!("no region {name}"))
-    }
-
-    /// Feeds source messages into the cockpit until `cond` holds.
-    async fn until(&mut self, what: &str, cond: impl Fn(&State) -> bool) {
-        let deadline = tokio::time::Instant::now() + WAIT;
-        while !cond(&self.cockpit.state) {
-            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
-                Ok(Some(msg)) => {
-                    for effect in self.cockpit.handle(msg) {
-                        pitwall::effects::spawn(effect, &self.clients, &self.tx);
-                    }
-                }
-                Ok(None) => panic!("sources stopped while waiting for {what}"),
-                Err(_) => panic!("timed out waiting for {what}; regions: {:?}", self.health()),
-            }
-        }
-    }
-
-    fn health(&self) -> Vec<(String, Health)> {
-        self.cockpit
-            .state
-            .regions
-            .iter()
-            .map(|r| (r.name.clone(), r.health.clone()))
-            .collect()
-    }
-
-    async fn all_live(&mut self) {
-        self.until("every region live", |s| {
-            s.regions.iter().all(|r| r.health.is_live())
-                && (0..s.regions.len()).all(|i| s.pods.region_len(i) > 0)
-        })
-        .await;
-    }
-
-    async fn api(&self, region: &str) -> Api<Pod> {
-        let spec = ClientSpec {
-            kubeconfig: KubeconfigSource::Inline(Box::new(self.kubeconfig.clone())),
-            context: region.to_string(),
-            namespaces: Vec::new(),
-        };
-        match sources::client::build(&spec).await {
-            Ok(c) => Api::all(c),
-            Err(e) => panic!("client for {region}: {e}"),
-        }
-    }
-
-    /// The server's pods of a region, as (uid) set.
-    async fn server_uids(&self, region: &str) -> HashSet<String> {
-        let pods = match self.api(region).await.list(&ListParams::default()).await {
-            Ok(l) => l,
-            Err(e) => panic!("list {region}: {e}"),
-        };
-        pods.items
-            .into_iter()
-            .filter_map(|p| p.metadata.uid)
-            .collect()
-    }
-
-    fn cockpit_uids(&self, region: usize) -> Vec<String> {
-        self.cockpit
-            .state
-            .pods
-            .rows()
-            .filter(|r| r.region == region)
-            .map(|r| r.uid.clone())
-            .collect()
-    }
-
-    fn screen(&mut self, w: u16, h: u16) -> String {
-        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap_or_else(|e| panic!("{e}"));
-        self.cockpit.handle(Msg::Resize(w, h));
-        self.cockpit
-            .draw(&mut term)
-            .unwrap_or_else(|e| panic!("draw: {e}"));
-        term.backend().to_string()
-    }
-
-    /// Keeps the cockpit in step with the server: waits until the region's
-    /// rows are exactly the server's pods, with no duplicates.
-    async fn matches_server(&mut self, region: &str) {
-        let idx = self.region(region);
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            let server = self.server_uids(region).await;
-            let mine = self.cockpit_uids(idx);
-            let unique: HashSet<String> = mine.iter().cloned().collect();
-            assert_eq!(unique.len(), mine.len(), "duplicate rows in {region}");
-            if unique == server {
-                return;
-            }
-            if tokio::time::Instant::now() > deadline {
-                let missing: Vec<_> = server.difference(&unique).collect();
-                let extra: Vec<_> = unique.difference(&server).collect();
-                panic!(
-                    "{region} rows differ from the server: missing {missing:?}, extra {extra:?}"
-                );
-            }
-            // take in whatever the watch has sent meanwhile
-            while let Ok(msg) = self.rx.try_recv() {
-                self.cockpit.handle(msg);
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            while let Ok(msg) = self.rx.try_recv() {
-                self.cockpit.handle(msg);
-            }
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pods_of_all_regions_arrive_and_a_change_appears() {
     let mut h = start(|_| {}, &[]).await;
@@ -231,7 +25,7 @@ async fn pods_of_all_regions_arrive_and_a_change_appears() {
     // delete one pod in us-east: its row goes, the replacement appears
     let region = "us-east";
     let idx = h.region(region);
-    let victim = match h.cockpit.state.pods.rows().find(|r| r.region == idx) {
+    let victim = match h.cockpit.state.store.rows().find(|r| r.region == idx) {
         Some(r) => r.clone(),
         None => panic!("no pods in {region}"),
     };
@@ -241,7 +35,7 @@ async fn pods_of_all_regions_arrive_and_a_change_appears() {
     }
     let uid = victim.uid.clone();
     h.until("the deleted pod to leave the table", move |s| {
-        s.pods
+        s.store
             .find(idx, &uid)
             .is_none_or(|r| r.deleting || r.status == "Terminating")
     })
@@ -250,54 +44,19 @@ async fn pods_of_all_regions_arrive_and_a_change_appears() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stalled_watch_goes_stale_while_the_others_stay_live() {
-    let mut h = start(|_| {}, &[]).await;
-    h.all_live().await;
-    let stalled = h.region("cn-north");
-    h.fleet
-        .set_fault("cn-north", Fault::StallWatches)
-        .unwrap_or_else(|e| panic!("{e}"));
-    h.until("cn-north to go stale", |s| {
-        matches!(s.regions[stalled].health, Health::Stale { .. })
-    })
-    .await;
-    for (i, r) in h.cockpit.state.regions.iter().enumerate() {
-        if i != stalled {
-            assert!(
-                r.health.is_live(),
-                "{} should stay live, is {:?}",
-                r.name,
-                r.health
-            );
-        }
-    }
-    // the rows are kept, drawn as stale, and the badge says so
-    assert!(h.cockpit.state.pods.region_len(stalled) > 0);
-    let screen = h.screen(160, 48);
-    assert!(screen.contains("[cn-north stale since"), "{screen}");
-    assert!(
-        screen.contains("1 region not live, rows dimmed"),
-        "{screen}"
-    );
-
-    h.fleet
-        .clear_faults("cn-north")
-        .unwrap_or_else(|e| panic!("{e}"));
-    h.until("cn-north to be live again", |s| {
-        s.regions[stalled].health.is_live()
-    })
-    .await;
-    h.matches_server("cn-north").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_watch_relists_without_duplicate_or_lost_rows() {
-    let mut h = start(|_| {}, &[]).await;
+    // a stalled watch is reopened after `stall_after` (150 s on a real
+    // server): shortened so the reopened watch meets the 410 soon
+    let opts = SourceOptions {
+        stall_after: Duration::from_secs(5),
+        ..SourceOptions::default()
+    };
+    let mut h = start_with(Scenario::demo(), opts, |_| {}, &[]).await;
     h.all_live().await;
     let region = "ap-southeast";
     let idx = h.region(region);
     // the open watch goes quiet and every new one fails with 410: the
-    // cockpit must notice the silence, then relist
+    // cockpit must notice the stall, reopen, then relist
     h.fleet
         .set_fault(region, Fault::WatchError { code: 410 })
         .unwrap_or_else(|e| panic!("{e}"));
@@ -305,7 +64,7 @@ async fn expired_watch_relists_without_duplicate_or_lost_rows() {
         .set_fault(region, Fault::StallWatches)
         .unwrap_or_else(|e| panic!("{e}"));
     // a change the broken watch cannot deliver
-    let victim = match h.cockpit.state.pods.rows().find(|r| r.region == idx) {
+    let victim = match h.cockpit.state.store.rows().find(|r| r.region == idx) {
         Some(r) => r.clone(),
         None => panic!("no pods in {region}"),
     };
@@ -365,14 +124,14 @@ async fn unauthorized_forbidden_and_refused_regions_show_their_badge() {
     assert!(screen.contains("[us-east forbidden"), "{screen}");
     assert!(screen.contains("[ap-southeast unreachable"), "{screen}");
     assert!(screen.contains("[pre-release live"), "{screen}");
-    assert_eq!(h.cockpit.state.pods.region_len(a), 0);
+    assert_eq!(h.cockpit.state.store.region_len(a), 0);
 
     // the forbidden region recovers on its own once allowed
     h.fleet
         .clear_faults("us-east")
         .unwrap_or_else(|e| panic!("{e}"));
     h.until("us-east live", |s| {
-        s.regions[b].health.is_live() && s.pods.region_len(b) > 0
+        s.regions[b].health.is_live() && s.store.region_len(b) > 0
     })
     .await;
 }
@@ -394,7 +153,7 @@ async fn hostile_strings_are_drawn_defused() {
     let victim = match h
         .cockpit
         .state
-        .pods
+        .store
         .rows()
         .find(|r| r.region == idx && !r.owner_name.is_empty())
     {
@@ -411,7 +170,7 @@ async fn hostile_strings_are_drawn_defused() {
     }
     let owner = victim.owner_name.clone();
     h.until("a replacement pod", move |s| {
-        s.pods
+        s.store
             .rows()
             .any(|r| r.region == idx && r.owner_name == owner && !before.contains(&r.uid))
     })
@@ -420,7 +179,7 @@ async fn hostile_strings_are_drawn_defused() {
     let fresh = h
         .cockpit
         .state
-        .pods
+        .store
         .rows()
         .filter(|r| r.region == idx && r.owner_name == victim.owner_name)
         .max_by_key(|r| r.created)
@@ -433,19 +192,19 @@ async fn hostile_strings_are_drawn_defused() {
     let pos = h
         .cockpit
         .state
-        .pods
+        .store
         .view()
         .iter()
         .position(|s| {
             h.cockpit
                 .state
-                .pods
+                .store
                 .get(*s)
                 .is_some_and(|r| r.region == idx && r.name == fresh)
         })
         .unwrap_or_else(|| panic!("{fresh} not in view"));
     h.cockpit.state.ui.pods.cursor = pos;
-    h.cockpit.state.ui.pods.selected = h.cockpit.state.pods.view().get(pos).copied();
+    h.cockpit.state.ui.pods.selected = h.cockpit.state.store.view().get(pos).copied();
     let key = |c| {
         Msg::Key(crossterm::event::KeyEvent::new(
             c,
@@ -527,7 +286,7 @@ async fn a_failing_credential_plugin_is_that_regions_error_only() {
         pitwall::app::wall_now(),
     );
     let (tx, mut rx) = mpsc::channel(pitwall::app::CHANNEL);
-    sources::spawn_all(specs, tx, Clients::new(2), SourceOptions::default());
+    fleet::spawn_all(specs, tx, Clients::new(2), SourceOptions::default());
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let s = &cockpit.state;
@@ -542,8 +301,8 @@ async fn a_failing_credential_plugin_is_that_regions_error_only() {
             _ => panic!("timed out: {:?}", cockpit.state.regions),
         }
     }
-    assert!(cockpit.state.pods.region_len(1) > 0);
-    assert_eq!(cockpit.state.pods.region_len(0), 0);
+    assert!(cockpit.state.store.region_len(1) > 0);
+    assert_eq!(cockpit.state.store.region_len(0), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -552,7 +311,7 @@ async fn a_large_fleet_arrives_whole_through_paged_lists() {
     let mut h = start_on(Scenario::demo().with_pods_per_region(1200), |_| {}, &[]).await;
     h.until("every region synced", |s| {
         s.regions.iter().all(|r| r.health.is_live())
-            && (0..s.regions.len()).all(|i| s.pods.region_len(i) >= 1200)
+            && (0..s.regions.len()).all(|i| s.store.region_len(i) >= 1200)
     })
     .await;
     for name in h.names.clone() {
@@ -560,14 +319,14 @@ async fn a_large_fleet_arrives_whole_through_paged_lists() {
     }
     h.cockpit.state.refresh_view();
     assert_eq!(
-        h.cockpit.state.pods.view().len(),
-        h.cockpit.state.pods.len()
+        h.cockpit.state.store.view().len(),
+        h.cockpit.state.store.len()
     );
     // the table draws only what fits, whatever the fleet's size
     let screen = h.screen(80, 24);
     assert!(screen.contains(&format!(
         "Pods {}/{}",
-        h.cockpit.state.pods.len(),
-        h.cockpit.state.pods.len()
+        h.cockpit.state.store.len(),
+        h.cockpit.state.store.len()
     )));
 }

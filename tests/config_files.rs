@@ -333,3 +333,64 @@ fn the_configuration_doc_lists_every_default_binding_and_scope() {
         );
     }
 }
+
+#[test]
+fn a_60000_key_sequence_is_a_clear_error_not_a_crash() {
+    let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = home.path().join("long.toml");
+    let huge = "j".repeat(60_000);
+    std::fs::write(&path, format!("[table]\n\"{huge}\" = \"down\"\n"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = check_config(home.path(), &["--keymap", &path.display().to_string()]);
+    assert_eq!(
+        text(&out.stderr, home.path()),
+        format!(
+            "$HOME/long.toml:2:1: bad key `{}…`: a binding is at most 8 keys long; this one is longer\n\
+             check-config: 1 problem found\n",
+            "j".repeat(40)
+        )
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn with_no_regions_the_kubeconfig_itself_is_checked() {
+    let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = check_config(
+        home.path(),
+        &["--kubeconfig", "tests/fixtures/kubeconfig.yaml"],
+    );
+    assert_eq!(
+        text(&out.stdout, home.path()),
+        "config: none at $HOME/.config/pitwall/config.toml; using defaults\n\
+         kubeconfig OK: 2 contexts, each a region\n\
+         keymap OK: default\ntheme OK: default\n"
+    );
+    assert_eq!(out.status.code(), Some(0));
+
+    let broken = home.path().join("kubeconfig");
+    std::fs::write(&broken, "clusters: [").unwrap_or_else(|e| panic!("{e}"));
+    let out = check_config(
+        home.path(),
+        &["--kubeconfig", &broken.display().to_string()],
+    );
+    let stderr = text(&out.stderr, home.path());
+    assert!(
+        stderr.starts_with("$HOME/kubeconfig: invalid kubeconfig: "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("check-config: 1 problem found\n"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+
+    let out = check_config(home.path(), &["--kubeconfig", "tests/fixtures/absent.yaml"]);
+    assert_eq!(
+        text(&out.stderr, home.path()),
+        "tests/fixtures/absent.yaml: no kubeconfig at tests/fixtures/absent.yaml; \
+         configure [[region]] in config.toml or try `pitwall demo`\n\
+         check-config: 1 problem found\n"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}

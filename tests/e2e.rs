@@ -3,54 +3,8 @@
 
 mod common;
 
-use common::{Tmux, BIN};
+use common::{child_of_shell, demo_command, pod_rows, Tmux, BIN, DEMO_REGIONS};
 use std::process::Command;
-
-const DEMO_REGIONS: [&str; 4] = ["pre-release", "cn-north", "us-east", "ap-southeast"];
-
-fn demo_command() -> String {
-    format!("{BIN} demo")
-}
-
-/// The inside of the Pods pane's box (the triage and probes panes beside
-/// it also mention regions and `x/y`), or the whole screen without one.
-fn pods_pane(screen: &str) -> String {
-    let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
-    let found = lines.iter().enumerate().find_map(|(i, l)| {
-        let start = (0..l.len()).find(|&c| l[c..].starts_with(&['┌', ' ', 'P', 'o', 'd', 's']))?;
-        let end = (start + 1..l.len()).find(|&c| l[c] == '┐')?;
-        Some((i, start, end))
-    });
-    let Some((top, start, end)) = found else {
-        return screen.to_string();
-    };
-    let mut out = String::new();
-    for l in &lines[top + 1..] {
-        if l.get(start) == Some(&'└') {
-            break;
-        }
-        let inner: String = l.iter().skip(start + 1).take(end - start - 1).collect();
-        out.push_str(&inner);
-        out.push('\n');
-    }
-    out
-}
-
-/// Lines of the screen that are pod rows of the demo fleet.
-fn pod_rows(screen: &str) -> Vec<String> {
-    pods_pane(screen)
-        .lines()
-        .filter(|l| {
-            DEMO_REGIONS.iter().any(|r| l.contains(r)) && (l.contains("Running") || l.contains('/'))
-        })
-        .filter(|l| {
-            l.split_whitespace().any(|w| {
-                w.matches('/').count() == 1 && w.chars().all(|c| c.is_ascii_digit() || c == '/')
-            })
-        })
-        .map(String::from)
-        .collect()
-}
 
 /// A pane border drawn exactly `width` columns wide: the cockpit laid itself
 /// out for the terminal's current size.
@@ -313,4 +267,29 @@ fn a_resize_storm_leaves_a_correct_screen() {
     t.keys(&["q"]);
     t.wait_for_prompt();
     t.assert_terminal_restored();
+}
+
+fn a_signal_restores_the_terminal(signal: &str) {
+    let t = Tmux::start(100, 30, &[]);
+    t.run(&demo_command());
+    t.wait_for("pods on screen", |s| pod_rows(s).len() >= 5);
+    assert_eq!(t.pane_flag("alternate_on"), "1");
+    let pid = child_of_shell(&t);
+    let kill = Command::new("kill")
+        .args([&format!("-{signal}"), &pid])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    t.wait_for_prompt();
+    t.assert_terminal_restored();
+}
+
+#[test]
+fn sigint_from_outside_restores_the_terminal() {
+    a_signal_restores_the_terminal("INT");
+}
+
+#[test]
+fn sigquit_from_outside_restores_the_terminal() {
+    a_signal_restores_the_terminal("QUIT");
 }

@@ -10,13 +10,13 @@ use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::config::Kubeconfig;
 use kube::Client;
 use pitwall::app::Cockpit;
-use pitwall::incident::probes::ProbeRow;
-use pitwall::incident::triage::Problem;
-use pitwall::incident::workloads::ProbeKind;
+use pitwall::fleet::client::{ClientSpec, KubeconfigSource};
+use pitwall::fleet::workloads::ProbeKind;
+use pitwall::fleet::{self, Clients, SourceOptions};
 use pitwall::keymap::Keymap;
 use pitwall::msg::Msg;
-use pitwall::sources::client::{ClientSpec, KubeconfigSource};
-use pitwall::sources::{self, Clients, SourceOptions};
+use pitwall::panes::probes::book::ProbeRow;
+use pitwall::panes::triage::rank::Problem;
 use pitwall::state::{Pane, State};
 use pitwall::theme::Styles;
 use pitwall_sim::{Fleet, Scenario};
@@ -55,7 +55,7 @@ async fn start() -> Harness {
         pitwall::app::wall_now(),
     );
     let (tx, rx) = mpsc::channel(pitwall::app::CHANNEL);
-    sources::spawn_all(
+    fleet::spawn_all(
         specs,
         tx,
         Clients::new(regions.len()),
@@ -104,7 +104,8 @@ impl Harness {
                 Ok(None) => panic!("sources stopped while waiting for {what}"),
                 Err(_) => panic!(
                     "timed out waiting for {what}\ntriage: {:#?}\nprobes: {:#?}",
-                    self.cockpit.state.incident.triage, self.cockpit.state.incident.probe_rows
+                    self.cockpit.state.incident.triage.items,
+                    self.cockpit.state.incident.probes.rows
                 ),
             }
         }
@@ -116,7 +117,7 @@ impl Harness {
             context: region.to_string(),
             namespaces: Vec::new(),
         };
-        sources::client::build(&spec)
+        fleet::client::build(&spec)
             .await
             .unwrap_or_else(|e| panic!("client for {region}: {e}"))
     }
@@ -137,7 +138,7 @@ impl Harness {
 }
 
 fn probe_row<'a>(s: &'a State, region: usize, workload: &str) -> Option<&'a ProbeRow> {
-    s.incident.probe_rows.iter().find(|r| {
+    s.incident.probes.rows.iter().find(|r| {
         r.key.workload.region == region
             && r.key.workload.name == workload
             && r.key.kind == ProbeKind::Readiness
@@ -147,6 +148,7 @@ fn probe_row<'a>(s: &'a State, region: usize, workload: &str) -> Option<&'a Prob
 fn has_item(s: &State, region: usize, name: &str, problem: Problem) -> bool {
     s.incident
         .triage
+        .items
         .iter()
         .any(|i| i.id.region == region && i.id.name == name && i.id.problem == problem)
 }
@@ -207,7 +209,7 @@ async fn probe_failures_and_triage_follow_the_fault_timeline() {
 
     // the crash-looping rollout in us-east tops the triage list
     h.until("search crash loop at the top of triage", |s| {
-        s.incident.triage.first().is_some_and(|i| {
+        s.incident.triage.items.first().is_some_and(|i| {
             i.id.region == us && i.id.name == "search" && i.id.problem == Problem::CrashLoop
         })
     })
@@ -218,7 +220,7 @@ async fn probe_failures_and_triage_follow_the_fault_timeline() {
     })
     .await;
     let unready =
-        h.cockpit.state.incident.triage.iter().find(|i| {
+        h.cockpit.state.incident.triage.items.iter().find(|i| {
             i.id.region == cn && i.id.name == "checkout" && i.id.problem == Problem::Unready
         });
     assert_eq!(
@@ -241,14 +243,14 @@ async fn probe_failures_and_triage_follow_the_fault_timeline() {
     h.key(crossterm::event::KeyCode::Enter);
     let st = &h.cockpit.state;
     assert_eq!(st.ui.focus, Pane::Pods);
-    let spec = st.pods.view_spec();
+    let spec = st.store.view_spec();
     assert_eq!(spec.region, Some(us));
     assert_eq!(spec.owner, Some(("Deployment".into(), "search".into())));
     let shown: Vec<_> = st
-        .pods
+        .store
         .view()
         .iter()
-        .filter_map(|slot| st.pods.get(*slot))
+        .filter_map(|slot| st.store.get(*slot))
         .collect();
     assert!(!shown.is_empty());
     assert!(shown
@@ -261,7 +263,7 @@ async fn probe_failures_and_triage_follow_the_fault_timeline() {
     })
     .await;
     h.key(crossterm::event::KeyCode::Char('b'));
-    let rows = h.cockpit.state.incident.probe_rows.clone();
+    let rows = h.cockpit.state.incident.probes.rows.clone();
     let at = rows
         .iter()
         .position(|r| r.key.workload.name == "cart")
@@ -280,8 +282,13 @@ async fn probe_failures_and_triage_follow_the_fault_timeline() {
         .cockpit
         .state
         .incident
+        .probes
         .book
-        .probe_detail(&row.key, h.cockpit.state.now)
+        .detail(
+            &row.key,
+            h.cockpit.state.store.owners(),
+            h.cockpit.state.now,
+        )
         .map(|d| {
             d.pods
                 .into_iter()
@@ -316,7 +323,7 @@ async fn probe_failures_and_triage_follow_the_fault_timeline() {
         .unwrap_or_else(|e| panic!("roll back search: {e}"));
 
     h.until("checkout and search to drop off triage", |s| {
-        !s.incident.triage.iter().any(|i| {
+        !s.incident.triage.items.iter().any(|i| {
             (i.id.region == cn && i.id.name == "checkout")
                 || (i.id.region == us && i.id.name == "search")
         })

@@ -5,9 +5,11 @@
 //!
 //! Run: `cargo test --test incident_memory -- --nocapture`
 
-use pitwall::incident::probes::{MAX_ROWS, MAX_TRACKED_EVENTS};
-use pitwall::incident::IncidentState;
+use pitwall::fleet::owners::OwnerIndex;
 use pitwall::model::{EventRow, InvolvedObject};
+use pitwall::panes::probes::book::ProbeBook;
+use pitwall::panes::probes::book::{MAX_ROWS, MAX_TRACKED_EVENTS};
+use std::collections::HashMap;
 
 fn rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -59,20 +61,21 @@ fn event(i: u64, now: i64) -> EventRow {
 #[test]
 fn hundred_thousand_events_across_four_regions_stay_bounded() {
     let before = rss_kib();
-    let mut state = IncidentState::default();
+    let mut state = ProbeBook::default();
+    let pods = OwnerIndex::default();
     let mut now = 1_800_000_000;
     for i in 0..100_000u64 {
         if i % 200 == 0 {
             now += 1;
         }
-        state.apply_event(&event(i, now), now);
+        state.apply_event(&event(i, now), &pods, now);
     }
-    let size = state.probes.size();
+    let size = state.size();
     let after = rss_kib();
     assert!(size.rows <= MAX_ROWS, "{size:?}");
     assert!(size.tracked_events <= MAX_TRACKED_EVENTS, "{size:?}");
     assert!(size.bytes < 16 << 20, "retained {} bytes", size.bytes);
-    let rows = state.probe_rows(now);
+    let rows = state.rows(&pods, &HashMap::new(), now);
     assert_eq!(rows.len(), size.rows);
     assert!(rows.iter().all(|r| r.failures_total > 0 || r.restarts > 0));
     if let (Some(b), Some(a)) = (before, after) {

@@ -1,10 +1,10 @@
 //! Log streams against the simulator over real HTTPS: merged in time order
 //! across regions, resumed without gap or duplicate after the server closes
 //! them, ended when the container restarts (the new container is a new
-//! stream), hostile lines defused. kubectl is the oracle of the lines.
+//! stream), hostile lines defused, all through the region's read-only
+//! client. kubectl is the oracle of the lines.
 
-use futures::future::BoxFuture;
-use pitwall::panes::logs::follow::{follow, Batch, BoxRead, Counters, LogClient, OpenError, Spec};
+use pitwall::panes::logs::follow::{follow, Batch, Counters, Spec};
 use pitwall::panes::logs::line::{FieldNames, Line, Origin, DEFAULT_MAX_LINE};
 use pitwall::panes::logs::merge::Merger;
 use pitwall_sim::{Fault, Fleet, Scenario};
@@ -18,35 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 const WAIT: Duration = Duration::from_secs(60);
 
-/// The test's GET-only client over kube's.
-#[derive(Clone)]
-struct Kube(kube::Client);
-
-fn get(path: &str) -> http::Request<Vec<u8>> {
-    http::Request::get(path).body(Vec::new()).expect("request")
-}
-
-fn classify(e: kube::Error) -> OpenError {
-    match e {
-        kube::Error::Api(s) if s.code == 404 || s.code == 400 => OpenError::Gone(s.message),
-        kube::Error::Api(s) if s.code == 401 || s.code == 403 => OpenError::Refused(s.message),
-        other => OpenError::Failed(other.to_string()),
-    }
-}
-
-impl LogClient for Kube {
-    fn stream(&self, path: String) -> BoxFuture<'static, Result<BoxRead, OpenError>> {
-        let c = self.0.clone();
-        Box::pin(async move {
-            let r = c.request_stream(get(&path)).await.map_err(classify)?;
-            Ok(Box::pin(r) as BoxRead)
-        })
-    }
-    fn text(&self, path: String) -> BoxFuture<'static, Result<String, OpenError>> {
-        let c = self.0.clone();
-        Box::pin(async move { c.request_text(get(&path)).await.map_err(classify) })
-    }
-}
+type Kube = pitwall::write::ReadClient;
 
 struct Env {
     fleet: Fleet,
@@ -78,7 +50,7 @@ async fn client(env: &Env, ctx: &str) -> Kube {
     let cfg = kube::Config::from_custom_kubeconfig(kc, &opts)
         .await
         .expect("config");
-    Kube(kube::Client::try_from(cfg).expect("client"))
+    pitwall::write::ReadClient::new(kube::Client::try_from(cfg).expect("client"))
 }
 
 async fn kubectl(env: &Env, ctx: &str, args: &[&str]) -> String {

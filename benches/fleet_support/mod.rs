@@ -1,7 +1,7 @@
 //! The fleet benchmark's helpers: the simulator as a child process, kubectl
 //! for comparison, and readings from /proc.
 
-use pitwall::sources::client::{self, ClientSpec, KubeconfigSource};
+use pitwall::fleet::client::{self, ClientSpec, KubeconfigSource};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -20,6 +20,8 @@ pub struct Sim {
     child: Child,
     pub kubeconfig: PathBuf,
     admin_token: String,
+    /// The fleet's admin port, reachable whatever a region's faults.
+    admin_url: String,
     contexts: Vec<String>,
     cache_dir: PathBuf,
 }
@@ -38,8 +40,6 @@ impl Sim {
             "# written by benches/fleet.rs\nseed = 20261123\n\
              # a storm's watches must be able to resume: keep ~100 s of events\n\
              watch_history = 150000\n\
-             # until the cockpit tells quiet from dead\n\
-             bookmark_interval_seconds = 5.0\n\
              # P6 measures an idle screen: pods days old, whose ages do not\n\
              # change while it is measured (no recent rollouts)\n\
              history_pods = 0\n",
@@ -85,6 +85,7 @@ impl Sim {
             child,
             kubeconfig,
             admin_token: String::new(),
+            admin_url: String::new(),
             contexts: Vec::new(),
             cache_dir: dir.join(format!("{name}-kubectl-cache")),
         };
@@ -103,6 +104,8 @@ impl Sim {
             };
             if let Some(token) = line.strip_prefix("admin token: ") {
                 sim.admin_token = token.trim().to_string();
+            } else if let Some(url) = line.strip_prefix("admin https://") {
+                sim.admin_url = format!("https://{}", url.trim());
             } else if let Some(rest) = line.strip_prefix("region ") {
                 let mut words = rest.split_whitespace();
                 if let (Some(_), Some("context"), Some(ctx)) =
@@ -114,7 +117,10 @@ impl Sim {
                 break;
             }
         }
-        if sim.admin_token.is_empty() || sim.contexts.len() != regions.len() {
+        if sim.admin_token.is_empty()
+            || sim.admin_url.is_empty()
+            || sim.contexts.len() != regions.len()
+        {
             return Err("the simulator did not print its admin token and regions".into());
         }
         Ok(sim)
@@ -161,15 +167,20 @@ impl Sim {
         }
     }
 
-    /// A client of the first region that carries the admin token.
+    /// A client of the fleet's admin port (same CA) with the admin token.
     pub async fn admin_client(&self, dir: &Path) -> Result<kube::Client, String> {
         let text = std::fs::read_to_string(&self.kubeconfig)
             .map_err(|e| format!("{}: {e}", self.kubeconfig.display()))?;
         let admin: String = text
             .lines()
-            .map(|l| match l.split_once("token: ") {
-                Some((indent, _)) => format!("{indent}token: {}\n", self.admin_token),
-                None => format!("{l}\n"),
+            .map(|l| {
+                if let Some((indent, _)) = l.split_once("token: ") {
+                    format!("{indent}token: {}\n", self.admin_token)
+                } else if let Some((indent, _)) = l.split_once("server: ") {
+                    format!("{indent}server: {}\n", self.admin_url)
+                } else {
+                    format!("{l}\n")
+                }
             })
             .collect();
         let path = dir.join("admin-kubeconfig.yaml");
@@ -183,9 +194,9 @@ impl Sim {
         .await
     }
 
-    /// Puts the admin client's region into a fault (JSON, see `sim::Fault`).
-    pub async fn fault(client: &kube::Client, fault: &str) -> Result<(), String> {
-        let req = http::Request::post("/_sim/faults")
+    /// Puts `region` into a fault (JSON, see `sim::Fault`).
+    pub async fn fault(client: &kube::Client, region: &str, fault: &str) -> Result<(), String> {
+        let req = http::Request::post(format!("/_sim/regions/{region}/faults"))
             .header(http::header::CONTENT_TYPE, "application/json")
             .body(fault.as_bytes().to_vec())
             .map_err(|e| format!("fault request: {e}"))?;
@@ -196,8 +207,8 @@ impl Sim {
             .map_err(|e| format!("the simulator refused the fault: {e}"))
     }
 
-    pub async fn clear_faults(client: &kube::Client) -> Result<(), String> {
-        let req = http::Request::delete("/_sim/faults")
+    pub async fn clear_faults(client: &kube::Client, region: &str) -> Result<(), String> {
+        let req = http::Request::delete(format!("/_sim/regions/{region}/faults"))
             .body(Vec::new())
             .map_err(|e| format!("clear request: {e}"))?;
         client

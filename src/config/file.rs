@@ -11,7 +11,25 @@ use toml::Spanned;
 /// The config in `source` (named `file` in diagnostics). Relative paths in
 /// it (kubeconfig, theme and keymap files) start from `base_dir`.
 pub fn parse(file: &str, source: &str, base_dir: Option<&Path>) -> Result<Config, Vec<Diagnostic>> {
-    let doc = spanned::parse(file, source).map_err(|d| vec![d])?;
+    match parse_salvaged(file, source, base_dir) {
+        (Some(config), errors) if errors.is_empty() => Ok(config),
+        (_, errors) => Err(errors),
+    }
+}
+
+/// Like `parse`, but with problems also returns what could be read (`None`
+/// when the TOML itself is broken): every setting that checked out, and
+/// only the regions whose own table had no problem, so a salvaged config
+/// never watches more than the file meant. `problems` is not set here.
+pub fn parse_salvaged(
+    file: &str,
+    source: &str,
+    base_dir: Option<&Path>,
+) -> (Option<Config>, Vec<Diagnostic>) {
+    let doc = match spanned::parse(file, source) {
+        Ok(doc) => doc,
+        Err(d) => return (None, vec![d]),
+    };
     let mut c = Checker {
         loc: Located { file, source },
         base_dir,
@@ -35,6 +53,18 @@ pub fn parse(file: &str, source: &str, base_dir: Option<&Path>) -> Result<Config
                     config.read_only = b;
                 }
             }
+            "credential_plugin_timeout" => match value.get_ref() {
+                Node::Integer(n) if (1..=600).contains(n) => {
+                    config.credential_plugin_timeout = *n as u64;
+                }
+                Node::Integer(n) => c.error(
+                    value.span(),
+                    format!(
+                        "`credential_plugin_timeout` must be between 1 and 600 seconds, found {n}"
+                    ),
+                ),
+                _ => c.wrong_type("credential_plugin_timeout", "a number of seconds", value),
+            },
             "region" => config.regions = c.regions(value),
             "layout" => config.layout = c.layout(value),
             other => c.error(
@@ -45,12 +75,8 @@ pub fn parse(file: &str, source: &str, base_dir: Option<&Path>) -> Result<Config
             ),
         }
     }
-    if c.errors.is_empty() {
-        Ok(config)
-    } else {
-        c.errors.sort_by_key(|d| (d.line, d.col));
-        Err(c.errors)
-    }
+    c.errors.sort_by_key(|d| (d.line, d.col));
+    (Some(config), c.errors)
 }
 
 /// Where `field` of the `index`th `[[region]]` is written (line, column),
@@ -170,6 +196,7 @@ impl Checker<'_> {
                 continue;
             };
             let mut region = RegionConfig::default();
+            let errors_before = self.errors.len();
             let (mut has_name, mut has_context) = (false, false);
             for (key, v) in fields {
                 match key.get_ref().as_str() {
@@ -204,6 +231,7 @@ impl Checker<'_> {
                     "production" => {
                         region.production = self.boolean("production", v).unwrap_or(false)
                     }
+                    "read_only" => region.read_only = self.boolean("read_only", v).unwrap_or(true),
                     "prometheus_url" => region.prometheus_url = self.url("prometheus_url", v),
                     "elasticsearch_url" => {
                         region.elasticsearch_url = self.url("elasticsearch_url", v)
@@ -228,7 +256,11 @@ impl Checker<'_> {
                     self.error(item.span(), format!("[[region]] needs a `{field}`"));
                 }
             }
-            regions.push(region);
+            // A region with a problem of its own may have lost its scope or
+            // its flags: it is not watched at all rather than watched wider.
+            if self.errors.len() == errors_before {
+                regions.push(region);
+            }
         }
         regions
     }

@@ -1,29 +1,8 @@
 //! The `[layout]` table: which panes show side by side on a wide terminal,
 //! and what happens below `narrow_below` columns.
 
-/// A pane of the cockpit, as `[layout]` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Pane {
-    Triage,
-    Pods,
-    Probes,
-}
-
-impl Pane {
-    pub const ALL: [Pane; 3] = [Pane::Triage, Pane::Pods, Pane::Probes];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Pane::Triage => "triage",
-            Pane::Pods => "pods",
-            Pane::Probes => "probes",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Pane> {
-        Pane::ALL.into_iter().find(|p| p.name() == name)
-    }
-}
+/// A pane, as `[layout]` names it: the one definition in `panes`.
+pub use crate::panes::Pane;
 
 /// How panes collapse on a narrow terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +40,7 @@ pub struct Layout {
 impl Default for Layout {
     fn default() -> Self {
         Layout {
-            wide: Pane::ALL.to_vec(),
+            wide: Pane::all(),
             narrow: NarrowLayout::Tabs,
             narrow_below: 120,
         }

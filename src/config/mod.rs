@@ -4,13 +4,15 @@
 //! unknown key, wrong type or bad value is reported with its line and column,
 //! and all problems of a file are reported at once.
 
+mod access;
 mod file;
 mod kubeconfig;
 mod layout;
 mod settings;
 pub mod spanned;
 
-pub use file::{parse, region_field_position};
+pub use access::{Access, ReadOnly};
+pub use file::{parse, parse_salvaged, region_field_position};
 pub use kubeconfig::context_names as kubeconfig_contexts;
 pub use layout::{Layout, NarrowLayout, Pane};
 pub use settings::{keymap_choice, load_settings, resolve_regions, theme_choice, Settings};
@@ -29,6 +31,8 @@ pub struct RegionConfig {
     /// Namespaces to watch; empty = all.
     pub namespaces: Vec<String>,
     pub production: bool,
+    /// Refuse every mutating action in this region (`read_only = true`).
+    pub read_only: bool,
     pub prometheus_url: Option<String>,
     pub elasticsearch_url: Option<String>,
     pub elasticsearch_index: Option<String>,
@@ -44,7 +48,15 @@ pub struct Config {
     pub read_only: bool,
     /// Which panes show, and how they collapse on narrow terminals.
     pub layout: Layout,
+    /// Seconds an exec credential plugin may run before it is killed.
+    pub credential_plugin_timeout: u64,
+    /// Problems the file had when loaded (`load_salvaged`). Above 0 the
+    /// cockpit is read-only and watches only the regions that checked out.
+    pub problems: usize,
 }
+
+/// Exec credential plugins are killed after this long unless configured.
+pub const DEFAULT_PLUGIN_TIMEOUT: u64 = 30;
 
 impl Default for Config {
     fn default() -> Self {
@@ -54,6 +66,8 @@ impl Default for Config {
             keymap: "default".into(),
             read_only: false,
             layout: Layout::default(),
+            credential_plugin_timeout: DEFAULT_PLUGIN_TIMEOUT,
+            problems: 0,
         }
     }
 }
@@ -82,6 +96,30 @@ pub fn load(path: Option<&Path>) -> Result<Config, Vec<Diagnostic>> {
     let source = read_text_file(&path)
         .map_err(|e| vec![Diagnostic::new(&file, format!("cannot read config: {e}"))])?;
     parse(&file, &source, path.parent())
+}
+
+/// What the cockpit runs with: like `load`, but a file with problems still
+/// gives what could be read (see `parse_salvaged`), with `problems` set, and
+/// every problem.
+pub fn load_salvaged(path: Option<&Path>) -> (Config, Vec<Diagnostic>) {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => match default_config_path() {
+            Some(p) if p.exists() => p,
+            _ => return (Config::default(), Vec::new()),
+        },
+    };
+    let file = path.display().to_string();
+    let (config, problems) = match read_text_file(&path) {
+        Ok(source) => parse_salvaged(&file, &source, path.parent()),
+        Err(e) => (
+            None,
+            vec![Diagnostic::new(&file, format!("cannot read config: {e}"))],
+        ),
+    };
+    let mut config = config.unwrap_or_default();
+    config.problems = problems.len();
+    (config, problems)
 }
 
 /// Every context of the kubeconfig (`path` or the default search) as a

@@ -1,7 +1,7 @@
 //! Everything the cockpit loads at start-up, in one call, the same way
 //! `pitwall check-config` checks it: config, keymap, theme and regions.
 
-use super::{kubeconfig, Config, RegionConfig};
+use super::{kubeconfig, Access, Config, ReadOnly, RegionConfig};
 use crate::cli::CockpitArgs;
 use crate::diagnostic::Diagnostic;
 use crate::keymap::{self, Keymap};
@@ -9,7 +9,8 @@ use crate::theme::{self, ColorSupport, Styles};
 use std::path::{Path, PathBuf};
 
 /// What the cockpit runs with. Problems never stop it: each part falls back
-/// to its default and `diagnostics` says why (shown as a toast).
+/// to its default and `diagnostics` says why (kept on screen). A config
+/// file with problems makes the cockpit read-only (`access`).
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// `read_only` already includes `--read-only`.
@@ -35,10 +36,8 @@ pub fn theme_choice(args: &CockpitArgs, config: &Config) -> (String, Option<Path
 /// Loads config, keymap and theme for a terminal with `colors`.
 pub fn load_settings(args: &CockpitArgs, colors: ColorSupport) -> Settings {
     let mut diagnostics = Vec::new();
-    let mut config = super::load(args.config.as_deref()).unwrap_or_else(|mut d| {
-        diagnostics.append(&mut d);
-        Config::default()
-    });
+    let (mut config, mut d) = super::load_salvaged(args.config.as_deref());
+    diagnostics.append(&mut d);
     config.read_only |= args.read_only;
     let (name, user_file) = keymap_choice(args, &config);
     let (keymap, mut d) = Keymap::load(&name, user_file.as_deref());
@@ -55,14 +54,35 @@ pub fn load_settings(args: &CockpitArgs, colors: ColorSupport) -> Settings {
     }
 }
 
+impl Settings {
+    /// Global read-only state: flags and whether the config loaded.
+    pub fn access(&self) -> Access {
+        Access {
+            read_only: self.config.read_only,
+            config_problems: self.config.problems,
+        }
+    }
+
+    /// May `region` be changed? `None` = yes; see `Access::read_only`.
+    pub fn read_only(&self, region: &RegionConfig) -> Option<ReadOnly> {
+        self.access().region(region)
+    }
+}
+
 /// The regions to stream: the configured ones (narrowed by `--context`,
 /// which matches a region's name or context; `--kubeconfig` fills in for
 /// regions without their own), or else every kubeconfig context.
+///
+/// A config with problems never widens the set: it streams the regions
+/// that checked out, or those `--context` names, or none at all.
 pub fn resolve_regions(
     config: &Config,
     kubeconfig_path: Option<&Path>,
     only: &[String],
 ) -> Result<Vec<RegionConfig>, Diagnostic> {
+    if config.regions.is_empty() && config.problems > 0 && only.is_empty() {
+        return Ok(Vec::new());
+    }
     if config.regions.is_empty() {
         return kubeconfig::regions(kubeconfig_path, only);
     }

@@ -47,6 +47,7 @@ narrow_below = 100
                 kubeconfig: Some(PathBuf::from("/etc/pitwall/kube/cn")),
                 namespaces: vec!["shop".into(), "search".into()],
                 production: true,
+                read_only: false,
                 prometheus_url: Some("http://127.0.0.1:9090".into()),
                 elasticsearch_url: Some("https://127.0.0.1:9200".into()),
                 elasticsearch_index: Some("logs-*".into()),
@@ -270,5 +271,143 @@ fn configured_regions_are_narrowed_by_context_and_get_the_flag_kubeconfig() {
     assert_eq!(
         err.to_string(),
         "--context: `ap` is no configured region or context (regions: eu, us)"
+    );
+}
+
+#[test]
+fn a_config_with_problems_keeps_only_what_checked_out() {
+    let source = "\
+read_only = false
+thme = \"light\"
+
+[[region]]
+name = \"cn\"
+context = \"prod-cn\"
+namespaces = [\"shop\"]
+production = true
+read_only = true
+
+[[region]]
+name = \"eu\"
+context = \"eu\"
+namespaces = [\"shop\", 7]
+
+[[region]]
+name = \"us\"
+contxt = \"us\"
+";
+    let (config, problems) = parse_salvaged("config.toml", source, None);
+    let config = config.unwrap_or_else(|| panic!("salvaged: {problems:?}"));
+    let shown: Vec<String> = problems.iter().map(|d| d.to_string()).collect();
+    assert_eq!(shown.len(), 4, "{shown:#?}");
+    assert!(shown[0].starts_with("config.toml:2:1: unknown key `thme`"));
+    // eu lost part of its scope and us its context: neither is watched,
+    // rather than watched wider than the file meant
+    assert_eq!(
+        config.regions,
+        vec![RegionConfig {
+            name: "cn".into(),
+            context: "prod-cn".into(),
+            namespaces: vec!["shop".into()],
+            production: true,
+            read_only: true,
+            ..RegionConfig::default()
+        }]
+    );
+    let (none, problems) = parse_salvaged("config.toml", "[[region]\n", None);
+    assert!(none.is_none());
+    assert_eq!(problems.len(), 1);
+}
+
+#[test]
+fn a_broken_config_is_read_only_and_never_widens_the_regions() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("config.toml");
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters: []\nusers: []\n\
+         contexts:\n- name: a\n  context: {cluster: x, user: y}\n\
+         - name: b\n  context: {cluster: x, user: y}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let args = crate::cli::CockpitArgs {
+        config: Some(path.clone()),
+        ..Default::default()
+    };
+    let load = |text: &str| {
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        load_settings(&args, crate::theme::ColorSupport::TrueColor)
+    };
+
+    // clean: writable, unless a flag says otherwise
+    let s = load("[[region]]\nname = \"a\"\ncontext = \"a\"\n");
+    assert_eq!(s.read_only(&s.config.regions[0]), None);
+    let flagged = RegionConfig {
+        read_only: true,
+        ..RegionConfig::default()
+    };
+    assert_eq!(s.read_only(&flagged), Some(ReadOnly::Region));
+
+    // a typo: read-only whatever the file said, and the one region kept
+    let s = load("read_only = false\ncolour = 1\n[[region]]\nname = \"a\"\ncontext = \"a\"\n");
+    assert_eq!(s.config.problems, 1);
+    assert_eq!(
+        s.read_only(&s.config.regions[0]),
+        Some(ReadOnly::ConfigProblems(1))
+    );
+    let regions =
+        resolve_regions(&s.config, Some(&kubeconfig), &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        regions.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+        ["a"]
+    );
+
+    // nothing salvageable: no region at all, not every kubeconfig context
+    let s = load("[[region]\nname = \"a\"\n");
+    assert_eq!(s.config.problems, 1);
+    assert_eq!(
+        s.access().read_only(false),
+        Some(ReadOnly::ConfigProblems(1))
+    );
+    assert_eq!(
+        resolve_regions(&s.config, Some(&kubeconfig), &[]),
+        Ok(Vec::new())
+    );
+    // ... unless the command line names the contexts itself
+    let named = resolve_regions(&s.config, Some(&kubeconfig), &["b".to_string()])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        named.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+        ["b"]
+    );
+}
+
+#[test]
+fn the_state_answers_read_only_per_region() {
+    use crate::state::{RegionState, State};
+    let regions = [
+        RegionConfig {
+            name: "eu".into(),
+            ..RegionConfig::default()
+        },
+        RegionConfig {
+            name: "us".into(),
+            read_only: true,
+            ..RegionConfig::default()
+        },
+    ];
+    let states = regions.iter().map(RegionState::from_config).collect();
+    let mut state = State::new(states, crate::keymap::Keymap::defaults(), 0);
+    assert_eq!(state.read_only(0), None);
+    assert_eq!(state.read_only(1), Some(ReadOnly::Region));
+    assert_eq!(state.read_only(7), Some(ReadOnly::Region), "unknown region");
+    state.access.read_only = true;
+    assert_eq!(state.read_only(0), Some(ReadOnly::Global));
+    state.access.config_problems = 3;
+    assert_eq!(state.read_only(0), Some(ReadOnly::ConfigProblems(3)));
+    assert_eq!(
+        ReadOnly::ConfigProblems(3).reason(),
+        "read-only: config has 3 problems"
     );
 }

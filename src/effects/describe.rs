@@ -1,11 +1,11 @@
 //! The full object behind a row, fetched only when a person asks for it.
 
+use crate::write::ReadClient;
 use kube::api::GetParams;
 use kube::core::Request;
-use kube::Client;
 
 /// The pod as YAML, without `managedFields` (as kubectl hides them).
-pub async fn fetch_pod(client: &Client, namespace: &str, name: &str) -> Result<String, String> {
+pub async fn fetch_pod(client: &ReadClient, namespace: &str, name: &str) -> Result<String, String> {
     let req = Request::new(format!("/api/v1/namespaces/{namespace}/pods"))
         .get(name, &GetParams::default())
         .map_err(|e| e.to_string())?;

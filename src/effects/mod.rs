@@ -4,8 +4,8 @@
 
 pub mod describe;
 
+use crate::fleet::Clients;
 use crate::msg::Msg;
-use crate::sources::Clients;
 use crate::update::Effect;
 use tokio::sync::mpsc::Sender;
 
@@ -34,6 +34,6 @@ pub fn spawn(effect: Effect, clients: &Clients, tx: &Sender<Msg>) {
                     .await;
             });
         }
-        Effect::Quit | Effect::Suspend => {}
+        Effect::Quit | Effect::Suspend | Effect::Task(_) | Effect::Terminal(_) => {}
     }
 }

@@ -32,6 +32,10 @@ const NAMED: &[(&str, KeyCode)] = &[
     ("gt", KeyCode::Char('>')),
 ];
 
+/// The longest key sequence a binding may have: nobody types more, and the
+/// lookup structure is as deep as the longest sequence.
+pub const MAX_SEQUENCE: usize = 8;
+
 /// Parses a whole binding key such as `gg` or `<C-w>j` into its keys.
 pub fn parse_keys(text: &str) -> Result<Vec<Key>, String> {
     if text.is_empty() {
@@ -40,6 +44,11 @@ pub fn parse_keys(text: &str) -> Result<Vec<Key>, String> {
     let mut keys = Vec::new();
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
+        if keys.len() == MAX_SEQUENCE {
+            return Err(format!(
+                "a binding is at most {MAX_SEQUENCE} keys long; this one is longer"
+            ));
+        }
         if c == '<' {
             let Some(end) = rest.find('>') else {
                 return Err(format!("`{rest}` has no closing `>`"));

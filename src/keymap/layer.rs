@@ -79,7 +79,8 @@ fn check_section(
         let keys = match parse_keys(written) {
             Ok(keys) => keys,
             Err(why) => {
-                errors.push(loc.at(key_text.span(), format!("bad key `{written}`: {why}")));
+                let shown = shorten(written);
+                errors.push(loc.at(key_text.span(), format!("bad key `{shown}`: {why}")));
                 continue;
             }
         };
@@ -146,6 +147,17 @@ fn check_section(
             action,
         });
     }
+}
+
+/// A key as written, cut for a one-line message.
+fn shorten(written: &str) -> String {
+    const MAX: usize = 40;
+    if written.chars().count() <= MAX {
+        return written.to_string();
+    }
+    let mut out: String = written.chars().take(MAX).collect();
+    out.push('…');
+    out
 }
 
 fn is_prefix_either_way(a: &[Key], b: &[Key]) -> bool {

@@ -305,3 +305,24 @@ mod layering_properties {
         }
     }
 }
+
+#[test]
+fn key_sequences_are_bounded_and_a_huge_one_is_a_positioned_error() {
+    let eight = "g".repeat(super::keys::MAX_SEQUENCE);
+    assert_eq!(keys(&eight).len(), super::keys::MAX_SEQUENCE);
+    assert!(errors(&format!(
+        "[table]\n\"{eight}\" = \"top\"\n\"gh\" = \"up\"\n"
+    ))
+    .iter()
+    .all(|e| !e.contains("at most")));
+    // 60,000 keys once overflowed the stack; now it is one short message.
+    let huge = "j".repeat(60_000);
+    let found = errors(&format!("[table]\n\"{huge}\" = \"down\"\n"));
+    assert_eq!(
+        found,
+        vec![format!(
+            "user.toml:2:1: bad key `{}…`: a binding is at most 8 keys long; this one is longer",
+            "j".repeat(40)
+        )]
+    );
+}

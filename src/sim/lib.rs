@@ -16,6 +16,7 @@ mod transport;
 mod world;
 
 pub use faults::Fault;
+pub use world::region::Requests;
 pub use world::{faults, scenario};
 
 use scenario::ScenarioFile;
@@ -418,6 +419,11 @@ impl Fleet {
     pub fn clear_faults(&self, region: &str) -> Result<(), String> {
         clear_faults(self.region(region)?);
         Ok(())
+    }
+
+    /// API requests a region has received so far.
+    pub fn requests(&self, region: &str) -> Result<Requests, String> {
+        Ok(self.region(region)?.requests.get())
     }
 
     /// Drop a region's watch history: every watch resumed from an older

@@ -2,90 +2,27 @@
 //! it; only the reducers in `update/` change it, and `ui/` reads it.
 
 pub mod incident;
-pub mod pods;
 pub mod ui;
 
-pub use pods::{Column, PodStore, ViewSpec};
+pub use crate::fleet::health::RegionState;
+pub use crate::fleet::store::Store;
+pub use crate::panes::pods::state::{Column, ViewSpec};
 pub use ui::{DescribeView, Modal, PaletteState, Pane, Toast, ToastLevel, UiState};
 
-use crate::config::RegionConfig;
 use crate::keymap::Keymap;
 use crate::model::{RegionId, Timestamp};
-use crate::msg::Health;
 
-/// One region as the header shows it.
-#[derive(Debug, Clone)]
-pub struct RegionState {
-    pub name: String,
-    pub context: String,
-    pub production: bool,
-    /// The worst of `feeds`: what the badge shows.
-    pub health: Health,
-    /// Each feed's own health (pods, events, ...).
-    pub feeds: Vec<(&'static str, Health)>,
-}
-
-impl RegionState {
-    pub fn from_config(cfg: &RegionConfig) -> RegionState {
-        RegionState {
-            name: cfg.name.clone(),
-            context: cfg.context.clone(),
-            production: cfg.production,
-            health: Health::Connecting,
-            feeds: Vec::new(),
-        }
-    }
-
-    /// Records one feed's health and recomputes the badge. A feed that stays
-    /// stale keeps the moment it first stopped being live.
-    pub fn set_feed(&mut self, feed: &'static str, health: Health) {
-        let health = match (self.feeds.iter().find(|(f, _)| *f == feed), health) {
-            (Some((_, Health::Stale { since, .. })), Health::Stale { reason, .. }) => {
-                Health::Stale {
-                    since: *since,
-                    reason,
-                }
-            }
-            (_, h) => h,
-        };
-        match self.feeds.iter_mut().find(|(f, _)| *f == feed) {
-            Some(slot) => slot.1 = health,
-            None => self.feeds.push((feed, health)),
-        }
-        let worst = self
-            .feeds
-            .iter()
-            .map(|(_, h)| h)
-            .max_by_key(|h| h.severity());
-        self.health = match worst {
-            // the earliest moment any stale feed stopped being live
-            Some(Health::Stale { reason, .. }) => {
-                let since = self
-                    .feeds
-                    .iter()
-                    .filter_map(|(_, h)| match h {
-                        Health::Stale { since, .. } => Some(*since),
-                        _ => None,
-                    })
-                    .min()
-                    .unwrap_or_default();
-                Health::Stale {
-                    since,
-                    reason: reason.clone(),
-                }
-            }
-            Some(h) => h.clone(),
-            None => Health::Connecting,
-        };
-    }
-}
+/// Problems kept for the help overlay; a file is at most 1 MiB, but a
+/// list nobody can read to the end helps nobody either.
+pub const MAX_PROBLEMS: usize = 500;
 
 #[derive(Debug)]
 pub struct State {
     pub regions: Vec<RegionState>,
     /// Region names by id, for sorting and drawing.
     pub region_names: Vec<String>,
-    pub pods: PodStore,
+    /// The fleet store: every streamed row, held once, with its indices.
+    pub store: Store,
     pub ui: UiState,
     pub keymap: Keymap,
     /// Seconds since the epoch; ages and "since" times are drawn against it.
@@ -93,13 +30,20 @@ pub struct State {
     pub quit: bool,
     /// Probe failures and triage.
     pub incident: incident::IncidentPanes,
+    /// Long-lived tasks (port-forwards, follows) as they last reported.
+    pub tasks: crate::tasks::TaskBoard,
+    /// Read-only flags and whether the config loaded; see `read_only`.
+    pub access: crate::config::Access,
+    /// Every problem found in the config, keymap and theme files, kept on
+    /// screen (status bar, help overlay) until the next start.
+    pub problems: Vec<crate::diagnostic::Diagnostic>,
 }
 
 impl State {
     pub fn new(regions: Vec<RegionState>, keymap: Keymap, now: Timestamp) -> State {
         let region_names = regions.iter().map(|r| r.name.clone()).collect();
         State {
-            pods: PodStore::new(regions.len()),
+            store: Store::new(regions.len()),
             regions,
             region_names,
             ui: UiState::default(),
@@ -107,18 +51,29 @@ impl State {
             now,
             quit: false,
             incident: incident::IncidentPanes::default(),
+            tasks: crate::tasks::TaskBoard::default(),
+            access: crate::config::Access::default(),
+            problems: Vec::new(),
         }
+    }
+
+    /// The write path's question: may `region` be changed? `None` = yes;
+    /// otherwise why not (a config with problems, a flag, the region's own
+    /// `read_only`). An unknown region is never writable.
+    pub fn read_only(&self, region: RegionId) -> Option<crate::config::ReadOnly> {
+        let flag = self.regions.get(region).is_none_or(|r| r.read_only);
+        self.access.read_only(flag)
     }
 
     /// Brings the cached table view up to date (rows, sort, filter) and keeps
     /// the selection on the same pod when it is still shown.
     pub fn refresh_view(&mut self) {
-        self.incident.refresh(self.now);
-        if !self.pods.view_is_dirty() {
+        self.incident.refresh(&self.store, &self.regions, self.now);
+        if !self.store.view_is_dirty() {
             return;
         }
-        self.pods.refresh_view(self.now, &self.region_names);
-        let view = self.pods.view();
+        self.store.refresh_view(self.now, &self.region_names);
+        let view = self.store.view();
         let sel = &mut self.ui.pods;
         if let Some(pos) = sel
             .selected
@@ -136,7 +91,7 @@ impl State {
     }
 
     /// The earliest moment something time-based on screen changes by itself
-    /// (a toast expiring), if any. Ages on visible rows: `ui::pods::next_change`.
+    /// (a toast expiring), if any. Ages on visible rows: `panes::pods::view::next_change`.
     pub fn next_deadline(&self) -> Option<Timestamp> {
         let toast = self.ui.toasts.iter().map(|t| t.expires).min();
         // an unready pod becomes a triage item when its grace period ends

@@ -3,51 +3,14 @@
 
 use crate::keymap::Key;
 use crate::model::{RegionId, Timestamp};
-use std::cell::Cell;
 use std::collections::VecDeque;
 use tui_textarea::TextArea;
 
-/// The panes of the cockpit. Wide terminals show several at once; narrow
-/// ones show the focused pane with tabs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Pane {
-    Triage,
-    Pods,
-    Probes,
-}
-
-impl Pane {
-    pub const ALL: [Pane; 3] = [Pane::Triage, Pane::Pods, Pane::Probes];
-
-    /// The pane a `[layout]` entry names, once it is built.
-    pub fn from_config(p: crate::config::Pane) -> Option<Pane> {
-        match p {
-            crate::config::Pane::Pods => Some(Pane::Pods),
-            crate::config::Pane::Triage => Some(Pane::Triage),
-            crate::config::Pane::Probes => Some(Pane::Probes),
-        }
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Pane::Triage => "Triage",
-            Pane::Pods => "Pods",
-            Pane::Probes => "Probes",
-        }
-    }
-}
+pub use crate::panes::Pane;
 
 /// The pod table's cursor. `selected` is the slot of the selected pod, so the
 /// selection follows the pod when the view is re-sorted.
-#[derive(Debug, Default)]
-pub struct TableSelection {
-    pub cursor: usize,
-    pub selected: Option<u32>,
-    /// First visible row; written while drawing so scrolling is stable.
-    pub offset: Cell<usize>,
-    /// Rows the table showed last frame (for page up/down).
-    pub page: Cell<usize>,
-}
+pub type TableSelection = crate::widgets::StableCursor<u32>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ToastLevel {
@@ -142,17 +105,17 @@ impl Default for UiState {
 impl UiState {
     /// The built panes `[layout] wide` names, in its order (all when none).
     pub fn panes(&self) -> Vec<Pane> {
-        let panes: Vec<Pane> = self
-            .layout
-            .wide
-            .iter()
-            .filter_map(|p| Pane::from_config(*p))
-            .collect();
+        let panes: Vec<Pane> = self.layout.wide.to_vec();
         if panes.is_empty() {
-            Pane::ALL.to_vec()
+            Pane::all()
         } else {
             panes
         }
+    }
+
+    /// Rows a page key moves in a list pane that keeps no window of its own.
+    pub fn list_page(&self) -> usize {
+        self.size.1.saturating_sub(8).max(1) as usize
     }
 
     /// Bounded: the oldest toast goes when a new one would exceed the cap.

@@ -134,7 +134,9 @@ impl Parser<'_> {
             return;
         };
         for (name, colour) in entries {
-            if is_known_scope(name.get_ref()) && !matches!(colour.get_ref(), Node::String(_)) {
+            // a palette colour named like a scope is a scope written below
+            // `[palette]` by mistake, whatever its value looks like
+            if is_known_scope(name.get_ref()) {
                 self.error(
                     name.span(),
                     format!(

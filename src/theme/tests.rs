@@ -282,3 +282,13 @@ fn downgraded_shipped_themes_keep_text_readable() {
         }
     }
 }
+
+#[test]
+fn a_scope_with_a_plain_colour_inside_palette_is_reported() {
+    let errs = theme("[palette]\naccent = \"#102030\"\n\"ui.text\" = \"#aaaaaa\"\n")
+        .expect_err("scope in palette");
+    assert_eq!(
+        errs,
+        ["t.toml:3:1: scope `ui.text` is inside [palette]: put scopes above the [palette] table"]
+    );
+}

@@ -29,8 +29,11 @@ pub fn badge_text(state: &State, region: usize, r: &RegionState, max: usize) -> 
     let reason = |m: &str| cut(m, max);
     match &r.health {
         Health::Connecting => "connecting".into(),
-        Health::Syncing => format!("syncing ({} pods so far)", state.pods.listed_so_far(region)),
-        Health::Live => format!("live ({})", state.pods.region_len(region)),
+        Health::Syncing => format!(
+            "syncing ({} pods so far)",
+            state.store.listed_so_far(region)
+        ),
+        Health::Live => format!("live ({})", state.store.region_len(region)),
         Health::Stale { since, reason: why } => {
             format!("stale since {} ({})", clock(*since), reason(why))
         }
@@ -53,6 +56,12 @@ fn badge_scope(h: &Health) -> &'static str {
 fn badge_spans<'a>(state: &State, styles: &Styles, width: u16) -> Vec<Span<'a>> {
     let max = if width < COMPACT { SHORT_REASON } else { 200 };
     let mut spans = vec![Span::styled("pitwall ", styles.get("ui.title"))];
+    if state.regions.is_empty() && state.access.config_problems > 0 {
+        spans.push(Span::styled(
+            "no region: the config did not load and names none that checked out",
+            styles.get("region.badge.error"),
+        ));
+    }
     for (i, r) in state.regions.iter().enumerate() {
         let name_style = if r.production {
             styles.get("region.production")

@@ -10,16 +10,12 @@
 pub mod format;
 pub mod header;
 pub mod overlays;
-pub mod pods;
-pub mod probes;
 pub mod statusbar;
-pub mod triage;
 
 use crate::config::{Layout as PaneLayout, NarrowLayout};
 use crate::state::{Modal, Pane, State};
 use crate::theme::Styles;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
@@ -44,10 +40,14 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame) {
         arrange_wide(state, body, &panes, &mut areas);
     }
     for (pane, rect) in &areas {
-        draw_pane(state, styles, frame, *pane, *rect);
+        crate::panes::draw(state, styles, frame, *pane, *rect);
     }
     if panes.len() > 1 && areas.len() == 1 {
-        draw_tabs(state, styles, frame, body, &panes);
+        let labels: Vec<(&str, bool)> = panes
+            .iter()
+            .map(|p| (p.title(), *p == state.ui.focus))
+            .collect();
+        crate::widgets::frame::tabs(frame, styles, body, &labels);
     }
     statusbar::draw(state, styles, frame, status);
 
@@ -104,46 +104,13 @@ fn arrange_wide(state: &State, body: Rect, panes: &[Pane], areas: &mut Vec<(Pane
     let top_h = if others.contains(&Pane::Probes) {
         most
     } else {
-        (state.incident.triage.len() as u16 + 3).clamp(10, most)
+        (state.incident.triage.items.len() as u16 + 3).clamp(10, most)
     };
     let [top, bottom] =
         Layout::vertical([Constraint::Length(top_h), Constraint::Fill(1)]).areas(body);
     let cols = Layout::horizontal(others.iter().map(|_| Constraint::Fill(1))).split(top);
     *areas = others.into_iter().zip(cols.iter().copied()).collect();
     areas.push((Pane::Pods, bottom));
-}
-
-fn draw_pane(state: &State, styles: &Styles, frame: &mut Frame, pane: Pane, rect: Rect) {
-    let focused = state.ui.focus == pane;
-    match pane {
-        Pane::Pods => pods::draw(state, styles, frame, rect, focused),
-        Pane::Triage => triage::draw(state, styles, frame, rect, focused),
-        Pane::Probes => probes::draw(state, styles, frame, rect, focused),
-    }
-}
-
-/// The tab line on the pane's top border, right-aligned.
-fn draw_tabs(state: &State, styles: &Styles, frame: &mut Frame, body: Rect, panes: &[Pane]) {
-    let mut spans = Vec::new();
-    for &p in panes {
-        let scope = if p == state.ui.focus {
-            "ui.tab.active"
-        } else {
-            "ui.tab"
-        };
-        spans.push(Span::styled(format!(" {} ", p.title()), styles.get(scope)));
-    }
-    let w: u16 = spans.iter().map(|s| s.width() as u16).sum();
-    if w + 2 > body.width {
-        return;
-    }
-    let rect = Rect {
-        x: body.x + body.width - w - 1,
-        y: body.y,
-        width: w,
-        height: 1,
-    };
-    frame.render_widget(Paragraph::new(Line::from(spans)), rect);
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@ use crate::action::{Action, KeyContext};
 use crate::keymap::Lookup;
 use crate::state::State;
 use crate::theme::Styles;
-use crate::update::bindings::{key_for, lookup};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -28,7 +27,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
     }
     if !state.ui.pending_keys.is_empty() {
         let contexts = [KeyContext::Table, KeyContext::Global];
-        if let Lookup::Pending(hints) = lookup(&state.keymap, &contexts, &state.ui.pending_keys) {
+        if let Lookup::Pending(hints) = state.keymap.lookup(&contexts, &state.ui.pending_keys) {
             let mut spans = vec![Span::styled("keys: ", styles.get("ui.hint"))];
             for h in hints {
                 spans.push(Span::styled(h.keys.clone(), styles.get("ui.title")));
@@ -39,8 +38,9 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
         }
     }
     let hint = |a: Action| {
-        key_for(&state.keymap, KeyContext::Global, a)
-            .or_else(|| key_for(&state.keymap, KeyContext::Table, a))
+        [KeyContext::Global, KeyContext::Table]
+            .into_iter()
+            .find_map(|c| state.keymap.keys_for(c, a).into_iter().next())
             .map(|k| format!("{k} {}", a.name()))
     };
     let hints: Vec<String> = [
@@ -53,15 +53,43 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
     .into_iter()
     .filter_map(hint)
     .collect();
-    let spec = state.pods.view_spec();
+    let spec = state.store.view_spec();
     let left = format!(
         " sort {}{} ",
         spec.sort.title().to_lowercase(),
         if spec.reverse { " (reversed)" } else { "" }
     );
-    let line = Line::from(vec![
-        Span::styled(left, bar),
-        Span::styled(hints.join("  "), styles.get("ui.hint")),
-    ]);
+    let mut spans = Vec::new();
+    if let Some(notice) = problems_notice(state) {
+        spans.push(Span::styled(notice, styles.get("ui.error")));
+    }
+    spans.push(Span::styled(left, bar));
+    spans.push(Span::styled(hints.join("  "), styles.get("ui.hint")));
+    let line = Line::from(spans);
     frame.render_widget(Paragraph::new(line).style(bar), area);
+}
+
+/// Stays on screen while there are start-up problems: a config that did not
+/// load makes the cockpit read-only, and that must never go unnoticed.
+pub fn problems_notice(state: &State) -> Option<String> {
+    if state.problems.is_empty() && state.access.config_problems == 0 {
+        return None;
+    }
+    let key = state
+        .keymap
+        .keys_for(KeyContext::Global, Action::Help)
+        .into_iter()
+        .next()
+        .map_or_else(|| "help".to_string(), |k| format!("press {k}"));
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    Some(match state.access.config_problems {
+        0 => {
+            let n = state.problems.len();
+            format!(" {n} problem{} at start-up ({key} to list) ", plural(n))
+        }
+        n => format!(
+            " read-only: config has {n} problem{} ({key} to list) ",
+            plural(n)
+        ),
+    })
 }

@@ -77,12 +77,12 @@ fn cockpit() -> Cockpit {
         });
     }
     c.handle(Msg::RegionHealth {
-        feed: "pods",
+        feed: crate::fleet::health::Feed::PODS,
         region: 0,
         health: Health::Live,
     });
     c.handle(Msg::RegionHealth {
-        feed: "pods",
+        feed: crate::fleet::health::Feed::PODS,
         region: 1,
         health: Health::Stale {
             since: NOW - 20,
@@ -90,12 +90,12 @@ fn cockpit() -> Cockpit {
         },
     });
     c.handle(Msg::RegionHealth {
-        feed: "pods",
+        feed: crate::fleet::health::Feed::PODS,
         region: 2,
         health: Health::Forbidden("pods is forbidden".into()),
     });
     c.handle(Msg::RegionHealth {
-        feed: "pods",
+        feed: crate::fleet::health::Feed::PODS,
         region: 3,
         health: Health::Unreachable("Connection refused (os error 111)".into()),
     });
@@ -185,7 +185,7 @@ fn tiny_and_huge_terminals_do_not_panic() {
 
 #[test]
 fn long_names_keep_their_unique_suffix() {
-    use super::pods::middle_ellipsis;
+    use crate::panes::pods::view::middle_ellipsis;
     assert_eq!(
         middle_ellipsis("checkout-7d9f8b6c4-x2x9z".into(), 12),
         "checko…x2x9z"

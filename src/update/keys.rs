@@ -1,11 +1,10 @@
 //! Where a key goes: the open modal first, then the focused text input, then
 //! the keymap (focused pane, then global). Ctrl-Z always suspends.
 
-use super::actions::apply;
-use super::bindings::lookup;
-use super::{palette, Effect};
+use super::{dispatch, palette, Effect};
 use crate::action::{Action, KeyContext};
 use crate::keymap::{Key, Lookup};
+use crate::panes::pods::set_filter;
 use crate::state::{Modal, State};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
@@ -30,10 +29,10 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
     } else {
         &[KeyContext::Table, KeyContext::Global]
     };
-    match lookup(&state.keymap, contexts, &state.ui.pending_keys) {
+    match state.keymap.lookup(contexts, &state.ui.pending_keys) {
         Lookup::Action(action) => {
             state.ui.pending_keys.clear();
-            apply(state, action)
+            dispatch(state, action)
         }
         Lookup::Pending(_) => Vec::new(),
         Lookup::Unbound => {
@@ -50,7 +49,7 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
 }
 
 fn on_filter_key(state: &mut State, ev: KeyEvent, key: Key) -> Vec<Effect> {
-    let action = match lookup(&state.keymap, &[KeyContext::Input], &[key]) {
+    let action = match state.keymap.lookup(&[KeyContext::Input], &[key]) {
         Lookup::Action(a) => Some(a),
         // a one-line input never takes a newline, whatever the keymap says
         _ if ev.code == KeyCode::Enter => Some(Action::Submit),
@@ -75,11 +74,4 @@ fn on_filter_key(state: &mut State, ev: KeyEvent, key: Key) -> Vec<Effect> {
         }
     }
     Vec::new()
-}
-
-pub fn set_filter(state: &mut State, filter: String) {
-    let mut spec = state.pods.view_spec().clone();
-    spec.filter = filter;
-    state.pods.set_view_spec(spec);
-    state.refresh_view();
 }

@@ -2,11 +2,11 @@
 //! must touch the outside world comes back as an `Effect` for the loop.
 
 pub mod actions;
-pub mod bindings;
-pub mod incident;
 pub mod keys;
 pub mod palette;
 
+use crate::action::Action;
+use crate::fleet::stream::IncidentUpdate;
 use crate::model::{RegionId, Timestamp};
 use crate::msg::{Msg, PodChange, PodUpdate};
 use crate::state::{State, ToastLevel};
@@ -23,6 +23,21 @@ pub enum Effect {
         namespace: String,
         name: String,
     },
+    /// Stop long-lived tasks (`tasks::Tasks`, owned by the loop).
+    Task(crate::tasks::TaskCommand),
+    /// Hand the terminal to a job (exec) and take it back, as `Suspend` does.
+    Terminal(crate::tasks::TerminalJob),
+}
+
+/// A resolved action, from a key or the palette: `:` opens the palette
+/// (which runs actions itself), everything else is `actions::apply`.
+pub fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
+    if action == Action::Palette && state.ui.modal.is_none() {
+        state.refresh_view();
+        palette::open(state);
+        return Vec::new();
+    }
+    actions::apply(state, action)
 }
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
@@ -43,14 +58,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         } => {
             if let Some(r) = state.regions.get_mut(region) {
                 r.set_feed(feed, health);
+                r.note_down_since(state.now);
                 // triage lists a region by its badge (the worst feed)
-                let (health, now) = (r.health.clone(), state.now);
-                state.incident.set_region_health(region, &health, now);
+                state.incident.mark_dirty();
             }
             Vec::new()
         }
         Msg::Incident { region, update } => {
-            incident::on_feed(state, region, update);
+            on_feed(state, region, update);
             Vec::new()
         }
         Msg::Described {
@@ -67,6 +82,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Diagnostics(diags) => {
+            let room = crate::state::MAX_PROBLEMS.saturating_sub(state.problems.len());
+            state.problems.extend(diags.iter().take(room).cloned());
             for d in diags {
                 state.ui.toast(ToastLevel::Error, d.to_string(), state.now);
             }
@@ -76,12 +93,27 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             on_tick(state, now);
             Vec::new()
         }
+        Msg::Task(report) => {
+            state.tasks.apply(report);
+            Vec::new()
+        }
+        Msg::TerminalReturned { label, result } => {
+            let (level, text) = match result {
+                Ok(text) => (ToastLevel::Info, format!("{label}: {text}")),
+                Err(why) => (ToastLevel::Error, format!("{label}: {why}")),
+            };
+            let text = crate::sanitize::sanitize(&text).into_owned();
+            state.ui.toast(level, text, state.now);
+            Vec::new()
+        }
     }
 }
 
+/// Pods go into the fleet store once; its by-owner index feeds triage and
+/// probes, and the probe book forgets the pods that left.
 fn on_pods(state: &mut State, region: RegionId, update: PodUpdate) {
-    incident::on_pods(state, region, &update);
-    let pods = &mut state.pods;
+    let pods = &mut state.store;
+    pods.set_now(state.now);
     match update {
         PodUpdate::ListStart { namespace } => pods.list_start(region, namespace.as_deref()),
         PodUpdate::ListPage(rows) => pods.list_page(region, rows),
@@ -95,6 +127,33 @@ fn on_pods(state: &mut State, region: RegionId, update: PodUpdate) {
             }
         }
     }
+    for (owner, uid) in pods.take_gone() {
+        state.incident.probes.book.remove_pod(&owner, &uid);
+    }
+    state.incident.mark_dirty();
+}
+
+/// Events feed the probe book; workloads go into the fleet store.
+fn on_feed(state: &mut State, region: RegionId, update: IncidentUpdate) {
+    let now = state.now;
+    match update {
+        IncidentUpdate::Events(u) => {
+            let pods = state.store.owners();
+            if crate::panes::probes::apply_events(
+                &mut state.incident.probes.book,
+                pods,
+                region,
+                u,
+                now,
+            ) {
+                state.incident.mark_dirty();
+            }
+        }
+        IncidentUpdate::Workloads(kind, u) => {
+            state.store.workloads_mut().apply(region, kind, u, now);
+            state.incident.mark_dirty();
+        }
+    }
 }
 
 fn on_tick(state: &mut State, now: Timestamp) {
@@ -103,4 +162,4 @@ fn on_tick(state: &mut State, now: Timestamp) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

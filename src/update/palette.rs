@@ -1,11 +1,10 @@
 //! The command palette (`:`): a one-line tui-textarea input, candidates
 //! ranked by fuzzy match over action names and the pods in view.
 
-use super::actions::{apply, select_index};
-use super::bindings::lookup;
-use super::Effect;
+use super::{dispatch, Effect};
 use crate::action::{Action, KeyContext, ACTIONS};
 use crate::keymap::{Key, Lookup};
+use crate::panes::pods::select_index;
 use crate::state::ui::PaletteItem;
 use crate::state::{Modal, PaletteState, State};
 use crossterm::event::{KeyCode, KeyEvent};
@@ -53,13 +52,13 @@ fn rank(state: &State, palette: &mut PaletteState) {
                 out.push((s.saturating_add(1), PaletteItem::Region(i)));
             }
         }
-        for ns in state.pods.namespaces(None) {
+        for ns in state.store.namespaces(None) {
             if let Some(s) = score(&ns) {
                 out.push((s.saturating_add(1), PaletteItem::Namespace(ns)));
             }
         }
-        for &slot in state.pods.view() {
-            let Some(row) = state.pods.get(slot) else {
+        for &slot in state.store.view() {
+            let Some(row) = state.store.get(slot) else {
                 continue;
             };
             if let Some(s) = score(&row.name) {
@@ -79,7 +78,7 @@ fn rank(state: &State, palette: &mut PaletteState) {
         .into_iter()
         .map(|(_, item)| match item {
             PaletteItem::Pod { slot, .. } => {
-                let label = state.pods.get(slot).map_or_else(String::new, |row| {
+                let label = state.store.get(slot).map_or_else(String::new, |row| {
                     format!(
                         "{}/{}/{}",
                         state.region_name(row.region),
@@ -98,7 +97,7 @@ fn rank(state: &State, palette: &mut PaletteState) {
 }
 
 pub fn on_key(state: &mut State, ev: KeyEvent, key: Key) -> Vec<Effect> {
-    let action = match lookup(&state.keymap, &[KeyContext::Input], &[key]) {
+    let action = match state.keymap.lookup(&[KeyContext::Input], &[key]) {
         Lookup::Action(a) => Some(a),
         _ => match ev.code {
             KeyCode::Enter => Some(Action::Submit),
@@ -117,25 +116,25 @@ pub fn on_key(state: &mut State, ev: KeyEvent, key: Key) -> Vec<Effect> {
         Some(Action::Submit) => {
             let chosen = palette.candidates.get(palette.chosen).cloned();
             return match chosen {
-                Some(PaletteItem::Action(a)) => apply(state, a),
+                Some(PaletteItem::Action(a)) => dispatch(state, a),
                 Some(PaletteItem::Region(r)) => {
-                    let mut spec = state.pods.view_spec().clone();
+                    let mut spec = state.store.view_spec().clone();
                     spec.region = Some(r);
                     spec.namespace = None;
-                    state.pods.set_view_spec(spec);
+                    state.store.set_view_spec(spec);
                     state.refresh_view();
                     Vec::new()
                 }
                 Some(PaletteItem::Namespace(ns)) => {
-                    let mut spec = state.pods.view_spec().clone();
+                    let mut spec = state.store.view_spec().clone();
                     spec.namespace = Some(ns);
-                    state.pods.set_view_spec(spec);
+                    state.store.set_view_spec(spec);
                     state.refresh_view();
                     Vec::new()
                 }
                 Some(PaletteItem::Pod { slot, .. }) => {
                     state.refresh_view();
-                    if let Some(i) = state.pods.view().iter().position(|s| *s == slot) {
+                    if let Some(i) = state.store.view().iter().position(|s| *s == slot) {
                         select_index(state, i);
                     }
                     Vec::new()

@@ -29,7 +29,7 @@ pub fn pod(region: usize, ns: &str, name: &str, status: &str) -> PodRow {
     }
 }
 
-fn state(regions: &[&str]) -> State {
+pub(crate) fn state(regions: &[&str]) -> State {
     let regions = regions
         .iter()
         .map(|n| {
@@ -43,15 +43,15 @@ fn state(regions: &[&str]) -> State {
     State::new(regions, crate::keymap::Keymap::default(), 1_000_000)
 }
 
-fn key(c: char) -> Msg {
+pub(crate) fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
 
-fn code(c: KeyCode) -> Msg {
+pub(crate) fn code(c: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
 }
 
-fn list(state: &mut State, region: usize, rows: Vec<PodRow>) {
+pub(crate) fn list(state: &mut State, region: usize, rows: Vec<PodRow>) {
     update(
         state,
         Msg::Pods {
@@ -76,25 +76,25 @@ fn list(state: &mut State, region: usize, rows: Vec<PodRow>) {
     update(
         state,
         Msg::RegionHealth {
-            feed: "pods",
+            feed: crate::fleet::health::Feed::PODS,
             region,
             health: Health::Live,
         },
     );
 }
 
-fn selected_name(state: &mut State) -> String {
+pub(crate) fn selected_name(state: &mut State) -> String {
     state.refresh_view();
     state
         .ui
         .pods
         .selected
-        .and_then(|s| state.pods.get(s))
+        .and_then(|s| state.store.get(s))
         .map(|r| r.name.clone())
         .unwrap_or_default()
 }
 
-fn shop(state: &mut State) {
+pub(crate) fn shop(state: &mut State) {
     list(
         state,
         0,
@@ -115,107 +115,10 @@ fn shop(state: &mut State) {
 }
 
 #[test]
-fn rows_arrive_per_region_and_changes_apply() {
-    let mut s = state(&["eu", "us"]);
-    shop(&mut s);
-    assert_eq!(s.pods.len(), 5);
-    assert!(s.regions.iter().all(|r| r.health == Health::Live));
-    let mut fixed = pod(0, "shop", "checkout-1", "Running");
-    fixed.restarts = 3;
-    update(
-        &mut s,
-        Msg::Pods {
-            region: 0,
-            update: PodUpdate::Changes(vec![
-                PodChange::Upsert(fixed),
-                PodChange::Delete("uid-0-shop-web-1".into()),
-            ]),
-        },
-    );
-    assert_eq!(s.pods.len(), 4);
-    let row = s
-        .pods
-        .find(0, "uid-0-shop-checkout-1")
-        .map(|r| (r.status.clone(), r.restarts));
-    assert_eq!(row, Some(("Running".into(), 3)));
-}
-
-#[test]
-fn selection_moves_and_follows_its_pod_across_resorts() {
-    let mut s = state(&["eu", "us"]);
-    shop(&mut s);
-    // default sort: namespace, then name
-    assert_eq!(selected_name(&mut s), "dns-1");
-    update(&mut s, key('j'));
-    update(&mut s, key('j'));
-    assert_eq!(selected_name(&mut s), "checkout-1");
-    update(&mut s, key('r')); // reverse
-    assert_eq!(
-        selected_name(&mut s),
-        "checkout-1",
-        "selection stays on the pod"
-    );
-    assert_eq!(s.ui.pods.cursor, 2);
-    update(&mut s, key('G'));
-    assert_eq!(selected_name(&mut s), "dns-1");
-    update(&mut s, key('g'));
-    assert!(
-        !s.ui.pending_keys.is_empty(),
-        "g waits for the rest of the sequence"
-    );
-    update(&mut s, key('g'));
-    assert!(s.ui.pending_keys.is_empty());
-    assert_eq!(selected_name(&mut s), "web-1");
-}
-
-#[test]
-fn filter_narrows_live_and_escape_clears_it() {
-    let mut s = state(&["eu", "us"]);
-    shop(&mut s);
-    update(&mut s, key('/'));
-    for c in "chk".chars() {
-        update(&mut s, key(c));
-    }
-    s.refresh_view();
-    assert_eq!(s.pods.view().len(), 1);
-    assert_eq!(selected_name(&mut s), "checkout-1");
-    update(&mut s, code(KeyCode::Enter));
-    assert!(s.ui.filter_input.is_none());
-    assert_eq!(s.pods.view_spec().filter, "chk", "enter keeps the filter");
-    update(&mut s, key('/'));
-    update(&mut s, code(KeyCode::Esc));
-    s.refresh_view();
-    assert_eq!(s.pods.view().len(), 5);
-}
-
-#[test]
-fn scopes_problems_and_next_problem() {
-    let mut s = state(&["eu", "us"]);
-    shop(&mut s);
-    update(&mut s, key(']'));
-    assert_eq!(selected_name(&mut s), "checkout-1");
-    update(&mut s, key(']'));
-    assert_eq!(selected_name(&mut s), "pay-1");
-    update(&mut s, key('p'));
-    s.refresh_view();
-    assert_eq!(s.pods.view().len(), 2);
-    update(&mut s, key('p'));
-    update(&mut s, key('R'));
-    s.refresh_view();
-    assert_eq!(s.pods.view_spec().region, Some(0));
-    assert_eq!(s.pods.view().len(), 3);
-    update(&mut s, key('R'));
-    update(&mut s, key('N'));
-    s.refresh_view();
-    assert_eq!(s.pods.view_spec().namespace.as_deref(), Some("infra"));
-    assert_eq!(s.pods.view().len(), 1);
-}
-
-#[test]
 fn stale_keeps_its_first_moment_and_live_clears_it() {
     let mut s = state(&["eu"]);
     let stale = |since, reason: &str| Msg::RegionHealth {
-        feed: "pods",
+        feed: crate::fleet::health::Feed::PODS,
         region: 0,
         health: Health::Stale {
             since,
@@ -234,7 +137,7 @@ fn stale_keeps_its_first_moment_and_live_clears_it() {
     update(
         &mut s,
         Msg::RegionHealth {
-            feed: "pods",
+            feed: crate::fleet::health::Feed::PODS,
             region: 0,
             health: Health::Live,
         },
@@ -247,42 +150,6 @@ fn stale_keeps_its_first_moment_and_live_clears_it() {
             reason: "x".into()
         }
     );
-}
-
-#[test]
-fn describe_asks_for_the_selected_pod_and_shows_the_answer() {
-    let mut s = state(&["eu", "us"]);
-    shop(&mut s);
-    update(&mut s, key('j'));
-    let effects = update(&mut s, key('d'));
-    assert_eq!(
-        effects,
-        vec![Effect::Describe {
-            region: 0,
-            namespace: "shop".into(),
-            name: "cart-1".into()
-        }]
-    );
-    update(
-        &mut s,
-        Msg::Described {
-            region: 0,
-            namespace: "shop".into(),
-            name: "cart-1".into(),
-            result: Ok("{\n  \"kind\": \"Pod\"\n}".into()),
-        },
-    );
-    match &s.ui.modal {
-        Some(Modal::Describe(v)) => {
-            assert_eq!(
-                v.lines.as_ref().and_then(|l| l.as_ref().ok()).map(Vec::len),
-                Some(3)
-            )
-        }
-        other => panic!("expected describe, got {other:?}"),
-    }
-    update(&mut s, code(KeyCode::Esc));
-    assert!(s.ui.modal.is_none());
 }
 
 #[test]
@@ -330,7 +197,7 @@ fn palette_runs_actions_and_jumps_to_pods() {
         other => panic!("expected palette, got {other:?}"),
     }
     update(&mut s, code(KeyCode::Enter));
-    assert!(s.pods.view_spec().problems_only);
+    assert!(s.store.view_spec().problems_only);
     assert!(s.ui.modal.is_none());
 
     update(&mut s, key(':'));
@@ -343,18 +210,19 @@ fn palette_runs_actions_and_jumps_to_pods() {
 
 #[test]
 fn the_badge_shows_the_worst_feed() {
+    use crate::fleet::health::Feed;
     let mut s = state(&["eu"]);
     let health = |feed, health| Msg::RegionHealth {
         region: 0,
         feed,
         health,
     };
-    update(&mut s, health("client", Health::Live));
-    update(&mut s, health("pods", Health::Live));
+    update(&mut s, health(Feed::CLIENT, Health::Live));
+    update(&mut s, health(Feed::PODS, Health::Live));
     update(
         &mut s,
         health(
-            "events",
+            Feed::EVENTS,
             Health::Stale {
                 since: 50,
                 reason: "quiet".into(),
@@ -368,11 +236,48 @@ fn the_badge_shows_the_worst_feed() {
             reason: "quiet".into()
         }
     );
-    update(&mut s, health("pods", Health::Forbidden("no".into())));
+    update(&mut s, health(Feed::PODS, Health::Forbidden("no".into())));
     assert_eq!(s.regions[0].health, Health::Forbidden("no".into()));
-    update(&mut s, health("pods", Health::Live));
-    update(&mut s, health("events", Health::Live));
+    update(&mut s, health(Feed::PODS, Health::Live));
+    update(&mut s, health(Feed::EVENTS, Health::Live));
     assert_eq!(s.regions[0].health, Health::Live);
+}
+
+#[test]
+fn a_feed_with_its_own_badge_never_dims_pods_or_reaches_triage() {
+    use crate::fleet::health::Feed;
+    let mut s = state(&["eu"]);
+    for feed in [Feed::CLIENT, Feed::PODS] {
+        update(
+            &mut s,
+            Msg::RegionHealth {
+                region: 0,
+                feed,
+                health: Health::Live,
+            },
+        );
+    }
+    list(&mut s, 0, vec![pod(0, "shop", "api-1", "Running")]);
+    update(
+        &mut s,
+        Msg::RegionHealth {
+            region: 0,
+            feed: Feed::own_badge("metrics"),
+            health: Health::Unreachable("connection refused".into()),
+        },
+    );
+    s.refresh_view();
+    assert!(s.regions[0].health.is_live(), "{:?}", s.regions[0].health);
+    assert!(
+        s.incident.triage.items.is_empty(),
+        "{:?}",
+        s.incident.triage.items
+    );
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 40)).unwrap();
+    term.draw(|f| crate::ui::draw(&s, &crate::theme::Styles::default(), f))
+        .unwrap();
+    let screen = term.backend().to_string();
+    assert!(!screen.contains("not live"), "{screen}");
 }
 
 #[test]
@@ -385,16 +290,16 @@ fn palette_scopes_to_a_region_or_namespace() {
     }
     update(&mut s, code(KeyCode::Enter));
     s.refresh_view();
-    assert_eq!(s.pods.view_spec().namespace.as_deref(), Some("infra"));
-    assert_eq!(s.pods.view().len(), 1);
+    assert_eq!(s.store.view_spec().namespace.as_deref(), Some("infra"));
+    assert_eq!(s.store.view().len(), 1);
     update(&mut s, key(':'));
     update(&mut s, key('u'));
     update(&mut s, key('s'));
     update(&mut s, code(KeyCode::Enter));
     s.refresh_view();
-    assert_eq!(s.pods.view_spec().region, Some(1));
-    assert_eq!(s.pods.view_spec().namespace, None);
-    assert_eq!(s.pods.view().len(), 2);
+    assert_eq!(s.store.view_spec().region, Some(1));
+    assert_eq!(s.store.view_spec().namespace, None);
+    assert_eq!(s.store.view().len(), 2);
 }
 
 #[test]
@@ -429,4 +334,28 @@ fn overlays_never_scroll_past_their_content() {
     update(&mut s, key('g'));
     update(&mut s, key('g'));
     assert_eq!(scroll(&s), 0);
+}
+
+#[test]
+fn the_embedded_default_keymap_resolves_sequences_and_prefixes() {
+    use crate::keymap::{Key, Keymap, Lookup};
+    let key = |c| Key {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::NONE,
+    };
+    let km = Keymap::default();
+    let ctx = [
+        crate::action::KeyContext::Table,
+        crate::action::KeyContext::Global,
+    ];
+    assert_eq!(km.lookup(&ctx, &[key('q')]), Lookup::Action(Action::Quit));
+    assert_eq!(
+        km.lookup(&ctx, &[key('g'), key('g')]),
+        Lookup::Action(Action::Top)
+    );
+    match km.lookup(&ctx, &[key('g')]) {
+        Lookup::Pending(h) => assert!(h.iter().any(|h| h.action == Action::Top)),
+        other => panic!("expected pending, got {other:?}"),
+    }
+    assert_eq!(km.lookup(&ctx, &[key('Z')]), Lookup::Unbound);
 }

@@ -190,3 +190,88 @@ pub fn wait_for_file(path: &Path) -> String {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// Waits until `path` exists (empty or not).
+pub fn wait_for_file_to_exist(path: &Path) {
+    let start = Instant::now();
+    while !path.exists() {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "{} never created",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+// What the demo shows, as the end-to-end tests read it.
+
+pub const DEMO_REGIONS: [&str; 4] = ["pre-release", "cn-north", "us-east", "ap-southeast"];
+
+pub fn demo_command() -> String {
+    format!("{BIN} demo")
+}
+
+/// The inside of the Pods pane's box (the triage and probes panes beside
+/// it also mention regions and `x/y`), or the whole screen without one.
+pub fn pods_pane(screen: &str) -> String {
+    let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    let found = lines.iter().enumerate().find_map(|(i, l)| {
+        let start = (0..l.len()).find(|&c| l[c..].starts_with(&['┌', ' ', 'P', 'o', 'd', 's']))?;
+        let end = (start + 1..l.len()).find(|&c| l[c] == '┐')?;
+        Some((i, start, end))
+    });
+    let Some((top, start, end)) = found else {
+        return screen.to_string();
+    };
+    let mut out = String::new();
+    for l in &lines[top + 1..] {
+        if l.get(start) == Some(&'└') {
+            break;
+        }
+        let inner: String = l.iter().skip(start + 1).take(end - start - 1).collect();
+        out.push_str(&inner);
+        out.push('\n');
+    }
+    out
+}
+
+/// Lines of the screen that are pod rows of the demo fleet.
+pub fn pod_rows(screen: &str) -> Vec<String> {
+    pods_pane(screen)
+        .lines()
+        .filter(|l| {
+            DEMO_REGIONS.iter().any(|r| l.contains(r)) && (l.contains("Running") || l.contains('/'))
+        })
+        .filter(|l| {
+            l.split_whitespace().any(|w| {
+                w.matches('/').count() == 1 && w.chars().all(|c| c.is_ascii_digit() || c == '/')
+            })
+        })
+        .map(String::from)
+        .collect()
+}
+
+/// The pid of the program the tmux shell is running.
+pub fn child_of_shell(t: &Tmux) -> String {
+    let shell = t.pane_flag("pane_pid");
+    let children = Command::new("pgrep")
+        .args(["-P", &shell])
+        .output()
+        .expect("pgrep");
+    let pid = String::from_utf8_lossy(&children.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    assert!(!pid.is_empty(), "pitwall process not found under the shell");
+    pid
+}
+
+/// Esc, and wait until the overlay is gone: an Esc and a key sent together
+/// read as Alt and that key.
+pub fn close_overlay(t: &Tmux) {
+    t.keys(&["Escape"]);
+    t.wait_for("the overlay closed", |s| !s.contains("(Esc closes)"));
+}

@@ -274,3 +274,35 @@ fn stamp_end(raw: &[u8]) -> (i64, usize) {
         (None, _) => (0, 0),
     }
 }
+
+fn open_error(e: kube::Error) -> OpenError {
+    match e {
+        kube::Error::Api(s) if s.code == 404 || s.code == 400 => OpenError::Gone(s.message),
+        kube::Error::Api(s) if s.code == 401 || s.code == 403 || s.code == 405 => {
+            OpenError::Refused(format!("{} {}", s.code, s.message))
+        }
+        other => OpenError::Failed(other.to_string()),
+    }
+}
+
+fn get(path: &str) -> Result<http::Request<Vec<u8>>, OpenError> {
+    http::Request::get(path)
+        .body(Vec::new())
+        .map_err(|e| OpenError::Failed(e.to_string()))
+}
+
+/// The region's read-only handle is how the pane's streams read.
+impl LogClient for crate::write::ReadClient {
+    fn stream(&self, path: String) -> BoxFuture<'static, Result<BoxRead, OpenError>> {
+        let c = self.clone();
+        Box::pin(async move {
+            let r = c.request_stream(get(&path)?).await.map_err(open_error)?;
+            Ok(Box::pin(r) as BoxRead)
+        })
+    }
+
+    fn text(&self, path: String) -> BoxFuture<'static, Result<String, OpenError>> {
+        let c = self.clone();
+        Box::pin(async move { c.request_text(get(&path)?).await.map_err(open_error) })
+    }
+}

@@ -23,6 +23,7 @@ use http_body_util::BodyExt;
 use hyper::{Method, Request};
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use table::Format;
 
@@ -105,6 +106,7 @@ pub async fn handle(region: Arc<Region>, req: Request<hyper::body::Incoming>) ->
         let rest = rest.to_string();
         return crate::transport::admin::handle(region, req, &rest).await;
     }
+    region.requests.all.fetch_add(1, Ordering::Relaxed);
     let faults = region.faults().clone();
     let token_ok = req
         .headers()
@@ -279,6 +281,7 @@ pub(crate) async fn resource(
     }
     match *req.method() {
         Method::GET if is_watch => {
+            region.requests.watches.fetch_add(1, Ordering::Relaxed);
             if let Some(code) = faults.watch_error {
                 if code != 410 {
                     return error_code(code);
@@ -288,6 +291,7 @@ pub(crate) async fn resource(
         }
         Method::GET if t.name.is_some() => read::get(&region, &t, fmt, &q),
         Method::GET => {
+            region.requests.lists.fetch_add(1, Ordering::Relaxed);
             if let Some(code) = faults.list_error {
                 return error_code(code);
             }

@@ -228,6 +228,7 @@ pub fn build(
         clock,
         wake: tokio::sync::Notify::new(),
         watch_requests: Default::default(),
+        requests: Default::default(),
         gate: Default::default(),
         es: Default::default(),
     }

@@ -11,6 +11,7 @@ use crate::world::scenario::{RbacRule, WorkloadSpec};
 use crate::world::store::{splitmix, Kind, Store};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -34,6 +35,35 @@ pub struct Region {
     pub watch_requests: std::sync::atomic::AtomicU64,
     /// Open points in time of the Elasticsearch endpoint.
     pub es: crate::api::es::Pits,
+    /// API requests received (admin excluded), for tests that bound a
+    /// client's request rate.
+    pub requests: RequestCounts,
+}
+
+#[derive(Debug, Default)]
+pub struct RequestCounts {
+    pub all: AtomicU64,
+    /// GET of a collection.
+    pub lists: AtomicU64,
+    pub watches: AtomicU64,
+}
+
+/// A snapshot of `RequestCounts`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Requests {
+    pub all: u64,
+    pub lists: u64,
+    pub watches: u64,
+}
+
+impl RequestCounts {
+    pub fn get(&self) -> Requests {
+        Requests {
+            all: self.all.load(Ordering::Relaxed),
+            lists: self.lists.load(Ordering::Relaxed),
+            watches: self.watches.load(Ordering::Relaxed),
+        }
+    }
 }
 
 impl Region {

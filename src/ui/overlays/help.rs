@@ -3,18 +3,18 @@
 
 use super::centered;
 use crate::action::KeyContext;
+use crate::sanitize::sanitize;
 use crate::state::State;
 use crate::theme::Styles;
-use crate::update::bindings::bindings;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 pub fn lines(state: &State, styles: &Styles) -> Vec<Line<'static>> {
-    let mut out = Vec::new();
+    let mut out = problem_lines(state, styles);
     for ctx in KeyContext::ALL {
-        let hints = bindings(&state.keymap, ctx);
+        let hints = state.keymap.bindings(ctx);
         if hints.is_empty() {
             continue;
         }
@@ -48,4 +48,57 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, scrol
         Paragraph::new(all.into_iter().skip(scroll).collect::<Vec<_>>()).block(block),
         rect,
     );
+}
+
+/// Start-up problems come first: `file:line:col: message`, one a line.
+fn problem_lines(state: &State, styles: &Styles) -> Vec<Line<'static>> {
+    if state.problems.is_empty() {
+        return Vec::new();
+    }
+    let title = match state.access.config_problems {
+        0 => "[problems] found at start-up (defaults used where they were)".to_string(),
+        _ => "[problems] the config did not load: read-only, only the regions that checked out"
+            .to_string(),
+    };
+    let mut out = vec![Line::from(Span::styled(title, styles.get("ui.error")))];
+    for d in &state.problems {
+        for piece in wrapped(&sanitize(&d.to_string())) {
+            out.push(Line::from(Span::styled(piece, styles.get("ui.text"))));
+        }
+    }
+    out
+}
+
+/// Problem lines are cut to the overlay's widest inner width, so a long
+/// path or message is read to its end.
+const PROBLEM_WIDTH: usize = 90;
+
+fn wrapped(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut rest = &chars[..];
+    let mut indent = "  ";
+    loop {
+        let width = PROBLEM_WIDTH - indent.len();
+        let (head, tail) = rest.split_at(rest.len().min(width));
+        out.push(format!("{indent}{}", head.iter().collect::<String>()));
+        if tail.is_empty() {
+            return out;
+        }
+        rest = tail;
+        indent = "    ";
+    }
+}
+
+/// Lines `lines` gives before the bindings, for scrolling.
+pub fn problem_line_count(state: &State) -> usize {
+    if state.problems.is_empty() {
+        return 0;
+    }
+    let lines: usize = state
+        .problems
+        .iter()
+        .map(|d| wrapped(&sanitize(&d.to_string())).len())
+        .sum();
+    lines + 1
 }

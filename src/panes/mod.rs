@@ -1,0 +1,125 @@
+//! The panes of the cockpit: one folder per capability (state, reducer,
+//! view, tests) and the ONE registry below that config, layout, drawing and
+//! key dispatch all read.
+//!
+//! Adding a pane: its folder, then here a `Pane` variant, its `pub mod` and
+//! one `PaneDef` row in `PANES`; elsewhere only the `show_<name>` action (a
+//! row in `action.rs`) and its key in `keymaps/default.toml`.
+
+pub mod logs;
+pub mod pods;
+pub mod probes;
+pub mod triage;
+
+use crate::action::Action;
+use crate::state::State;
+use crate::theme::Styles;
+use crate::update::Effect;
+use ratatui::layout::Rect;
+use ratatui::Frame;
+
+/// A pane, as `[layout]` names it and as the UI focuses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pane {
+    Triage,
+    Pods,
+    Probes,
+}
+
+/// Everything the rest of the cockpit knows about one pane.
+pub struct PaneDef {
+    pub pane: Pane,
+    /// The name `[layout]` uses.
+    pub name: &'static str,
+    /// The tab line's label.
+    pub title: &'static str,
+    /// The global action that focuses it.
+    pub show: Action,
+    /// Draws it into `area`; `focused` brightens its frame.
+    pub draw: fn(&State, &Styles, &mut Frame, Rect, bool),
+    /// Its keys while it has focus: `None` when the action means nothing
+    /// here (the key then does nothing).
+    pub on_action: fn(&mut State, Action) -> Option<Vec<Effect>>,
+}
+
+/// In `Pane` variant order.
+pub const PANES: &[PaneDef] = &[
+    PaneDef {
+        pane: Pane::Triage,
+        name: "triage",
+        title: "Triage",
+        show: Action::ShowTriage,
+        draw: triage::view::draw,
+        on_action: triage::on_action,
+    },
+    PaneDef {
+        pane: Pane::Pods,
+        name: "pods",
+        title: "Pods",
+        show: Action::ShowPods,
+        draw: pods::view::draw,
+        on_action: pods::on_action,
+    },
+    PaneDef {
+        pane: Pane::Probes,
+        name: "probes",
+        title: "Probes",
+        show: Action::ShowProbes,
+        draw: probes::view::draw,
+        on_action: probes::on_action,
+    },
+];
+
+impl Pane {
+    /// Every pane, in registry order.
+    pub fn all() -> Vec<Pane> {
+        PANES.iter().map(|d| d.pane).collect()
+    }
+
+    pub fn def(self) -> &'static PaneDef {
+        // PANES is kept in variant order (tested below)
+        &PANES[self as usize]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.def().name
+    }
+
+    pub fn title(self) -> &'static str {
+        self.def().title
+    }
+
+    pub fn from_name(name: &str) -> Option<Pane> {
+        PANES.iter().find(|d| d.name == name).map(|d| d.pane)
+    }
+
+    /// The pane a `show_*` action focuses.
+    pub fn shown_by(action: Action) -> Option<Pane> {
+        PANES.iter().find(|d| d.show == action).map(|d| d.pane)
+    }
+}
+
+/// Draws one pane.
+pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, pane: Pane, area: Rect) {
+    (pane.def().draw)(state, styles, frame, area, state.ui.focus == pane)
+}
+
+/// An action for the focused pane; nothing when it is not that pane's.
+pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
+    (state.ui.focus.def().on_action)(state, action).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_in_variant_order_with_unique_names_and_actions() {
+        for (i, def) in PANES.iter().enumerate() {
+            let pane = def.pane;
+            assert_eq!(pane as usize, i, "{} out of order", def.name);
+            assert_eq!(Pane::from_name(def.name), Some(pane));
+            assert_eq!(Pane::shown_by(def.show), Some(pane));
+        }
+    }
+}
