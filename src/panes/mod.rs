@@ -6,6 +6,7 @@
 //! one `PaneDef` row in `PANES`; elsewhere only the `show_<name>` action (a
 //! row in `action.rs`) and its key in `keymaps/default.toml`.
 
+pub mod logs;
 pub mod network;
 pub mod pods;
 pub mod probes;

@@ -128,6 +128,10 @@ pub struct RegionEndpoint {
     pub url: String,
     pub port: u16,
     pub token: String,
+    /// `https://127.0.0.1:PORT` of the region's Elasticsearch endpoint
+    /// (same CA; basic auth `elastic:<token>`, or `ApiKey`/`Bearer <token>`).
+    pub es_url: String,
+    pub es_port: u16,
 }
 
 /// A running fleet: one HTTPS listener per region. Dropping it stops it.
@@ -211,7 +215,27 @@ impl Fleet {
                 Some(k) if !k.token.is_empty() => k.token.clone(),
                 _ => random_token(&mut rng),
             };
-            listeners.push((i, listener, port, token));
+            // The Elasticsearch endpoints follow the admin port.
+            let es_port = match (opts.base_port, kept_region(&spec.name)) {
+                (Some(p), _) => p
+                    .checked_add((file.regions.len() + 1 + i) as u16)
+                    .ok_or_else(|| format!("port {p}+{i} is out of range"))?,
+                (None, Some(k)) => k.es_port,
+                (None, None) => 0,
+            };
+            let es = tokio::net::TcpListener::bind(("127.0.0.1", es_port))
+                .await
+                .map_err(|e| {
+                    format!(
+                        "cannot listen on 127.0.0.1:{es_port} for the Elasticsearch endpoint of region {}: {e}",
+                        spec.name
+                    )
+                })?;
+            let es_port = es
+                .local_addr()
+                .map_err(|e| format!("cannot read the listening address: {e}"))?
+                .port();
+            listeners.push((i, listener, port, token, es, es_port));
         }
         let admin_port = match (opts.base_port, &kept) {
             (Some(p), _) => p
@@ -224,7 +248,7 @@ impl Fleet {
         // regions in parallel.
         let builds: Vec<_> = listeners
             .iter()
-            .map(|(i, _, _, token)| {
+            .map(|(i, _, _, token, _, _)| {
                 let (file, i, token) = (file.clone(), *i, token.clone());
                 tokio::task::spawn_blocking(move || {
                     let clock = clock::Clock::new(file.time_scale);
@@ -239,7 +263,9 @@ impl Fleet {
                     .map_err(|e| format!("building a region failed: {e}"))?,
             );
         }
-        for ((i, listener, port, token), mut region) in listeners.into_iter().zip(built) {
+        for ((i, listener, port, token, es, es_port), mut region) in
+            listeners.into_iter().zip(built)
+        {
             let spec = &file.regions[i];
             region.admin_token = admin_token.clone();
             let region = Arc::new(region);
@@ -249,7 +275,20 @@ impl Fleet {
                 .filter(|f| f.region == spec.name)
                 .filter_map(|f| Fault::from_timed(f).map(|x| (f.at, x)))
                 .collect();
-            server::spawn(region.clone(), listener, tls.config.clone(), stop.clone());
+            server::spawn(
+                region.clone(),
+                listener,
+                tls.config.clone(),
+                stop.clone(),
+                server::Service::Kube,
+            );
+            server::spawn(
+                region.clone(),
+                es,
+                tls.config.clone(),
+                stop.clone(),
+                server::Service::Es,
+            );
             server::spawn_ticker(
                 region.clone(),
                 timeline,
@@ -262,6 +301,8 @@ impl Fleet {
                 url: format!("https://127.0.0.1:{port}"),
                 port,
                 token,
+                es_url: format!("https://127.0.0.1:{es_port}"),
+                es_port,
             });
             regions.push(region);
         }
@@ -276,9 +317,12 @@ impl Fleet {
             .port();
         // node_exporter's /metrics per node, plain HTTP for a real Prometheus
         let metrics_port = match (opts.base_port, &kept) {
+            // after the regions, the admin port and the Elasticsearch ports
             (Some(p), _) => p
-                .checked_add(file.regions.len() as u16 + 1)
-                .ok_or_else(|| format!("port {p}+{} is out of range", file.regions.len() + 1))?,
+                .checked_add(2 * file.regions.len() as u16 + 1)
+                .ok_or_else(|| {
+                    format!("port {p}+{} is out of range", 2 * file.regions.len() + 1)
+                })?,
             (None, Some(k)) => k.metrics_port,
             (None, None) => 0,
         };
@@ -307,6 +351,7 @@ impl Fleet {
                             state::KeptRegion {
                                 port: e.port,
                                 token: e.token.clone(),
+                                es_port: e.es_port,
                             },
                         )
                     })
@@ -463,7 +508,13 @@ pub(crate) fn apply_fault(region: &Region, fault: &Fault) -> Result<(), String> 
 }
 
 pub(crate) fn clear_faults(region: &Region) {
-    *region.faults() = faults::Faults::default();
+    let mut f = region.faults();
+    // Closing log streams is an act, not a state: clearing does not repeat it.
+    *f = faults::Faults {
+        log_epoch: f.log_epoch,
+        ..Default::default()
+    };
+    drop(f);
     region.gate.set_shut(false);
     region.lock().hostile = false;
     region.wake.notify_one();
@@ -555,6 +606,13 @@ pub async fn run_standalone(args: SimOptions) -> Result<ExitCode, String> {
     for e in fleet.regions() {
         println!("region {:<14} context {:<14} {}", e.name, e.context, e.url);
     }
+    for e in fleet.regions() {
+        println!("es     {:<14} {}", e.name, e.es_url);
+    }
+    println!(
+        "es auth: basic {}:<the region's token>, or ApiKey/Bearer <the region's token>",
+        api::es::USER
+    );
     println!("admin {}", fleet.admin_url());
     println!("admin token: {}", fleet.admin_token());
     println!("metrics {}", fleet.metrics_url());

@@ -37,6 +37,15 @@ impl ReadClient {
         self.0.request_text(req).await
     }
 
+    /// `Client::request_stream` for GET requests (log follows).
+    pub async fn request_stream(
+        &self,
+        req: Request<Vec<u8>>,
+    ) -> kube::Result<impl futures::AsyncBufRead + use<>> {
+        only_get(&req)?;
+        self.0.request_stream(req).await
+    }
+
     /// `Client::send` for GET requests: the raw response, for callers that
     /// read its status line and headers (Retry-After) themselves.
     pub async fn send(

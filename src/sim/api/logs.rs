@@ -234,6 +234,7 @@ pub async fn handle(region: Arc<Region>, t: &Target, q: &HashMap<String, String>
     let resp = stream_response("text/plain", rx);
     let mut budget = limit_bytes.unwrap_or(usize::MAX);
     let region2 = region.clone();
+    let epoch = region.faults().log_epoch;
     tokio::spawn(async move {
         let mut buf = String::new();
         for l in lines {
@@ -250,8 +251,10 @@ pub async fn handle(region: Arc<Region>, t: &Target, q: &HashMap<String, String>
         }
         let mut i = count;
         loop {
+            // Entry i counts as written once the clock passes the next one's
+            // instant (`written` below), as a request would count it.
             let next_at = if inst.rate > 0.0 {
-                line_at(i)
+                line_at(i + 1)
             } else {
                 region2.clock.elapsed() + 1.0
             };
@@ -261,25 +264,43 @@ pub async fn handle(region: Arc<Region>, t: &Target, q: &HashMap<String, String>
                 .min(Duration::from_secs(1));
             tokio::time::sleep(wait).await;
             // The stream ends when the container stops or restarts.
-            let alive = {
+            // Decided under the lock, so a kill cannot fall between the
+            // check and the clock: while the instance runs, its lines up to
+            // now; once it ended, its lines up to its recorded end, then
+            // the end (the same lines `--previous` gives).
+            // Entries written by an instant: the same count a request at
+            // that instant serves (`count` above).
+            let written = |t: f64| ((t - inst.start).max(0.0) * inst.rate).floor() as u64;
+            let (upto, ended) = {
                 let st = region2.lock();
-                st.pods.get(&(ns.clone(), name.clone())).is_some_and(|p| {
-                    p.stage == Stage::Running && p.restarts == inst.number && !p.stopped
-                })
+                match st.pods.get(&(ns.clone(), name.clone())) {
+                    Some(p) if p.restarts == inst.number => {
+                        let now = region2.clock.elapsed();
+                        (written(now), p.stage != Stage::Running || p.stopped)
+                    }
+                    Some(p) if p.restarts == inst.number + 1 => match p.previous {
+                        Some((a, b, _, _)) if a == inst.start => (written(b), true),
+                        _ => (0, true),
+                    },
+                    _ => (0, true),
+                }
             };
-            if !alive {
+            if region2.faults().log_epoch != epoch || tx.is_closed() {
                 return;
             }
-            if tx.is_closed() {
-                return;
-            }
-            let now = region2.clock.elapsed();
-            while inst.rate > 0.0 && line_at(i) <= now {
+            while inst.rate > 0.0 && i < upto {
                 buf.push_str(&render(i));
                 i += 1;
-                if buf.len() > 32 * 1024 {
+                if buf.len() > 32 * 1024 && !ended {
                     break;
                 }
+                if buf.len() > 32 * 1024 && !send(&tx, &mut buf, &mut budget).await {
+                    return;
+                }
+            }
+            if ended {
+                send(&tx, &mut buf, &mut budget).await;
+                return;
             }
             if !buf.is_empty() && !send(&tx, &mut buf, &mut budget).await {
                 return;

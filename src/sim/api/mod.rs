@@ -6,6 +6,7 @@
 
 pub mod delete;
 pub mod discovery;
+pub mod es;
 pub mod exec;
 pub mod inflate;
 pub mod logs;

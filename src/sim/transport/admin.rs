@@ -136,6 +136,9 @@ pub async fn handle(
                     "token_expired": f.token_expired,
                     "malformed_watch": f.malformed_watch,
                     "hostile_strings": f.hostile,
+                    "es_error": f.es_error,
+                    "es_latency_ms": f.es_latency_ms,
+                    "es_refuse_connections": f.es_refuse,
                 }))
                 .unwrap_or_default(),
             )

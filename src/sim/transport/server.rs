@@ -19,11 +19,22 @@ const TICK: Duration = Duration::from_millis(100);
 /// Time a client has to finish the TLS handshake.
 const HANDSHAKE: Duration = Duration::from_secs(10);
 
+/// What a listener serves.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Service {
+    /// The Kubernetes API.
+    Kube,
+    /// The region's Elasticsearch endpoint (`api/es`): another host in a
+    /// real fleet, so the API's refusals and blackholes do not reach it.
+    Es,
+}
+
 pub fn spawn(
     region: Arc<Region>,
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
     stop: CancellationToken,
+    service: Service,
 ) {
     tokio::spawn(async move {
         let acceptor = tokio_rustls::TlsAcceptor::from(tls);
@@ -36,7 +47,11 @@ pub fn spawn(
         loop {
             // Refusing connections means closing the socket, so clients see
             // ECONNREFUSED as they would from a dead API server.
-            if region.faults().refuse {
+            let refuse = match service {
+                Service::Kube => region.faults().refuse,
+                Service::Es => region.faults().es_refuse,
+            };
+            if refuse {
                 listener = None;
                 tokio::select! {
                     _ = stop.cancelled() => return,
@@ -69,8 +84,12 @@ pub fn spawn(
             let stop = stop.clone();
             tokio::spawn(async move {
                 let _permit = permit;
-                let tcp = Gated::new(tcp, region.gate.clone());
-                let Some(tls) = handshake(&acceptor, tcp, &region, &stop).await else {
+                let gate = match service {
+                    Service::Kube => region.gate.clone(),
+                    Service::Es => Default::default(),
+                };
+                let tcp = Gated::new(tcp, gate.clone());
+                let Some(tls) = handshake(&acceptor, tcp, &gate, &stop).await else {
                     return;
                 };
                 let conn_stop = stop.clone();
@@ -79,7 +98,10 @@ pub fn spawn(
                     // exec and port-forward sessions outlive the connection's task
                     req.extensions_mut().insert(conn_stop.clone());
                     async move {
-                        Ok::<_, std::convert::Infallible>(crate::api::handle(region, req).await)
+                        Ok::<_, std::convert::Infallible>(match service {
+                            Service::Kube => crate::api::handle(region, req).await,
+                            Service::Es => crate::api::es::handle(region, req).await,
+                        })
                     }
                 });
                 let conn = hyper::server::conn::http1::Builder::new()
@@ -100,7 +122,7 @@ pub fn spawn(
 async fn handshake(
     acceptor: &tokio_rustls::TlsAcceptor,
     tcp: Gated<TcpStream>,
-    region: &Region,
+    gate: &crate::transport::gate::Gate,
     stop: &CancellationToken,
 ) -> Option<tokio_rustls::server::TlsStream<Gated<TcpStream>>> {
     let accept = acceptor.accept(tcp);
@@ -110,12 +132,12 @@ async fn handshake(
             _ = stop.cancelled() => return None,
             r = &mut accept => return r.ok(),
             _ = tokio::time::sleep(HANDSHAKE) => {
-                if !region.gate.is_shut() {
+                if !gate.is_shut() {
                     return None;
                 }
                 tokio::select! {
                     _ = stop.cancelled() => return None,
-                    _ = region.gate.wait_open() => {}
+                    _ = gate.wait_open() => {}
                 }
             }
         }

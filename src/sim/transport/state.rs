@@ -29,6 +29,9 @@ pub struct Kept {
 pub struct KeptRegion {
     pub port: u16,
     pub token: String,
+    /// The region's Elasticsearch endpoint (0: none kept yet).
+    #[serde(default)]
+    pub es_port: u16,
 }
 
 fn path(dir: &Path) -> PathBuf {

@@ -247,5 +247,6 @@ pub fn build(
         watch_requests: Default::default(),
         requests: Default::default(),
         gate: Default::default(),
+        es: Default::default(),
     }
 }

@@ -33,6 +33,16 @@ pub enum Fault {
     /// New events, pods, labels, annotations and log lines carry terminal
     /// escape sequences, OSC 52 and bidi overrides.
     HostileStrings,
+    /// Every open `pods/log` follow ends now, as when an API server or a
+    /// proxy closes long requests (the containers keep running).
+    CloseLogStreams,
+    /// The region's Elasticsearch endpoint answers every request with
+    /// this status (500, 429, 503) as an ES error object.
+    EsError { code: u16 },
+    /// The Elasticsearch endpoint delays every response (timeouts).
+    EsLatency { millis: u64 },
+    /// The Elasticsearch endpoint refuses connections.
+    EsRefuseConnections,
     /// Readiness probes of `pods` pods of a workload fail (503).
     ReadinessFailure {
         namespace: String,
@@ -82,6 +92,11 @@ pub struct Faults {
     pub token_expired: bool,
     pub malformed_watch: bool,
     pub hostile: bool,
+    pub es_error: Option<u16>,
+    pub es_latency_ms: u64,
+    pub es_refuse: bool,
+    /// Bumped by `CloseLogStreams`: follows opened before end.
+    pub log_epoch: u64,
 }
 
 impl Faults {
@@ -99,6 +114,10 @@ impl Faults {
             Fault::ExpireToken => self.token_expired = true,
             Fault::MalformedWatch => self.malformed_watch = true,
             Fault::HostileStrings => self.hostile = true,
+            Fault::EsError { code } => self.es_error = Some(*code),
+            Fault::EsLatency { millis } => self.es_latency_ms = (*millis).min(120_000),
+            Fault::EsRefuseConnections => self.es_refuse = true,
+            Fault::CloseLogStreams => self.log_epoch += 1,
             _ => return false,
         }
         true
@@ -164,6 +183,14 @@ impl Fault {
                 namespace: ns,
                 service: t.service.clone().unwrap_or(wl),
             },
+            "es_error" => Fault::EsError {
+                code: t.code.unwrap_or(500),
+            },
+            "es_latency" => Fault::EsLatency {
+                millis: t.millis.unwrap_or(500),
+            },
+            "es_refuse_connections" => Fault::EsRefuseConnections,
+            "close_log_streams" => Fault::CloseLogStreams,
             _ => return None,
         })
     }

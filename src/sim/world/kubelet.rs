@@ -33,7 +33,7 @@ pub(crate) fn fill_pod_status(clock: &Clock, p: &PodSim, v: &mut Value) {
         };
         let last_state = match p.previous {
             Some((a, b, reason, code)) => {
-                json!({"terminated": {"exitCode": code, "reason": reason, "startedAt": clock.stamp_at(a), "finishedAt": clock.stamp_at(b), "containerID": format!("containerd://{:064x}", p.seed as u128 * 3 + p.restarts as u128)}})
+                json!({"terminated": {"exitCode": code, "reason": reason, "startedAt": clock.stamp_at(a), "finishedAt": clock.stamp_at(b), "containerID": container_id(p.seed, p.restarts.saturating_sub(1))}})
             }
             None => json!({}),
         };
@@ -61,13 +61,7 @@ pub(crate) fn fill_pod_status(clock: &Clock, p: &PodSim, v: &mut Value) {
             "lastState": last_state,
         });
         if p.stage != Stage::Pulling {
-            cs["containerID"] = json!(format!(
-                "containerd://{:016x}{:016x}{:016x}{:016x}",
-                splitmix(p.seed ^ p.restarts as u64),
-                p.seed,
-                splitmix(p.seed),
-                p.restarts
-            ));
+            cs["containerID"] = json!(container_id(p.seed, p.restarts));
         }
         v["status"]["phase"] = json!(phase);
         v["status"]["startTime"] = json!(clock.stamp_at(p.created));
@@ -326,4 +320,16 @@ impl State {
 /// CrashLoopBackOff delay after `restarts` restarts: 10s doubling to 5m.
 pub fn backoff_secs(restarts: u32) -> f64 {
     (10.0 * 2f64.powi(restarts.saturating_sub(1).min(5) as i32)).min(300.0)
+}
+
+/// The runtime's id of a pod's container instance (the previous instance's
+/// id in `lastState` is the one it had while it ran).
+pub fn container_id(seed: u64, instance: u32) -> String {
+    format!(
+        "containerd://{:016x}{:016x}{:016x}{:016x}",
+        splitmix(seed ^ instance as u64),
+        seed,
+        splitmix(seed),
+        instance
+    )
 }

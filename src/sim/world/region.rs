@@ -33,6 +33,8 @@ pub struct Region {
     pub gate: std::sync::Arc<crate::transport::gate::Gate>,
     /// Watch requests served since start (admin `state`).
     pub watch_requests: std::sync::atomic::AtomicU64,
+    /// Open points in time of the Elasticsearch endpoint.
+    pub es: crate::api::es::Pits,
     /// API requests received (admin excluded), for tests that bound a
     /// client's request rate.
     pub requests: RequestCounts,
