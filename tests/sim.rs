@@ -1637,7 +1637,11 @@ async fn admin_port_clears_refused_connections() {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let o = kubectl(kc, "alpha", &["get", "pods", "-n", "shop"]).await;
-        if o.code != 0 && o.stderr.contains("connection refused") {
+        // kubectl says "connection refused" or "The connection to the
+        // server ... was refused", depending on its discovery cache
+        if o.code != 0
+            && (o.stderr.contains("connection refused") || o.stderr.contains("was refused"))
+        {
             break;
         }
         assert!(
