@@ -159,6 +159,37 @@ pub fn fleet_regions(
     Ok((regions, specs))
 }
 
+/// The one write path for these regions: their policies, the read-only
+/// switches, the regions' clients once built, and the audit log in the
+/// state dir (`audit_dir`). An audit log that cannot be opened makes every change refused
+/// (the reason comes back to be shown).
+pub fn writer_for(
+    regions: &[RegionConfig],
+    access: crate::config::Access,
+    clients: &Clients,
+    audit_dir: Option<std::path::PathBuf>,
+) -> (std::sync::Arc<crate::write::Writer>, Option<String>) {
+    use crate::write::{Audit, RegionPolicy, Writer};
+    let audit = match audit_dir {
+        Some(dir) => Audit::open(&dir),
+        None => Err("no state directory for the audit log (is HOME set?)".to_string()),
+    };
+    let (audit, problem) = match audit {
+        Ok(a) => (a, None),
+        Err(why) => (Audit::unavailable(why.clone()), Some(why)),
+    };
+    let read_only = access.read_only || access.config_problems > 0 || problem.is_some();
+    let lookup = {
+        let clients = clients.clone();
+        std::sync::Arc::new(move |r| clients.get(r)) as crate::write::ClientLookup
+    };
+    let policies = regions.iter().map(RegionPolicy::from_config).collect();
+    (
+        std::sync::Arc::new(Writer::new(policies, read_only, lookup, audit)),
+        problem,
+    )
+}
+
 /// Config, keymap and theme, as `check-config` checks them; NO_COLOR and
 /// TERM=dumb force monochrome.
 fn load_settings(args: &CockpitArgs) -> Settings {
@@ -216,6 +247,24 @@ async fn run_cockpit(
     }
     let (tx, rx) = mpsc::channel(CHANNEL);
     let clients = Clients::new(regions.len());
+    let (writer, audit_problem) = writer_for(
+        &regions,
+        access,
+        &clients,
+        crate::write::Audit::default_dir(),
+    );
+    if let Some(why) = audit_problem {
+        tracing::warn!(%why, "no audit log: read-only");
+        cockpit.state.access.read_only = true;
+        cockpit.handle(Msg::Diagnostics(vec![crate::diagnostic::Diagnostic::new(
+            "audit log",
+            format!("{why}; every change is refused until it can be written"),
+        )]));
+    }
+    let env = crate::effects::Env {
+        clients: clients.clone(),
+        writer,
+    };
 
     // before the terminal goes raw, so no signal ever finds it raw and
     // unhandled
@@ -247,7 +296,7 @@ async fn run_cockpit(
                 &mut term,
                 rx,
                 tx,
-                &clients,
+                &env,
                 &mut tasks,
                 &mut signals,
             )
@@ -328,7 +377,7 @@ async fn event_loop(
     term: &mut tui::Term,
     mut rx: mpsc::Receiver<Msg>,
     tx: mpsc::Sender<Msg>,
-    clients: &Clients,
+    env: &crate::effects::Env,
     tasks: &mut Tasks,
     signals: &mut Signals,
 ) -> std::io::Result<()> {
@@ -405,7 +454,7 @@ async fn event_loop(
                     dirty = true;
                     last_draw = None;
                 }
-                Effect::Task(cmd) => tasks.apply(cmd),
+                Effect::Task(cmd) => tasks.apply(cmd, env),
                 Effect::Terminal(job) => {
                     // the input reader must not read the job's keystrokes
                     drop(std::mem::replace(&mut events, EventStream::new()));
@@ -416,7 +465,7 @@ async fn event_loop(
                     dirty = true;
                     last_draw = None;
                 }
-                other => effects::spawn(other, clients, &tx),
+                other => effects::spawn(other, env, &tx),
             }
         }
     }

@@ -44,6 +44,11 @@ pub enum Msg {
     Tick(Timestamp),
     /// A long-lived task changed state (`tasks`).
     Task(crate::tasks::TaskReport),
+    /// A task could not start (its key runs, the registry is full, quitting).
+    TaskRefused {
+        key: crate::tasks::TaskKey,
+        reason: String,
+    },
     /// A job that had the terminal (exec) returned it: what to tell the user.
     TerminalReturned {
         label: String,

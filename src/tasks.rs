@@ -60,9 +60,49 @@ pub struct TaskReport {
 /// What the loop can ask of the registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TaskCommand {
+    /// Start `job` under `key` (refused if the key runs or the registry is
+    /// full: the refusal comes back as `Msg::TaskRefused`).
+    Start(TaskKey, TaskJob),
     Stop(TaskKey),
     StopAll,
 }
+
+type TaskFn =
+    Box<dyn FnOnce(crate::effects::Env, TaskCtx) -> BoxFuture<'static, Result<(), String>> + Send>;
+
+/// The IO of a long-lived task as data a reducer can return: it gets the
+/// loop's `Env` (read clients, the writer) and its `TaskCtx` when started.
+#[derive(Clone)]
+pub struct TaskJob(Arc<Mutex<Option<TaskFn>>>);
+
+impl TaskJob {
+    pub fn new<F, Fut>(run: F) -> TaskJob
+    where
+        F: FnOnce(crate::effects::Env, TaskCtx) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        let boxed: TaskFn = Box::new(move |env, ctx| Box::pin(run(env, ctx)));
+        TaskJob(Arc::new(Mutex::new(Some(boxed))))
+    }
+
+    fn take(&self) -> Option<TaskFn> {
+        self.0.lock().ok()?.take()
+    }
+}
+
+impl std::fmt::Debug for TaskJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TaskJob")
+    }
+}
+
+impl PartialEq for TaskJob {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for TaskJob {}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TaskRefusal {
@@ -225,8 +265,24 @@ impl Tasks {
         }
     }
 
-    pub fn apply(&mut self, cmd: TaskCommand) {
+    pub fn apply(&mut self, cmd: TaskCommand, env: &crate::effects::Env) {
         match cmd {
+            TaskCommand::Start(key, job) => {
+                let refused = match job.take() {
+                    Some(run) => {
+                        let env = env.clone();
+                        self.start(key.clone(), move |ctx| run(env, ctx)).err()
+                    }
+                    None => Some(TaskRefusal::Busy(key.clone())),
+                };
+                if let Some(why) = refused {
+                    // try_send: the loop must not wait on its own channel
+                    let _ = self.tx.try_send(Msg::TaskRefused {
+                        key,
+                        reason: why.to_string(),
+                    });
+                }
+            }
             TaskCommand::Stop(key) => {
                 self.stop(&key);
             }

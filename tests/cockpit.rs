@@ -211,9 +211,8 @@ async fn hostile_strings_are_drawn_defused() {
             crossterm::event::KeyModifiers::NONE,
         ))
     };
-    for effect in h.cockpit.handle(key(crossterm::event::KeyCode::Char('d'))) {
-        pitwall::effects::spawn(effect, &h.clients, &h.tx);
-    }
+    let effects = h.cockpit.handle(key(crossterm::event::KeyCode::Char('d')));
+    h.run(effects);
     h.until(
         "the describe view",
         |s| matches!(&s.ui.modal, Some(pitwall::state::Modal::Describe(v)) if v.lines.is_some()),

@@ -7,10 +7,22 @@ pub mod describe;
 use crate::fleet::Clients;
 use crate::msg::Msg;
 use crate::update::Effect;
+use crate::write::Writer;
+use std::sync::Arc;
 use tokio::sync::mpsc::Sender;
 
+/// What effects and long-lived tasks may use: each region's GET-only
+/// client, and the one write path (which holds the only client that can
+/// change a cluster). Cheap to clone.
+#[derive(Clone)]
+pub struct Env {
+    pub clients: Clients,
+    pub writer: Arc<Writer>,
+}
+
 /// Starts the IO for an effect the loop does not handle itself.
-pub fn spawn(effect: Effect, clients: &Clients, tx: &Sender<Msg>) {
+pub fn spawn(effect: Effect, env: &Env, tx: &Sender<Msg>) {
+    let clients = &env.clients;
     match effect {
         Effect::Describe {
             region,

@@ -7,6 +7,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
+/// An `Env` with no regions: its writer refuses everything.
+fn test_env() -> crate::effects::Env {
+    let clients = crate::fleet::Clients::new(0);
+    let (writer, _) = crate::app::writer_for(&[], crate::config::Access::default(), &clients, None);
+    crate::effects::Env { clients, writer }
+}
+
 fn key(s: &str) -> TaskKey {
     TaskKey(s.into())
 }
@@ -146,7 +153,7 @@ async fn a_running_key_is_refused_and_the_count_is_bounded() {
         full.err().map(|e| e.to_string()).unwrap_or_default(),
         "2 tasks already run; stop one to start another"
     );
-    tasks.apply(TaskCommand::Stop(key("a")));
+    tasks.apply(TaskCommand::Stop(key("a")), &test_env());
     // still stopping, or stopped: either way "a" is not replaced underneath
     loop {
         let r = next_report(&mut rx).await;
@@ -388,4 +395,34 @@ async fn a_signal_during_a_terminal_job_ends_it_and_still_gives_the_terminal_bac
         tokio::task::yield_now().await;
     }
     assert!(dropped.load(Ordering::SeqCst));
+}
+
+#[tokio::test]
+async fn a_reducer_starts_a_task_as_data_and_hears_a_refusal() {
+    let (tx, mut rx) = mpsc::channel(64);
+    let mut tasks = Tasks::new(tx, 4);
+    let env = test_env();
+    let job = || {
+        TaskJob::new(|env: crate::effects::Env, ctx: TaskCtx| async move {
+            // the job gets the loop's env: here, a region that does not exist
+            let client = env.clients.get(0);
+            ctx.running(format!("client: {}", client.is_some())).await;
+            std::future::pending::<Result<(), String>>().await
+        })
+    };
+    tasks.apply(TaskCommand::Start(key("follow"), job()), &env);
+    assert_eq!(next_report(&mut rx).await.state, TaskState::Starting);
+    assert_eq!(
+        next_report(&mut rx).await.state,
+        TaskState::Running("client: false".into())
+    );
+    // the same key again: refused, and the refusal is a message
+    tasks.apply(TaskCommand::Start(key("follow"), job()), &env);
+    match rx.recv().await {
+        Some(Msg::TaskRefused { key: k, reason }) => {
+            assert_eq!(k, key("follow"));
+            assert_eq!(reason, "follow is already running; stop it first");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
 }

@@ -97,6 +97,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.tasks.apply(report);
             Vec::new()
         }
+        Msg::TaskRefused { key, reason } => {
+            let text = crate::sanitize::sanitize(&format!("{key}: {reason}")).into_owned();
+            state.ui.toast(ToastLevel::Error, text, state.now);
+            Vec::new()
+        }
         Msg::TerminalReturned { label, result } => {
             let (level, text) = match result {
                 Ok(text) => (ToastLevel::Info, format!("{label}: {text}")),

@@ -99,6 +99,8 @@ pub struct Audit {
     max_bytes: u64,
     keep: usize,
     lock: Mutex<()>,
+    /// Why the log could not be opened: every record fails with this.
+    broken: Option<String>,
 }
 
 impl Audit {
@@ -120,7 +122,20 @@ impl Audit {
             max_bytes: max_bytes.max(1),
             keep,
             lock: Mutex::new(()),
+            broken: None,
         })
+    }
+
+    /// A log that could not be opened: it records nothing and says why.
+    /// The cockpit then runs read-only, so no change goes unaudited.
+    pub fn unavailable(why: String) -> Audit {
+        Audit {
+            dir: PathBuf::new(),
+            max_bytes: 1,
+            keep: 0,
+            lock: Mutex::new(()),
+            broken: Some(why),
+        }
     }
 
     /// `<state dir>/audit`.
@@ -135,6 +150,9 @@ impl Audit {
 
     /// Appends `record`, stamped with the time, the local user and host.
     pub fn record(&self, mut record: Record) -> Result<(), String> {
+        if let Some(why) = &self.broken {
+            return Err(why.clone());
+        }
         record.time = jiff::Timestamp::now().to_string();
         record.user = local_user();
         record.host = host_name();

@@ -30,6 +30,12 @@ pub struct Harness {
     pub rx: mpsc::Receiver<Msg>,
     pub tx: mpsc::Sender<Msg>,
     pub clients: Clients,
+    /// What effects and tasks get: the clients and the write path, whose
+    /// audit log lives in `audit_dir`.
+    pub env: pitwall::effects::Env,
+    pub audit_dir: tempfile::TempDir,
+    /// The long-lived tasks effects start, as the loop keeps them.
+    pub tasks: pitwall::tasks::Tasks,
     pub names: Vec<String>,
     /// What each region went through since `observe` was last called.
     pub seen: Vec<Seen>,
@@ -111,6 +117,19 @@ pub async fn start_with(
     let clients = Clients::new(regions.len());
     fleet::spawn_all(specs, tx.clone(), clients.clone(), opts);
     let seen = vec![Seen::default(); names.len()];
+    let audit_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("audit dir: {e}"));
+    let (writer, problem) = pitwall::app::writer_for(
+        &regions,
+        pitwall::config::Access::default(),
+        &clients,
+        Some(audit_dir.path().join("audit")),
+    );
+    assert_eq!(problem, None, "audit log");
+    let env = pitwall::effects::Env {
+        clients: clients.clone(),
+        writer,
+    };
+    let tasks = pitwall::tasks::Tasks::new(tx.clone(), pitwall::tasks::MAX_TASKS);
     Harness {
         fleet,
         kubeconfig,
@@ -118,12 +137,26 @@ pub async fn start_with(
         rx,
         tx,
         clients,
+        env,
+        audit_dir,
+        tasks,
         names,
         seen,
     }
 }
 
 impl Harness {
+    /// Runs effects as the loop does: tasks into the registry, the rest as
+    /// one-shot IO (terminal jobs are the tmux tests' business).
+    pub fn run(&mut self, effects: Vec<pitwall::update::Effect>) {
+        for effect in effects {
+            match effect {
+                pitwall::update::Effect::Task(cmd) => self.tasks.apply(cmd, &self.env),
+                other => pitwall::effects::spawn(other, &self.env, &self.tx),
+            }
+        }
+    }
+
     pub fn region(&self, name: &str) -> usize {
         self.names
             .iter()
@@ -153,9 +186,8 @@ impl Harness {
             }
             _ => (None, false),
         };
-        for effect in self.cockpit.handle(msg) {
-            pitwall::effects::spawn(effect, &self.clients, &self.tx);
-        }
+        let effects = self.cockpit.handle(msg);
+        self.run(effects);
         let Some(region) = region else { return };
         let health = self
             .cockpit
