@@ -14,21 +14,36 @@ pub enum Danger {
 }
 
 /// Where a binding applies. Keys go to the open modal first, then to the
-/// focused text input, then to the focused pane (`Table`), then `Global`.
+/// focused text input, then to the focused pane's own section (`[logs]`,
+/// ...: keys that mean something only there), then to any focused pane
+/// (`Table`), then `Global`. A pane's own section may reuse a key that other
+/// panes leave to `Table` or `Global`; it wins only while that pane has focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KeyContext {
     Global,
     Table,
     Modal,
     Input,
+    Workloads,
+    Logs,
+    Network,
+    Forwards,
+    Releases,
+    Resources,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 4] = [
+    pub const ALL: [KeyContext; 10] = [
         KeyContext::Global,
         KeyContext::Table,
         KeyContext::Modal,
         KeyContext::Input,
+        KeyContext::Workloads,
+        KeyContext::Logs,
+        KeyContext::Network,
+        KeyContext::Forwards,
+        KeyContext::Releases,
+        KeyContext::Resources,
     ];
 
     /// The section name used in keymap files.
@@ -38,6 +53,12 @@ impl KeyContext {
             KeyContext::Table => "table",
             KeyContext::Modal => "modal",
             KeyContext::Input => "input",
+            KeyContext::Workloads => "workloads",
+            KeyContext::Logs => "logs",
+            KeyContext::Network => "network",
+            KeyContext::Forwards => "forwards",
+            KeyContext::Releases => "releases",
+            KeyContext::Resources => "resources",
         }
     }
 

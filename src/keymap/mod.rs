@@ -125,7 +125,7 @@ impl ContextMap {
 #[derive(Debug, Clone)]
 pub struct Keymap {
     /// Indexed by `KeyContext as usize`.
-    contexts: [ContextMap; 4],
+    contexts: [ContextMap; KeyContext::ALL.len()],
 }
 
 impl Default for Keymap {

@@ -326,3 +326,23 @@ fn key_sequences_are_bounded_and_a_huge_one_is_a_positioned_error() {
         )]
     );
 }
+
+#[test]
+fn a_panes_own_section_wins_only_where_it_is_looked_up() {
+    let km = Keymap::defaults()
+        .layered("user.toml", "[logs]\n\"s\" = \"top\"\n")
+        .unwrap_or_else(|d| panic!("{d:?}"));
+    // with the logs pane focused its section comes first
+    assert_eq!(
+        km.lookup(
+            &[crate::action::KeyContext::Logs, Table, Global],
+            &keys("s")
+        ),
+        Lookup::Action(Action::Top)
+    );
+    // every other pane keeps the [table] meaning
+    assert_eq!(pane(&km, "s"), Lookup::Action(Action::SortNext));
+    assert!(errors("[nowhere]\n\"s\" = \"top\"\n")
+        .iter()
+        .any(|e| e.contains("nowhere")));
+}

@@ -13,7 +13,7 @@ pub mod probes;
 pub mod triage;
 pub mod workloads;
 
-use crate::action::Action;
+use crate::action::{Action, KeyContext};
 use crate::state::State;
 use crate::theme::Styles;
 use crate::update::Effect;
@@ -42,6 +42,9 @@ pub struct PaneDef {
     /// Its keys while it has focus: `None` when the action means nothing
     /// here (the key then does nothing).
     pub on_action: fn(&mut State, Action) -> Option<Vec<Effect>>,
+    /// Its own keymap section, looked up before `[table]` while it has
+    /// focus (`None`: only `[table]` and `[global]`).
+    pub keys: Option<KeyContext>,
 }
 
 /// In `Pane` variant order.
@@ -53,6 +56,7 @@ pub const PANES: &[PaneDef] = &[
         show: Action::ShowTriage,
         draw: triage::view::draw,
         on_action: triage::on_action,
+        keys: None,
     },
     PaneDef {
         pane: Pane::Pods,
@@ -61,6 +65,7 @@ pub const PANES: &[PaneDef] = &[
         show: Action::ShowPods,
         draw: pods::view::draw,
         on_action: pods::on_action,
+        keys: None,
     },
     PaneDef {
         pane: Pane::Probes,
@@ -69,6 +74,7 @@ pub const PANES: &[PaneDef] = &[
         show: Action::ShowProbes,
         draw: probes::view::draw,
         on_action: probes::on_action,
+        keys: None,
     },
 ];
 

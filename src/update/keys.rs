@@ -26,12 +26,14 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
     }
     state.ui.pending_keys.push(key);
     // overlays scroll with the table's movement keys
-    let contexts: &[KeyContext] = if state.ui.modal.is_some() {
-        &[KeyContext::Modal, KeyContext::Table, KeyContext::Global]
-    } else {
-        &[KeyContext::Table, KeyContext::Global]
-    };
-    match state.keymap.lookup(contexts, &state.ui.pending_keys) {
+    let mut contexts = Vec::with_capacity(4);
+    if state.ui.modal.is_some() {
+        contexts.push(KeyContext::Modal);
+    } else if let Some(own) = state.ui.focus.def().keys {
+        contexts.push(own);
+    }
+    contexts.extend([KeyContext::Table, KeyContext::Global]);
+    match state.keymap.lookup(&contexts, &state.ui.pending_keys) {
         Lookup::Action(action) => {
             state.ui.pending_keys.clear();
             dispatch(state, action)
