@@ -121,6 +121,8 @@ actions! {
     ShowTriage = "show_triage", Safe, "Show the triage pane";
     ShowPods = "show_pods", Safe, "Show the pods pane";
     ShowProbes = "show_probes", Safe, "Show the probe failures pane";
+    ShowWorkloads = "show_workloads", Safe, "Show the workloads pane (Deployments and StatefulSets)";
+    RolloutStatus = "rollout_status", Safe, "Follow the selected workload's rollout, as kubectl rollout status";
     Scale = "scale", Mutating, "Scale the selected Deployment or StatefulSet";
     RolloutRestart = "rollout_restart", Mutating, "Restart every pod of the selected workload, as kubectl rollout restart";
     RolloutPause = "rollout_pause", Mutating, "Pause the selected Deployment's rollout";

@@ -65,7 +65,15 @@ impl Cockpit {
     }
 
     pub fn handle(&mut self, msg: Msg) -> Vec<Effect> {
-        update(&mut self.state, msg)
+        let key = matches!(msg, Msg::Key(_));
+        let mut effects = update(&mut self.state, msg);
+        if key && self.state.ui.modal.is_none() && !self.state.quit {
+            // the selection may have moved: ask the write path (once a
+            // minute per namespace and kind of row) what may be done to it
+            self.state.refresh_view();
+            effects.extend(crate::panes::workloads::act::want_offers(&mut self.state));
+        }
+        effects
     }
 
     pub fn draw<B: Backend>(&mut self, term: &mut Terminal<B>) -> std::io::Result<()> {
@@ -132,6 +140,9 @@ pub async fn run_demo(args: CockpitArgs, demo: DemoArgs) -> Result<ExitCode, Str
     result
 }
 
+/// The simulated regions that stand for production (`assets/scenarios/demo.toml`).
+pub const DEMO_PRODUCTION: [&str; 2] = ["us-east", "ap-southeast"];
+
 /// Every region of a simulated fleet, and how to reach it (the kubeconfig
 /// stays in memory). Used by `demo`, the integration tests and benchmarks.
 pub fn fleet_regions(
@@ -145,6 +156,9 @@ pub fn fleet_regions(
         .map(|r| RegionConfig {
             name: r.name.clone(),
             context: r.context.clone(),
+            // the demo's production regions: a change there needs its
+            // object's name typed
+            production: DEMO_PRODUCTION.contains(&r.name.as_str()),
             ..RegionConfig::default()
         })
         .collect();

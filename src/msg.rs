@@ -49,6 +49,8 @@ pub enum Msg {
         key: crate::tasks::TaskKey,
         reason: String,
     },
+    /// What a workload action's lookup found (`Effect::Workload`).
+    Workloads(Box<crate::panes::workloads::act::Answer>),
     /// The write path's answer to a confirmed change (`Effect::Write`).
     Written {
         /// The change, as the confirm dialog said it.

@@ -26,6 +26,7 @@ pub enum Pane {
     Triage,
     Pods,
     Probes,
+    Workloads,
 }
 
 /// Everything the rest of the cockpit knows about one pane.
@@ -46,6 +47,11 @@ pub struct PaneDef {
     /// focus (`None`: only `[table]` and `[global]`).
     pub keys: Option<KeyContext>,
 }
+
+/// The panes side by side when `[layout] wide` does not say. A pane not
+/// in the layout takes the whole body while it has focus (its show key);
+/// `[layout] wide` may name it to keep it beside the others.
+pub const DEFAULT_WIDE: &[Pane] = &[Pane::Triage, Pane::Pods, Pane::Probes];
 
 /// In `Pane` variant order.
 pub const PANES: &[PaneDef] = &[
@@ -75,6 +81,15 @@ pub const PANES: &[PaneDef] = &[
         draw: probes::view::draw,
         on_action: probes::on_action,
         keys: None,
+    },
+    PaneDef {
+        pane: Pane::Workloads,
+        name: "workloads",
+        title: "Workloads",
+        show: Action::ShowWorkloads,
+        draw: workloads::view::draw,
+        on_action: workloads::on_action,
+        keys: Some(KeyContext::Workloads),
     },
 ];
 

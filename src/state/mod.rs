@@ -30,6 +30,8 @@ pub struct State {
     pub quit: bool,
     /// Probe failures and triage.
     pub incident: incident::IncidentPanes,
+    /// The workloads pane: its view, sort and the actions' greying.
+    pub workloads: crate::panes::workloads::state::WorkloadsState,
     /// Long-lived tasks (port-forwards, follows) as they last reported.
     pub tasks: crate::tasks::TaskBoard,
     /// Read-only flags and whether the config loaded; see `read_only`.
@@ -51,6 +53,7 @@ impl State {
             now,
             quit: false,
             incident: incident::IncidentPanes::default(),
+            workloads: Default::default(),
             tasks: crate::tasks::TaskBoard::default(),
             access: crate::config::Access::default(),
             problems: Vec::new(),
@@ -70,6 +73,7 @@ impl State {
     pub fn refresh_view(&mut self) {
         self.incident.refresh(&self.store, &self.regions, self.now);
         self.open_on_trouble();
+        crate::panes::workloads::refresh(self);
         if !self.store.view_is_dirty() {
             return;
         }

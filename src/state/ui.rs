@@ -69,6 +69,8 @@ pub enum Modal {
     Describe(Box<DescribeView>),
     /// A cluster change waiting for the person's answer (`update::confirm`).
     Confirm(Box<crate::update::confirm::Pending>),
+    /// A workload action's scale input, undo picker or live status view.
+    Workload(Box<crate::panes::workloads::act::Dialog>),
 }
 
 pub const MAX_TOASTS: usize = 5;
@@ -115,7 +117,7 @@ impl UiState {
     pub fn panes(&self) -> Vec<Pane> {
         let panes: Vec<Pane> = self.layout.wide.to_vec();
         if panes.is_empty() {
-            Pane::all()
+            crate::panes::DEFAULT_WIDE.to_vec()
         } else {
             panes
         }

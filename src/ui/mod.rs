@@ -35,14 +35,20 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame) {
     header::draw(state, styles, frame, head);
     let layout = &state.ui.layout;
     let panes = state.ui.panes();
-    let mut areas = pane_areas(body, layout, &panes, state.ui.focus);
-    if body.width >= layout.narrow_below {
+    // a pane the layout leaves out takes the body while it has focus
+    let shown = panes.contains(&state.ui.focus);
+    let mut areas = if shown {
+        pane_areas(body, layout, &panes, state.ui.focus)
+    } else {
+        vec![(state.ui.focus, body)]
+    };
+    if shown && body.width >= layout.narrow_below {
         arrange_wide(state, body, &panes, &mut areas);
     }
     for (pane, rect) in &areas {
         crate::panes::draw(state, styles, frame, *pane, *rect);
     }
-    if panes.len() > 1 && areas.len() == 1 {
+    if shown && panes.len() > 1 && areas.len() == 1 {
         let titles: Vec<String> = panes.iter().map(|p| tab_title(state, *p)).collect();
         let labels: Vec<(&str, bool)> = titles
             .iter()
@@ -58,6 +64,9 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame) {
         Some(Modal::Palette(p)) => overlays::palette::draw(state, styles, frame, body, p),
         Some(Modal::Describe(view)) => overlays::describe::draw(styles, frame, body, view),
         Some(Modal::Confirm(pending)) => pending.dialog.draw(frame, styles, body),
+        Some(Modal::Workload(d)) => {
+            crate::panes::workloads::view::draw_dialog(state, styles, frame, body, d)
+        }
         None => {}
     }
     overlays::toasts::draw(state, styles, frame, body);

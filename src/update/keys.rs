@@ -21,6 +21,9 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
     match state.ui.modal {
         Some(Modal::Palette(_)) => return palette::on_key(state, ev, key),
         Some(Modal::Confirm(_)) => return super::confirm::on_key(state, ev, key),
+        Some(Modal::Workload(_)) => {
+            return crate::panes::workloads::act::on_key(state, ev, key);
+        }
         _ => {}
     }
     if state.ui.modal.is_none() && state.ui.filter_input.is_some() {

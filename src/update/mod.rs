@@ -31,6 +31,9 @@ pub enum Effect {
     /// Send a change the person confirmed through the one write path
     /// (`write::send`); answered by `Msg::Written`.
     Write(Box<crate::write::Confirmed>),
+    /// A workload action's lookups (greying, revisions, what the confirm
+    /// dialog must say); answered by `Msg::Workloads`.
+    Workload(crate::panes::workloads::act::Job),
 }
 
 /// A resolved action, from a key or the palette: `:` opens the palette
@@ -104,6 +107,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::TaskRefused { key, reason } => {
             let text = crate::sanitize::sanitize(&format!("{key}: {reason}")).into_owned();
             state.ui.toast(ToastLevel::Error, text, state.now);
+            Vec::new()
+        }
+        Msg::Workloads(answer) => {
+            crate::panes::workloads::act::on_answer(state, *answer);
             Vec::new()
         }
         Msg::Written { sentence, result } => {

@@ -34,9 +34,14 @@ fn rank(state: &State, palette: &mut PaletteState) {
     // scores first, labels only for the few kept: a broad query over 50k
     // pods must not format 50k strings per keystroke
     let mut out: Vec<(u32, PaletteItem)> = Vec::new();
-    // cluster changes are offered only where the cockpit can confirm them
-    // (the confirm dialog opens from a workload or pod row), never blind
-    let offered = || ACTIONS.iter().filter(|a| a.danger == Danger::Safe);
+    // cluster changes are offered where the cockpit confirms them (a row
+    // action opens its input or the confirm dialog, never acts blind)
+    let offered = || {
+        ACTIONS.iter().filter(|a| {
+            a.danger == Danger::Safe
+                || crate::panes::workloads::act::ROW_ACTIONS.contains(&a.action)
+        })
+    };
     if query.trim().is_empty() {
         out.extend(offered().map(|a| (0, PaletteItem::Action(a.action))));
     } else {

@@ -211,10 +211,24 @@ fn palette_runs_actions_and_jumps_to_pods() {
 #[test]
 fn the_palette_never_offers_a_cluster_change_blind() {
     use crate::action::{Danger, ACTIONS};
+    use crate::panes::workloads::act::{Answer, Dialog, Job};
     use crate::state::ui::PaletteItem;
     let mut s = state(&["eu"]);
     shop(&mut s);
-    for query in ["", "scale", "exec", "rollout"] {
+    crate::panes::workloads::pane_tests::deployment_row(&mut s, 0, "shop", "checkout", 3);
+    // the cursor on checkout-1, whose owner is Deployment checkout
+    s.refresh_view();
+    let at = s
+        .store
+        .view()
+        .iter()
+        .position(|slot| s.store.get(*slot).is_some_and(|p| p.name == "checkout-1"))
+        .expect("checkout-1 shown");
+    crate::panes::pods::select_index(&mut s, at);
+    let dir = tempfile::tempdir().expect("dir");
+    let writer = crate::panes::workloads::pane_tests::writer(dir.path(), &["eu"]);
+    let mut offered = Vec::new();
+    for query in ["", "scale", "exec", "rollout", "delete"] {
         s.ui.modal = None;
         update(&mut s, key(':'));
         for c in query.chars() {
@@ -225,12 +239,64 @@ fn the_palette_never_offers_a_cluster_change_blind() {
         };
         for item in &p.candidates {
             if let PaletteItem::Action(a) = item {
-                let spec = ACTIONS.iter().find(|x| x.action == *a);
+                let spec = ACTIONS.iter().find(|x| x.action == *a).expect("registered");
+                if spec.danger == Danger::Mutating && !offered.contains(a) {
+                    offered.push(*a);
+                }
+            }
+        }
+    }
+    assert!(offered.contains(&Action::Scale), "{offered:?}");
+    assert!(offered.contains(&Action::RolloutRestart), "{offered:?}");
+    assert!(offered.contains(&Action::DeletePod), "{offered:?}");
+    // each one, run from the palette, asks first: an input, a picker, or
+    // the lookup that ends in the confirm dialog; nothing is ever sent
+    for action in offered {
+        s.ui.modal = None;
+        update(&mut s, key(':'));
+        for c in action.name().chars() {
+            update(&mut s, key(c));
+        }
+        let effects = update(&mut s, code(KeyCode::Enter));
+        assert!(
+            !effects.iter().any(|e| matches!(e, Effect::Write(_))),
+            "{action:?} acted blind: {effects:?}"
+        );
+        match (&s.ui.modal, effects.as_slice()) {
+            (Some(Modal::Workload(d)), _) => {
                 assert!(
-                    spec.is_some_and(|x| x.danger == Danger::Safe),
-                    "{query:?} offered {a:?}"
+                    matches!(
+                        (action, &**d),
+                        (Action::Scale, Dialog::Scale { .. })
+                            | (Action::RolloutUndo, Dialog::Undo { .. })
+                    ),
+                    "{action:?} opened {d:?}"
                 );
             }
+            (
+                None,
+                [Effect::Workload(Job::Prepare {
+                    action: a,
+                    target,
+                    inputs,
+                })],
+            ) => {
+                assert_eq!(*a, action);
+                // what the lookup answers opens the confirm dialog
+                let Ok(crate::panes::workloads::plan::Planned::Change { object, params }) =
+                    crate::panes::workloads::plan::plan(*a, target, inputs)
+                else {
+                    panic!("{action:?} is not a change");
+                };
+                let c = writer.prepare(0, object, params).expect("prepare");
+                let effects = update(
+                    &mut s,
+                    Msg::Workloads(Box::new(Answer::Prepared(Ok((c, Vec::new()))))),
+                );
+                assert!(effects.is_empty());
+                assert!(matches!(s.ui.modal, Some(Modal::Confirm(_))), "{action:?}");
+            }
+            other => panic!("{action:?} from the palette: {other:?}"),
         }
     }
 }

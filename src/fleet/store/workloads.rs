@@ -38,6 +38,8 @@ pub struct Workloads {
     lists: HashMap<(RegionId, WorkloadKind, Option<String>), u64>,
     /// When each rollout in progress was first seen so.
     rollout_since: HashMap<WorkloadKey, Timestamp>,
+    /// Bumped on every change to the rows, so a view knows when to rebuild.
+    version: u64,
 }
 
 impl Workloads {
@@ -51,6 +53,11 @@ impl Workloads {
 
     pub fn len(&self) -> usize {
         self.rows.len()
+    }
+
+    /// Changes whenever a row is written or removed.
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     pub fn is_empty(&self) -> bool {
@@ -92,10 +99,13 @@ impl Workloads {
         }
         self.seen.insert(key.clone(), self.clock);
         self.rows.insert(key, info);
+        self.version += 1;
     }
 
     pub fn remove(&mut self, key: &WorkloadKey) {
-        self.rows.remove(key);
+        if self.rows.remove(key).is_some() {
+            self.version += 1;
+        }
         self.seen.remove(key);
         self.rollout_since.remove(key);
     }

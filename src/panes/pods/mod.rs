@@ -49,6 +49,9 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         }
         Action::NextProblem => next_problem(state),
         Action::Describe | Action::Select => return Some(describe(state)),
+        a if crate::panes::workloads::act::ROW_ACTIONS.contains(&a) => {
+            return Some(crate::panes::workloads::act::on_action(state, a))
+        }
         _ => return None,
     }
     Some(Vec::new())

@@ -1,10 +1,58 @@
-//! Workloads: what the cockpit can do to a Deployment, a StatefulSet or a
-//! pod (`plan`: a registry action and its target become a write-path change
-//! or the permission a session needs) and how a rollout reads (`rollout`:
-//! status as `kubectl rollout status` says it, revisions for undo).
+//! The workloads pane: Deployments and StatefulSets of every region
+//! (`state`, `view`), and acting on them and on pods (`act`): scale,
+//! restart, undo, pause, resume, delete pod, the live rollout status.
+//! `plan` turns a registry action and its target into a write-path change
+//! or the permission a session needs; `rollout` reads a rollout as
+//! `kubectl rollout status` does and lists revisions for undo.
 
+pub mod act;
 pub mod plan;
 pub mod rollout;
+pub mod state;
+pub mod view;
 
+use crate::action::Action;
+use crate::panes::triage::rank::PodsTarget;
+use crate::state::State;
+use crate::update::Effect;
+use crate::widgets::movement;
+
+/// The workloads pane's keys; `None` for actions that mean nothing here.
+pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+    let ws = &mut state.workloads;
+    if let Some(delta) = movement(action, ws.cursor.page.get()) {
+        let view = ws.view().to_vec();
+        ws.cursor.move_by(delta, &view);
+        return Some(act::want_offers(state));
+    }
+    match action {
+        Action::SortNext => ws.sort_by(1),
+        Action::SortPrev => ws.sort_by(-1),
+        Action::SortReverse => ws.reverse = !ws.reverse,
+        // the filter and the problems-only switch are the pods table's,
+        // which this view follows
+        Action::Filter | Action::ClearFilter | Action::ProblemsOnly => {
+            return crate::panes::pods::on_action(state, action)
+        }
+        Action::Select => {
+            let row = state.workloads.selected(&state.store)?;
+            let key = act::key_of(&act::workload_target(row))?;
+            crate::panes::pods::show_target(state, PodsTarget::workload(&key));
+        }
+        a if act::ROW_ACTIONS.contains(&a) => return Some(act::on_action(state, a)),
+        _ => return None,
+    }
+    Some(Vec::new())
+}
+
+/// Before a draw: the view, the live status view, and the selection's
+/// offers once known.
+pub fn refresh(state: &mut State) {
+    state.workloads.refresh(&state.store, &state.region_names);
+    act::refresh_status(state);
+}
+
+#[cfg(test)]
+pub(crate) mod pane_tests;
 #[cfg(test)]
 mod tests;

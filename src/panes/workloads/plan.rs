@@ -52,7 +52,7 @@ impl Target {
 }
 
 /// What the person typed or chose before confirming.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Inputs {
     /// The scale input's text.
     pub replicas: String,

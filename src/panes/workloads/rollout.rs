@@ -118,6 +118,33 @@ pub fn status(d: &Deployment) -> RolloutState {
     }
 }
 
+/// The same reading from the fleet store's row (Deployments and
+/// StatefulSets), for the table and the live status view; the row keeps no
+/// total replica count, so old replicas still terminating read as complete
+/// once every updated one is available.
+pub fn state_of(row: &crate::model::WorkloadRow) -> RolloutState {
+    let n = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
+    if row.generation > row.observed_generation {
+        RolloutState::Observing
+    } else if crate::fleet::workloads::progress_deadline_exceeded(row).is_some() {
+        RolloutState::Stalled
+    } else if row.paused {
+        RolloutState::Paused
+    } else if row.updated < row.desired {
+        RolloutState::Progressing {
+            updated: n(row.updated),
+            desired: n(row.desired),
+        }
+    } else if row.available < row.updated {
+        RolloutState::Available {
+            available: n(row.available),
+            updated: n(row.updated),
+        }
+    } else {
+        RolloutState::Complete
+    }
+}
+
 /// One revision of a Deployment, from its ReplicaSet.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Revision {

@@ -41,10 +41,16 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, p: &P
         .take(h)
         .map(|(i, item)| {
             let (kind, help) = match item {
-                PaletteItem::Action(a) => ("action", a.help()),
-                PaletteItem::Region(_) => ("region", "scope the table to this region"),
-                PaletteItem::Namespace(_) => ("ns", "scope the table to this namespace"),
-                PaletteItem::Pod { .. } => ("pod", "select this pod"),
+                PaletteItem::Action(a) => (
+                    "action",
+                    match crate::panes::workloads::act::refusal(state, *a) {
+                        Some(why) => format!("greyed: {}", sanitize(&why)),
+                        None => a.help().to_string(),
+                    },
+                ),
+                PaletteItem::Region(_) => ("region", "scope the table to this region".into()),
+                PaletteItem::Namespace(_) => ("ns", "scope the table to this namespace".into()),
+                PaletteItem::Pod { .. } => ("pod", "select this pod".into()),
             };
             let style = if i == p.chosen {
                 styles
