@@ -49,6 +49,8 @@ pub enum Msg {
         key: crate::tasks::TaskKey,
         reason: String,
     },
+    /// Exec and port-forward: access checks, a forward's counters.
+    Session(crate::panes::exec::SessionMsg),
     /// A job that had the terminal (exec) returned it: what to tell the user.
     TerminalReturned {
         label: String,

@@ -6,6 +6,8 @@
 //! one `PaneDef` row in `PANES`; elsewhere only the `show_<name>` action (a
 //! row in `action.rs`) and its key in `keymaps/default.toml`.
 
+pub mod exec;
+pub mod forwards;
 pub mod logs;
 pub mod network;
 pub mod pods;
@@ -26,6 +28,7 @@ pub enum Pane {
     Triage,
     Pods,
     Probes,
+    Forwards,
 }
 
 /// Everything the rest of the cockpit knows about one pane.
@@ -76,9 +79,24 @@ pub const PANES: &[PaneDef] = &[
         on_action: probes::on_action,
         keys: None,
     },
+    PaneDef {
+        pane: Pane::Forwards,
+        name: "forwards",
+        title: "Forwards",
+        show: Action::ShowForwards,
+        draw: forwards::view::draw,
+        on_action: forwards::on_action,
+        keys: Some(KeyContext::Forwards),
+    },
 ];
 
 impl Pane {
+    /// Shown when focused (its show key), not in the default `[layout]`:
+    /// the forwards list matters only while forwards run.
+    pub fn on_demand(self) -> bool {
+        matches!(self, Pane::Forwards)
+    }
+
     /// Every pane, in registry order.
     pub fn all() -> Vec<Pane> {
         PANES.iter().map(|d| d.pane).collect()

@@ -32,6 +32,8 @@ pub struct State {
     pub incident: incident::IncidentPanes,
     /// Long-lived tasks (port-forwards, follows) as they last reported.
     pub tasks: crate::tasks::TaskBoard,
+    /// The port-forwards started here (the forwards pane).
+    pub forwards: crate::panes::forwards::state::ForwardsState,
     /// Read-only flags and whether the config loaded; see `read_only`.
     pub access: crate::config::Access,
     /// Every problem found in the config, keymap and theme files, kept on
@@ -52,6 +54,7 @@ impl State {
             quit: false,
             incident: incident::IncidentPanes::default(),
             tasks: crate::tasks::TaskBoard::default(),
+            forwards: Default::default(),
             access: crate::config::Access::default(),
             problems: Vec::new(),
         }

@@ -62,9 +62,13 @@ pub struct DescribeView {
 
 #[derive(Debug)]
 pub enum Modal {
-    Help { scroll: usize },
+    Help {
+        scroll: usize,
+    },
     Palette(Box<PaletteState>),
     Describe(Box<DescribeView>),
+    /// Exec's container picker or the port-forward dialog.
+    Session(Box<crate::panes::exec::SessionDialog>),
 }
 
 pub const MAX_TOASTS: usize = 5;
@@ -109,12 +113,15 @@ impl Default for UiState {
 impl UiState {
     /// The built panes `[layout] wide` names, in its order (all when none).
     pub fn panes(&self) -> Vec<Pane> {
-        let panes: Vec<Pane> = self.layout.wide.to_vec();
+        let mut panes: Vec<Pane> = self.layout.wide.to_vec();
         if panes.is_empty() {
-            Pane::all()
-        } else {
-            panes
+            panes = Pane::all();
         }
+        // a pane the layout leaves out shows while it has focus
+        if !panes.contains(&self.focus) {
+            panes.insert(0, self.focus);
+        }
+        panes
     }
 
     /// Rows a page key moves in a list pane that keeps no window of its own.

@@ -57,6 +57,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame) {
         Some(Modal::Help { scroll }) => overlays::help::draw(state, styles, frame, body, *scroll),
         Some(Modal::Palette(p)) => overlays::palette::draw(state, styles, frame, body, p),
         Some(Modal::Describe(view)) => overlays::describe::draw(styles, frame, body, view),
+        Some(Modal::Session(d)) => crate::panes::exec::view::draw(styles, frame, body, d),
         None => {}
     }
     overlays::toasts::draw(state, styles, frame, body);

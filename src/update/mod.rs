@@ -27,6 +27,8 @@ pub enum Effect {
     Task(crate::tasks::TaskCommand),
     /// Hand the terminal to a job (exec) and take it back, as `Suspend` does.
     Terminal(crate::tasks::TerminalJob),
+    /// One-shot IO that answers with a `Msg` (a session's access check).
+    Io(crate::effects::IoJob),
 }
 
 /// A resolved action, from a key or the palette: `:` opens the palette
@@ -94,9 +96,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Task(report) => {
+            crate::panes::forwards::on_task(state, &report);
             state.tasks.apply(report);
             Vec::new()
         }
+        Msg::Session(msg) => crate::panes::exec::on_msg(state, msg),
         Msg::TaskRefused { key, reason } => {
             let text = crate::sanitize::sanitize(&format!("{key}: {reason}")).into_owned();
             state.ui.toast(ToastLevel::Error, text, state.now);

@@ -49,6 +49,9 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         }
         Action::NextProblem => next_problem(state),
         Action::Describe | Action::Select => return Some(describe(state)),
+        Action::Exec | Action::PortForward => {
+            return crate::panes::exec::on_pod_action(state, action)
+        }
         _ => return None,
     }
     Some(Vec::new())
