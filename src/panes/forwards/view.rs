@@ -121,7 +121,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
     } else {
         &[
             Constraint::Length(16),
-            Constraint::Min(32),
+            Constraint::Min(36),
             Constraint::Fill(2),
             Constraint::Length(12),
             Constraint::Length(8),
