@@ -130,7 +130,10 @@ actions! {
     RolloutUndo = "rollout_undo", Mutating, "Roll the selected Deployment back to a chosen revision";
     DeletePod = "delete_pod", Mutating, "Delete the selected pod, with its grace period";
     Exec = "exec", Mutating, "Open a shell or run a command in a container of the selected pod";
-    PortForward = "port_forward", Mutating, "Forward a local port to the selected pod, Service or workload";
+    PortForward = "port_forward", Mutating, "Forward a local port to the selected pod or its workload";
+    ShowForwards = "show_forwards", Safe, "Show the port-forwards pane";
+    StopForward = "stop_forward", Safe, "Stop the selected port-forward";
+    StopAllForwards = "stop_all_forwards", Safe, "Stop every port-forward";
 }
 
 impl Action {

@@ -462,6 +462,9 @@ async fn event_loop(
             match effect {
                 Effect::Quit => return Ok(()),
                 Effect::Suspend => {
+                    // dropped before a new one is made: making one waits for
+                    // the old reader's thread, which only the drop wakes
+                    drop(events);
                     tui::suspend(term)?;
                     // the terminal forgot everything while we were stopped
                     events = EventStream::new();
@@ -470,10 +473,12 @@ async fn event_loop(
                 }
                 Effect::Task(cmd) => tasks.apply(cmd, env),
                 Effect::Terminal(job) => {
-                    // the input reader must not read the job's keystrokes
-                    drop(std::mem::replace(&mut events, EventStream::new()));
+                    // the input reader must not read the job's keystrokes;
+                    // dropped first (see Suspend), a new one after the job
+                    drop(events);
                     let label = job.label.clone();
                     let (result, back) = tasks::take_terminal(term, job).await;
+                    events = EventStream::new();
                     back?;
                     cockpit.handle(Msg::TerminalReturned { label, result });
                     dirty = true;

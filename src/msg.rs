@@ -57,6 +57,8 @@ pub enum Msg {
         sentence: String,
         result: Result<crate::write::Outcome, crate::write::Refusal>,
     },
+    /// Exec and port-forward: access checks, a forward's counters.
+    Session(crate::panes::exec::SessionMsg),
     /// A job that had the terminal (exec) returned it: what to tell the user.
     TerminalReturned {
         label: String,

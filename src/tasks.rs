@@ -147,6 +147,13 @@ impl TaskCtx {
         &self.cancel
     }
 
+    /// The loop's channel, for a task that delivers its own `Msg`s (a
+    /// forward's counters). Prefer `try_send`: a full channel must not stall
+    /// the task's IO.
+    pub fn sender(&self) -> &Sender<Msg> {
+        &self.tx
+    }
+
     /// Reports `Running(detail)`.
     pub async fn running(&self, detail: impl Into<String>) {
         report(

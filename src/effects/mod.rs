@@ -20,6 +20,42 @@ pub struct Env {
     pub writer: Arc<Writer>,
 }
 
+type IoFn = Box<dyn FnOnce(Env) -> futures::future::BoxFuture<'static, Msg> + Send>;
+
+/// One-shot IO as data a reducer can return (an access check, a fetch):
+/// it gets the loop's `Env` and answers with one `Msg`.
+#[derive(Clone)]
+pub struct IoJob(Arc<std::sync::Mutex<Option<IoFn>>>);
+
+impl IoJob {
+    pub fn new<F, Fut>(run: F) -> IoJob
+    where
+        F: FnOnce(Env) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Msg> + Send + 'static,
+    {
+        let boxed: IoFn = Box::new(move |env| Box::pin(run(env)));
+        IoJob(Arc::new(std::sync::Mutex::new(Some(boxed))))
+    }
+
+    fn take(&self) -> Option<IoFn> {
+        self.0.lock().ok()?.take()
+    }
+}
+
+impl std::fmt::Debug for IoJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IoJob")
+    }
+}
+
+impl PartialEq for IoJob {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for IoJob {}
+
 /// Starts the IO for an effect the loop does not handle itself.
 pub fn spawn(effect: Effect, env: &Env, tx: &Sender<Msg>) {
     let clients = &env.clients;
@@ -57,6 +93,14 @@ pub fn spawn(effect: Effect, env: &Env, tx: &Sender<Msg>) {
             });
         }
         Effect::Workload(job) => crate::panes::workloads::act::run(job, env, tx),
+        Effect::Io(job) => {
+            if let Some(run) = job.take() {
+                let (env, tx) = (env.clone(), tx.clone());
+                tokio::spawn(async move {
+                    let _ = tx.send(run(env).await).await;
+                });
+            }
+        }
         Effect::Quit | Effect::Suspend | Effect::Task(_) | Effect::Terminal(_) => {}
     }
 }

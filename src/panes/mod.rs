@@ -6,6 +6,8 @@
 //! one `PaneDef` row in `PANES`; elsewhere only the `show_<name>` action (a
 //! row in `action.rs`) and its key in `keymaps/default.toml`.
 
+pub mod exec;
+pub mod forwards;
 pub mod logs;
 pub mod network;
 pub mod pods;
@@ -27,6 +29,7 @@ pub enum Pane {
     Pods,
     Probes,
     Workloads,
+    Forwards,
 }
 
 /// Everything the rest of the cockpit knows about one pane.
@@ -90,6 +93,15 @@ pub const PANES: &[PaneDef] = &[
         draw: workloads::view::draw,
         on_action: workloads::on_action,
         keys: Some(KeyContext::Workloads),
+    },
+    PaneDef {
+        pane: Pane::Forwards,
+        name: "forwards",
+        title: "Forwards",
+        show: Action::ShowForwards,
+        draw: forwards::view::draw,
+        on_action: forwards::on_action,
+        keys: Some(KeyContext::Forwards),
     },
 ];
 

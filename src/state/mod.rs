@@ -34,6 +34,8 @@ pub struct State {
     pub workloads: crate::panes::workloads::state::WorkloadsState,
     /// Long-lived tasks (port-forwards, follows) as they last reported.
     pub tasks: crate::tasks::TaskBoard,
+    /// The port-forwards started here (the forwards pane).
+    pub forwards: crate::panes::forwards::state::ForwardsState,
     /// Read-only flags and whether the config loaded; see `read_only`.
     pub access: crate::config::Access,
     /// Every problem found in the config, keymap and theme files, kept on
@@ -55,6 +57,7 @@ impl State {
             incident: incident::IncidentPanes::default(),
             workloads: Default::default(),
             tasks: crate::tasks::TaskBoard::default(),
+            forwards: Default::default(),
             access: crate::config::Access::default(),
             problems: Vec::new(),
         }

@@ -67,6 +67,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame) {
         Some(Modal::Workload(d)) => {
             crate::panes::workloads::view::draw_dialog(state, styles, frame, body, d)
         }
+        Some(Modal::Session(d)) => crate::panes::exec::view::draw(styles, frame, body, d),
         None => {}
     }
     overlays::toasts::draw(state, styles, frame, body);

@@ -26,6 +26,9 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
         }
         _ => {}
     }
+    if let Some(Modal::Session(_)) = state.ui.modal {
+        return crate::panes::exec::on_key(state, ev);
+    }
     if state.ui.modal.is_none() && state.ui.filter_input.is_some() {
         return on_filter_key(state, ev, key);
     }

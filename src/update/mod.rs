@@ -34,6 +34,8 @@ pub enum Effect {
     /// A workload action's lookups (greying, revisions, what the confirm
     /// dialog must say); answered by `Msg::Workloads`.
     Workload(crate::panes::workloads::act::Job),
+    /// One-shot IO that answers with a `Msg` (a session's access check).
+    Io(crate::effects::IoJob),
 }
 
 /// A resolved action, from a key or the palette: `:` opens the palette
@@ -101,9 +103,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Task(report) => {
+            crate::panes::forwards::on_task(state, &report);
             state.tasks.apply(report);
             Vec::new()
         }
+        Msg::Session(msg) => crate::panes::exec::on_msg(state, msg),
         Msg::TaskRefused { key, reason } => {
             let text = crate::sanitize::sanitize(&format!("{key}: {reason}")).into_owned();
             state.ui.toast(ToastLevel::Error, text, state.now);

@@ -16,6 +16,7 @@ pub mod audit_read;
 mod mutation;
 pub mod rbac;
 pub mod read;
+pub mod session;
 
 pub use audit::Audit;
 pub use mutation::{Mutation, ObjectRef, Params};

@@ -49,6 +49,9 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         }
         Action::NextProblem => next_problem(state),
         Action::Describe | Action::Select => return Some(describe(state)),
+        Action::Exec | Action::PortForward => {
+            return crate::panes::exec::on_pod_action(state, action)
+        }
         a if crate::panes::workloads::act::ROW_ACTIONS.contains(&a) => {
             return Some(crate::panes::workloads::act::on_action(state, a))
         }
