@@ -339,7 +339,13 @@ pub fn next_wake(cockpit: &Cockpit, dirty: bool, last_draw: Option<Instant>) -> 
     .into_iter()
     .flatten()
     .min();
-    wake.map(|w| now + Duration::from_secs((w - wall).max(0) as u64) + Duration::from_millis(50))
+    let wake = wake
+        .map(|w| now + Duration::from_secs((w - wall).max(0) as u64) + Duration::from_millis(50));
+    // log lines held in the reorder window are due in milliseconds
+    match (wake, cockpit.state.logs.view.next_due()) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// The signals that end the cockpit with the terminal restored. In raw mode

@@ -49,6 +49,8 @@ pub enum Msg {
         key: crate::tasks::TaskKey,
         reason: String,
     },
+    /// Lines, ends and history pages from the logs pane's tasks.
+    Logs(crate::panes::logs::task::LogsMsg),
     /// A job that had the terminal (exec) returned it: what to tell the user.
     TerminalReturned {
         label: String,

@@ -147,6 +147,13 @@ impl TaskCtx {
         &self.cancel
     }
 
+    /// The loop's channel, for a task that delivers its own `Msg`s (log
+    /// lines): send with `send().await`, so the task waits when the loop is
+    /// behind.
+    pub fn sender(&self) -> Sender<Msg> {
+        self.tx.clone()
+    }
+
     /// Reports `Running(detail)`.
     pub async fn running(&self, detail: impl Into<String>) {
         report(

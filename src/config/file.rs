@@ -357,9 +357,16 @@ impl Checker<'_> {
                 Some(p) => panes.push(p),
                 None => {
                     ok = false;
+                    let names: Vec<&str> = Pane::all().into_iter().map(Pane::name).collect();
+                    let expected = match names.split_last() {
+                        Some((last, rest)) if !rest.is_empty() => {
+                            format!("{} or {last}", rest.join(", "))
+                        }
+                        _ => names.join(""),
+                    };
                     self.error(
                         item.span(),
-                        format!("unknown pane `{name}` (expected triage, pods or probes)"),
+                        format!("unknown pane `{name}` (expected {expected})"),
                     );
                 }
             }

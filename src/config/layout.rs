@@ -43,7 +43,9 @@ pub struct Layout {
 impl Default for Layout {
     fn default() -> Self {
         Layout {
-            wide: Pane::all(),
+            // the panes that show from the start; the others (logs, ...)
+            // open on their key and take the body while focused
+            wide: vec![Pane::Triage, Pane::Pods, Pane::Probes],
             narrow: NarrowLayout::Tabs,
             narrow_below: 120,
             open_on_trouble: true,

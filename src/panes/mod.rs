@@ -26,6 +26,7 @@ pub enum Pane {
     Triage,
     Pods,
     Probes,
+    Logs,
 }
 
 /// Everything the rest of the cockpit knows about one pane.
@@ -75,6 +76,15 @@ pub const PANES: &[PaneDef] = &[
         draw: probes::view::draw,
         on_action: probes::on_action,
         keys: None,
+    },
+    PaneDef {
+        pane: Pane::Logs,
+        name: "logs",
+        title: "Logs",
+        show: Action::ShowLogs,
+        draw: logs::view::draw,
+        on_action: logs::keys::on_action,
+        keys: Some(KeyContext::Logs),
     },
 ];
 

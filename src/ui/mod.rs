@@ -35,8 +35,12 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame) {
     header::draw(state, styles, frame, head);
     let layout = &state.ui.layout;
     let panes = state.ui.panes();
+    let on_demand = !panes.contains(&state.ui.focus);
     let mut areas = pane_areas(body, layout, &panes, state.ui.focus);
-    if body.width >= layout.narrow_below {
+    if on_demand {
+        // a pane not in the layout (logs) takes the body while focused
+        areas = vec![(state.ui.focus, body)];
+    } else if body.width >= layout.narrow_below {
         arrange_wide(state, body, &panes, &mut areas);
     }
     for (pane, rect) in &areas {
