@@ -57,11 +57,13 @@ impl Cockpit {
         styles: Styles,
         now: Timestamp,
     ) -> Cockpit {
-        let regions = regions.iter().map(RegionState::from_config).collect();
-        Cockpit {
-            state: State::new(regions, keymap, now),
-            styles,
-        }
+        let mut state = State::new(
+            regions.iter().map(RegionState::from_config).collect(),
+            keymap,
+            now,
+        );
+        state.logs.es = regions.iter().map(RegionConfig::logs_history).collect();
+        Cockpit { state, styles }
     }
 
     pub fn handle(&mut self, msg: Msg) -> Vec<Effect> {
@@ -145,6 +147,18 @@ pub fn fleet_regions(
         .map(|r| RegionConfig {
             name: r.name.clone(),
             context: r.context.clone(),
+            // the simulated Elasticsearch: same CA, basic auth with the token
+            elasticsearch: Some(crate::panes::logs::es::EsConfig {
+                url: r.es_url.clone(),
+                auth: crate::panes::logs::es::Auth::Basic {
+                    user: "elastic".into(),
+                    password: r.token.clone(),
+                },
+                ca_pem: Some(fleet.ca_pem().as_bytes().to_vec()),
+                index: "logs-*".into(),
+                mapping: crate::panes::logs::es::Mapping::ecs(),
+                timeout: Duration::from_secs(10),
+            }),
             ..RegionConfig::default()
         })
         .collect();
@@ -233,6 +247,7 @@ async fn run_cockpit(
     let mut cockpit = Cockpit::new(&regions, keymap, styles, wall_now());
     cockpit.state.ui.layout = config.layout.clone();
     cockpit.state.ui.open_on_trouble = config.layout.open_on_trouble;
+    cockpit.state.logs.configure(config.logs.clone());
     cockpit.state.access = access;
     if !diags.is_empty() {
         cockpit.handle(Msg::Diagnostics(diags));

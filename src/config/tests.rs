@@ -52,6 +52,7 @@ open_on_trouble = false
                 prometheus_url: Some("http://127.0.0.1:9090".into()),
                 elasticsearch_url: Some("https://127.0.0.1:9200".into()),
                 elasticsearch_index: Some("logs-*".into()),
+                ..RegionConfig::default()
             },
             RegionConfig {
                 name: "eu-west".into(),

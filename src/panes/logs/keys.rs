@@ -351,7 +351,7 @@ fn history(state: &mut State, text: &str) -> Result<Vec<Effect>, String> {
         .into_iter()
         .filter_map(|r| {
             let cfg = state.logs.es.get(r)?.as_ref()?;
-            Some((r, state.region_name(r).to_string(), cfg.0.clone()))
+            Some((r, state.region_name(r).to_string(), cfg.clone()))
         })
         .collect();
     if es.is_empty() {

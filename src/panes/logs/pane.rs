@@ -58,17 +58,6 @@ pub struct Input {
     pub area: TextArea<'static>,
 }
 
-/// A region's Elasticsearch as configured (the secrets stay in here; its
-/// `Debug` never prints them).
-#[derive(Clone, PartialEq)]
-pub struct RegionEs(pub EsConfig);
-
-impl std::fmt::Debug for RegionEs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "RegionEs({} {})", self.0.url, self.0.index)
-    }
-}
-
 /// The last history query's progress.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HistoryStatus {
@@ -86,7 +75,7 @@ pub struct LogsPane {
     pub started: BTreeMap<String, crate::tasks::TaskKey>,
     pub input: Option<Input>,
     /// Each region's Elasticsearch, by region id.
-    pub es: Vec<Option<RegionEs>>,
+    pub es: Vec<Option<EsConfig>>,
     pub history: Option<HistoryStatus>,
     /// Where focus goes back when the pane is closed.
     pub back_to: Pane,
@@ -118,6 +107,11 @@ impl LogsPane {
             generation: 0,
             history_task: None,
         }
+    }
+
+    /// The settings from `[logs]`: the buffer starts over with them.
+    pub fn configure(&mut self, settings: LogsSettings) {
+        self.view = LogsState::new(settings);
     }
 
     fn stream_settings(&self) -> StreamSettings {

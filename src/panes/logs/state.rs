@@ -16,7 +16,7 @@ use std::time::Instant;
 pub const DEFAULT_CAP: usize = 50;
 
 /// The pane's settings (`[logs]` in the config).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogsSettings {
     pub max_streams: usize,
     pub buffer_bytes: usize,
