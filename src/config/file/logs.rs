@@ -5,9 +5,9 @@
 
 use super::{Checker, Value};
 use crate::config::read_text_file;
+use crate::config::spanned::Node;
 use crate::panes::logs::es::{Auth, EsConfig, Mapping};
 use crate::panes::logs::state::LogsSettings;
-use crate::config::spanned::Node;
 use std::time::Duration;
 
 impl Checker<'_> {
@@ -38,7 +38,10 @@ impl Checker<'_> {
             out.push(self.non_empty_string(what, item)?.to_string());
         }
         if out.is_empty() {
-            self.error(value.span(), format!("`{what}` must name at least one field"));
+            self.error(
+                value.span(),
+                format!("`{what}` must name at least one field"),
+            );
             return None;
         }
         Some(out)
@@ -255,7 +258,10 @@ password = "hunter2"
         let us = c.regions[1].logs_history().expect("us");
         assert!(matches!(us.auth, Auth::Basic { .. }));
         let printed = format!("{c:?}");
-        assert!(!printed.contains("hunter2") && !printed.contains("c2VjcmV0"), "{printed}");
+        assert!(
+            !printed.contains("hunter2") && !printed.contains("c2VjcmV0"),
+            "{printed}"
+        );
 
         let bad = r#"
 [logs]
@@ -271,8 +277,7 @@ mapping = "loki"
 password = "x"
 "#;
         let errors: Vec<String> = parse("config.toml", bad, None)
-            .err()
-            .expect("errors")
+            .expect_err("errors")
             .iter()
             .map(|d| d.to_string())
             .collect();
