@@ -98,6 +98,12 @@ fn open_input(state: &mut State, kind: InputKind, text: &str) {
     state.logs.input = Some(Input { kind, area });
 }
 
+/// Where saved logs go by default: `<state dir>/pitwall/logs`.
+fn save_dir() -> Option<std::path::PathBuf> {
+    directories::ProjectDirs::from("", "", "pitwall")
+        .map(|d| d.state_dir().unwrap_or(d.data_local_dir()).join("logs"))
+}
+
 /// Rows the body shows (the frame, the status line, the header and the
 /// status bar aside).
 fn page(state: &State) -> usize {
@@ -168,9 +174,7 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
                 "pitwall-logs-{}.log",
                 jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S")
             );
-            let path = std::env::current_dir()
-                .map(|d| d.join(&name))
-                .unwrap_or_else(|_| name.into());
+            let path = save_dir().map_or_else(|| name.clone().into(), |d| d.join(&name));
             let kind = if action == Action::LogsSave {
                 InputKind::SaveShown
             } else {
@@ -299,6 +303,14 @@ fn apply(state: &mut State, kind: InputKind, text: &str) -> Result<Vec<Effect>, 
                 return Err("type a file to save to".into());
             }
             let path = crate::config::expand_home(path).unwrap_or_else(|| path.into());
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                use std::os::unix::fs::DirBuilderExt;
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(dir)
+                    .map_err(|e| format!("{}: {e}", dir.display()))?;
+            }
             let said = state.logs.view.save(&path, kind == InputKind::SaveAll)?;
             state.logs.view.error = None;
             state.ui.toast(

@@ -158,6 +158,12 @@ pub fn draw(
             Style::new().fg(Color::DarkGray),
         )));
     }
+    if let Some(said) = &logs.saved {
+        top.push(TextLine::from(Span::styled(
+            crate::sanitize::sanitize(said).into_owned(),
+            Style::new().fg(Color::DarkGray),
+        )));
+    }
     if let Some(input) = &logs.input {
         let text = input.area.lines().first().cloned().unwrap_or_default();
         top.push(TextLine::from(vec![
