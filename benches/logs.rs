@@ -9,6 +9,19 @@
 //! runtime's workers). `cargo bench --bench logs` runs 10 s;
 //! `cargo test --bench logs -- --quick` 1 s, to keep it from rotting.
 //! Nothing is asserted on timings; it asserts every line is accounted for.
+//!
+//! Then P9 end to end (`logs_support`): the cockpit's own path from the
+//! streams to the state. 200 pods in the fleet store, the pane's selection
+//! and plan, one long-lived task per stream in the task registry running
+//! the real `follow` (line reader, resume, assembly, batches, drops counted)
+//! and its forwarder, `Msg::Logs` through the loop's bounded channel, the
+//! loop's drain into `Cockpit::handle`, the reorder window, the filter, the
+//! ring, and a frame of the pane at 200x50 at most every 16 ms. Only the
+//! bytes come from memory instead of the kubelet (a `LogClient` that writes
+//! the kubelet's lines at the offered rate), so the loop thread's CPU is
+//! measured apart from the generator's.
+
+mod logs_support;
 
 use pitwall::panes::logs::follow::Batch;
 use pitwall::panes::logs::line::{build_cut, Origin};
@@ -72,6 +85,12 @@ fn raw(stream: usize, i: u64, t: jiff::Timestamp) -> Vec<String> {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let secs = if quick { 1 } else { 10 };
+    pipeline(secs);
+    logs_support::run(secs);
+}
+
+/// The pipeline alone, paced on one thread.
+fn pipeline(secs: u64) {
     let settings = LogsSettings::default();
     let mut state = LogsState::new(settings.clone());
     assert!(state.set_filter(|f| f.set_include("(?i)error|timeout|status\":5\\d\\d")));

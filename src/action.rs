@@ -134,6 +134,25 @@ actions! {
     ShowForwards = "show_forwards", Safe, "Show the port-forwards pane";
     StopForward = "stop_forward", Safe, "Stop the selected port-forward";
     StopAllForwards = "stop_all_forwards", Safe, "Stop every port-forward";
+    ShowLogs = "show_logs", Safe, "Show the logs pane";
+    Logs = "logs", Safe, "Follow the logs of the selected pod, workload, triage item or probe row (in the logs pane: type what to follow)";
+    SearchNext = "search_next", Safe, "Jump to the next search match";
+    SearchPrev = "search_prev", Safe, "Jump to the previous search match";
+    LogsFollow = "logs_follow", Safe, "Pause or follow the newest log lines";
+    LogsWrap = "logs_wrap", Safe, "Wrap long log lines";
+    LogsTimestamps = "logs_timestamps", Safe, "Show or hide the log lines' timestamps";
+    LogsInclude = "logs_include", Safe, "Show only log lines matching a regex";
+    LogsExclude = "logs_exclude", Safe, "Hide log lines matching a regex";
+    LogsLevel = "logs_level", Safe, "Show only log lines at or above a level";
+    LogsField = "logs_field", Safe, "Show only log lines whose field equals a value (field=value)";
+    LogsHighlight = "logs_highlight", Safe, "Highlight log lines matching a regex";
+    LogsSave = "logs_save", Safe, "Save the shown log lines to a file (0600)";
+    LogsSaveAll = "logs_save_all", Safe, "Save the whole log buffer to a file (0600)";
+    LogsHistory = "logs_history", Safe, "Read the selection's history from each region's Elasticsearch";
+    LogsAllRegions = "logs_all_regions", Safe, "Follow the same workload in every region, or only in its own";
+    LogsContainers = "logs_containers", Safe, "Choose the containers followed (init containers included)";
+    LogsPrevious = "logs_previous", Safe, "Read the previous instance of each container instead";
+    LogsClose = "logs_close", Safe, "Stop following and close the logs pane";
 }
 
 impl Action {

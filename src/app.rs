@@ -57,11 +57,13 @@ impl Cockpit {
         styles: Styles,
         now: Timestamp,
     ) -> Cockpit {
-        let regions = regions.iter().map(RegionState::from_config).collect();
-        Cockpit {
-            state: State::new(regions, keymap, now),
-            styles,
-        }
+        let mut state = State::new(
+            regions.iter().map(RegionState::from_config).collect(),
+            keymap,
+            now,
+        );
+        state.logs.es = regions.iter().map(RegionConfig::logs_history).collect();
+        Cockpit { state, styles }
     }
 
     pub fn handle(&mut self, msg: Msg) -> Vec<Effect> {
@@ -159,6 +161,18 @@ pub fn fleet_regions(
             // the demo's production regions: a change there needs its
             // object's name typed
             production: DEMO_PRODUCTION.contains(&r.name.as_str()),
+            // the simulated Elasticsearch: same CA, basic auth with the token
+            elasticsearch: Some(crate::panes::logs::es::EsConfig {
+                url: r.es_url.clone(),
+                auth: crate::panes::logs::es::Auth::Basic {
+                    user: "elastic".into(),
+                    password: r.token.clone(),
+                },
+                ca_pem: Some(fleet.ca_pem().as_bytes().to_vec()),
+                index: "logs-*".into(),
+                mapping: crate::panes::logs::es::Mapping::ecs(),
+                timeout: Duration::from_secs(10),
+            }),
             ..RegionConfig::default()
         })
         .collect();
@@ -247,6 +261,7 @@ async fn run_cockpit(
     let mut cockpit = Cockpit::new(&regions, keymap, styles, wall_now());
     cockpit.state.ui.layout = config.layout.clone();
     cockpit.state.ui.open_on_trouble = config.layout.open_on_trouble;
+    cockpit.state.logs.configure(config.logs.clone());
     cockpit.state.access = access;
     if !diags.is_empty() {
         cockpit.handle(Msg::Diagnostics(diags));
@@ -353,7 +368,13 @@ pub fn next_wake(cockpit: &Cockpit, dirty: bool, last_draw: Option<Instant>) -> 
     .into_iter()
     .flatten()
     .min();
-    wake.map(|w| now + Duration::from_secs((w - wall).max(0) as u64) + Duration::from_millis(50))
+    let wake = wake
+        .map(|w| now + Duration::from_secs((w - wall).max(0) as u64) + Duration::from_millis(50));
+    // log lines held in the reorder window are due in milliseconds
+    match (wake, cockpit.state.logs.view.next_due()) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// The signals that end the cockpit with the terminal restored. In raw mode

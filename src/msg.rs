@@ -59,6 +59,8 @@ pub enum Msg {
     },
     /// Exec and port-forward: access checks, a forward's counters.
     Session(crate::panes::exec::SessionMsg),
+    /// Lines, ends and history pages from the logs pane's tasks.
+    Logs(crate::panes::logs::task::LogsMsg),
     /// A job that had the terminal (exec) returned it: what to tell the user.
     TerminalReturned {
         label: String,

@@ -147,11 +147,11 @@ impl TaskCtx {
         &self.cancel
     }
 
-    /// The loop's channel, for a task that delivers its own `Msg`s (a
-    /// forward's counters). Prefer `try_send`: a full channel must not stall
-    /// the task's IO.
-    pub fn sender(&self) -> &Sender<Msg> {
-        &self.tx
+    /// The loop's channel, for a task that delivers its own `Msg`s (log
+    /// lines): send with `send().await`, so the task waits when the loop is
+    /// behind.
+    pub fn sender(&self) -> Sender<Msg> {
+        self.tx.clone()
     }
 
     /// Reports `Running(detail)`.

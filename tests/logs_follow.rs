@@ -297,3 +297,205 @@ async fn a_restarted_container_ends_its_stream_and_hostile_lines_are_defused() {
     assert!(fresh[0].ts > got.last().map_or(0, |l| l.ts));
     s2.cancel.cancel();
 }
+
+// ---- the pane, headless: the real sources, reducers, tasks and drawing ----
+
+#[allow(unused_imports)]
+mod harness;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use pitwall::panes::logs::state::LogsSettings;
+
+fn small() -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios/test-small.toml");
+    Scenario::load(&path).expect("scenario")
+}
+
+fn press(h: &mut harness::Harness, code: KeyCode) {
+    let effects = h
+        .cockpit
+        .handle(harness::Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    h.run(effects);
+}
+
+fn typed(h: &mut harness::Harness, text: &str) {
+    for c in text.chars() {
+        press(h, KeyCode::Char(c));
+    }
+    press(h, KeyCode::Enter);
+}
+
+/// Containers with logs in `namespace` of `region`, as the server has them.
+async fn server_containers(h: &harness::Harness, region: &str, namespace: &str) -> usize {
+    let pods = h
+        .api(region)
+        .await
+        .list(&harness::ListParams::default())
+        .await
+        .expect("list");
+    pods.items
+        .iter()
+        .filter(|p| p.metadata.namespace.as_deref() == Some(namespace))
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .flat_map(|p| {
+            p.status
+                .iter()
+                .flat_map(|s| s.container_statuses.iter().flatten())
+        })
+        .filter(|c| {
+            c.state
+                .as_ref()
+                .is_some_and(|s| s.running.is_some() || s.terminated.is_some())
+        })
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cap_shows_its_count_of_pods_not_streamed_and_closing_stops_every_stream() {
+    let mut h = harness::start_on(small(), |_| {}, &[]).await;
+    h.cockpit.state.logs.configure(LogsSettings {
+        max_streams: 3,
+        ..LogsSettings::default()
+    });
+    h.all_live().await;
+    // typed in the pane: the namespace, in every region
+    press(&mut h, KeyCode::Char('L'));
+    press(&mut h, KeyCode::Char('l'));
+    typed(&mut h, "shop");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        h.run_for(Duration::from_millis(300)).await;
+        let want = server_containers(&h, "alpha", "shop").await
+            + server_containers(&h, "beta", "shop").await
+            - 3;
+        let screen = h.screen(160, 30);
+        if screen.contains(&format!("not streamed {want} ")) && screen.contains("3 streams") {
+            assert!(
+                screen.contains("Logs · namespace shop in every region"),
+                "{screen}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "want {want} not streamed:\n{screen}"
+        );
+    }
+    h.until("lines from the streams", |s| {
+        s.logs.view.counts().entries > 0
+    })
+    .await;
+    assert_eq!(
+        h.tasks
+            .list()
+            .iter()
+            .filter(|(k, _, _)| k.0.starts_with("logs"))
+            .count(),
+        3,
+        "three streams run"
+    );
+    // X closes the pane: every stream stops
+    press(&mut h, KeyCode::Char('X'));
+    assert_ne!(h.cockpit.state.ui.focus, pitwall::state::Pane::Logs);
+    let deadline = Instant::now() + WAIT;
+    while h
+        .tasks
+        .list()
+        .iter()
+        .any(|(k, _, _)| k.0.starts_with("logs"))
+    {
+        assert!(Instant::now() < deadline, "streams still run");
+        h.run_for(Duration::from_millis(100)).await;
+    }
+    assert_eq!(h.cockpit.state.logs.view.counts().not_streamed, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn elasticsearch_500_timeout_and_bad_credentials_show_in_the_logs_badge_of_that_region_only()
+{
+    let mut h = harness::start_on(small(), |_| {}, &[]).await;
+    h.all_live().await;
+    let alpha = h.region("alpha");
+    press(&mut h, KeyCode::Char('L'));
+    press(&mut h, KeyCode::Char('l'));
+    typed(&mut h, "shop");
+    h.fleet
+        .set_fault("alpha", Fault::EsError { code: 500 })
+        .expect("fault");
+    press(&mut h, KeyCode::Char('H'));
+    // the input starts with "15 ": 15 minutes back, any query
+    press(&mut h, KeyCode::Enter);
+    h.until("alpha's logs badge", |s| {
+        pitwall::panes::logs::view::badges(s)
+            .iter()
+            .any(|b| b.starts_with("alpha error"))
+    })
+    .await;
+    h.until("beta's history", |s| {
+        s.logs.history.as_ref().is_some_and(|h| h.done)
+    })
+    .await;
+    let screen = h.screen(200, 30);
+    assert!(
+        screen.contains("logs badge: alpha error: Elasticsearch error 500"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("beta ") && screen.contains(" pages"),
+        "{screen}"
+    );
+    assert!(!screen.contains("logs badge: beta"), "{screen}");
+    assert!(
+        h.cockpit.state.regions[alpha].health.is_live(),
+        "pods badge untouched"
+    );
+    let history = h.cockpit.state.logs.history.clone().expect("history");
+    assert!(history.entries > 0, "beta's lines: {history:?}");
+    h.fleet.clear_faults("alpha").expect("clear");
+
+    // bad credentials
+    if let Some(Some(cfg)) = h.cockpit.state.logs.es.get_mut(alpha) {
+        cfg.auth = pitwall::panes::logs::es::Auth::Basic {
+            user: "elastic".into(),
+            password: "wrong".into(),
+        };
+    }
+    press(&mut h, KeyCode::Char('H'));
+    press(&mut h, KeyCode::Enter);
+    h.until("unauthorized", |s| {
+        pitwall::panes::logs::view::badges(s)
+            .iter()
+            .any(|b| b.starts_with("alpha unauthorized"))
+    })
+    .await;
+    assert!(h
+        .screen(200, 30)
+        .contains("alpha unauthorized: Elasticsearch 401"));
+
+    // slow: the region's timeout passes
+    let token = h.fleet.regions()[alpha].token.clone();
+    if let Some(Some(cfg)) = h.cockpit.state.logs.es.get_mut(alpha) {
+        cfg.auth = pitwall::panes::logs::es::Auth::Basic {
+            user: "elastic".into(),
+            password: token,
+        };
+        cfg.timeout = Duration::from_millis(500);
+    }
+    h.fleet
+        .set_fault("alpha", Fault::EsLatency { millis: 3000 })
+        .expect("fault");
+    press(&mut h, KeyCode::Char('H'));
+    press(&mut h, KeyCode::Enter);
+    h.until("slow", |s| {
+        pitwall::panes::logs::view::badges(s)
+            .iter()
+            .any(|b| b.starts_with("alpha slow"))
+    })
+    .await;
+    let screen = h.screen(200, 30);
+    assert!(
+        screen.contains("alpha slow: Elasticsearch timed out after 0.5s"),
+        "{screen}"
+    );
+    h.fleet.clear_faults("alpha").expect("clear");
+}

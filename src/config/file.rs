@@ -8,6 +8,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
+mod logs;
+
 /// The config in `source` (named `file` in diagnostics). Relative paths in
 /// it (kubeconfig, theme and keymap files) start from `base_dir`.
 pub fn parse(file: &str, source: &str, base_dir: Option<&Path>) -> Result<Config, Vec<Diagnostic>> {
@@ -67,6 +69,7 @@ pub fn parse_salvaged(
             },
             "region" => config.regions = c.regions(value),
             "layout" => config.layout = c.layout(value),
+            "logs" => config.logs = c.logs(value),
             other => c.error(
                 key.span(),
                 format!(
@@ -241,6 +244,7 @@ impl Checker<'_> {
                             .non_empty_string("elasticsearch_index", v)
                             .map(str::to_string)
                     }
+                    "elasticsearch" => region.elasticsearch = self.elasticsearch(v),
                     other => self.error(
                         key.span(),
                         format!(
@@ -357,9 +361,16 @@ impl Checker<'_> {
                 Some(p) => panes.push(p),
                 None => {
                     ok = false;
+                    let names: Vec<&str> = Pane::all().into_iter().map(Pane::name).collect();
+                    let expected = match names.split_last() {
+                        Some((last, rest)) if !rest.is_empty() => {
+                            format!("{} or {last}", rest.join(", "))
+                        }
+                        _ => names.join(""),
+                    };
                     self.error(
                         item.span(),
-                        format!("unknown pane `{name}` (expected triage, pods or probes)"),
+                        format!("unknown pane `{name}` (expected {expected})"),
                     );
                 }
             }

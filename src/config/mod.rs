@@ -36,6 +36,29 @@ pub struct RegionConfig {
     pub prometheus_url: Option<String>,
     pub elasticsearch_url: Option<String>,
     pub elasticsearch_index: Option<String>,
+    /// `[region.elasticsearch]`: history for the logs pane.
+    pub elasticsearch: Option<crate::panes::logs::es::EsConfig>,
+}
+
+impl RegionConfig {
+    /// The region's Elasticsearch: `[region.elasticsearch]`, else
+    /// `elasticsearch_url` (+ `elasticsearch_index`) without credentials.
+    pub fn logs_history(&self) -> Option<crate::panes::logs::es::EsConfig> {
+        use crate::panes::logs::es::{Auth, EsConfig, Mapping};
+        self.elasticsearch.clone().or_else(|| {
+            self.elasticsearch_url.as_ref().map(|url| EsConfig {
+                url: url.clone(),
+                auth: Auth::None,
+                ca_pem: None,
+                index: self
+                    .elasticsearch_index
+                    .clone()
+                    .unwrap_or_else(|| "logs-*".into()),
+                mapping: Mapping::ecs(),
+                timeout: std::time::Duration::from_secs(10),
+            })
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +73,8 @@ pub struct Config {
     pub layout: Layout,
     /// Seconds an exec credential plugin may run before it is killed.
     pub credential_plugin_timeout: u64,
+    /// `[logs]`: the logs pane's bounds and field names.
+    pub logs: crate::panes::logs::state::LogsSettings,
     /// Problems the file had when loaded (`load_salvaged`). Above 0 the
     /// cockpit is read-only and watches only the regions that checked out.
     pub problems: usize,
@@ -67,6 +92,7 @@ impl Default for Config {
             read_only: false,
             layout: Layout::default(),
             credential_plugin_timeout: DEFAULT_PLUGIN_TIMEOUT,
+            logs: Default::default(),
             problems: 0,
         }
     }

@@ -52,6 +52,7 @@ open_on_trouble = false
                 prometheus_url: Some("http://127.0.0.1:9090".into()),
                 elasticsearch_url: Some("https://127.0.0.1:9200".into()),
                 elasticsearch_index: Some("logs-*".into()),
+                ..RegionConfig::default()
             },
             RegionConfig {
                 name: "eu-west".into(),
@@ -102,7 +103,7 @@ prometheus_url = "127.0.0.1:9090"
 context = "c"
 
 [layout]
-wide = ["pods", "logs", "pods"]
+wide = ["pods", "gantt", "pods"]
 narrow = "columns"
 narrow_below = 5
 "#;
@@ -118,8 +119,8 @@ narrow_below = 5
             "config.toml:13:1: unknown key `zone` in [[region]] (expected name, context, kubeconfig, namespaces, production, prometheus_url, elasticsearch_url or elasticsearch_index)",
             "config.toml:14:18: `prometheus_url` must start with http:// or https://, found `127.0.0.1:9090`",
             "config.toml:16:1: [[region]] needs a `name`",
-            "config.toml:20:17: unknown pane `logs` (expected triage, pods or probes)",
-            "config.toml:20:25: pane `pods` is listed twice",
+            "config.toml:20:17: unknown pane `gantt` (expected triage, pods, probes or logs)",
+            "config.toml:20:26: pane `pods` is listed twice",
             "config.toml:21:10: unknown narrow layout `columns` (expected tabs or stack)",
             "config.toml:22:16: `narrow_below` must be between 40 and 1000 columns, found 5",
         ]

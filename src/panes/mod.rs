@@ -30,6 +30,7 @@ pub enum Pane {
     Probes,
     Workloads,
     Forwards,
+    Logs,
 }
 
 /// Everything the rest of the cockpit knows about one pane.
@@ -102,6 +103,15 @@ pub const PANES: &[PaneDef] = &[
         draw: forwards::view::draw,
         on_action: forwards::on_action,
         keys: Some(KeyContext::Forwards),
+    },
+    PaneDef {
+        pane: Pane::Logs,
+        name: "logs",
+        title: "Logs",
+        show: Action::ShowLogs,
+        draw: logs::view::draw,
+        on_action: logs::keys::on_action,
+        keys: Some(KeyContext::Logs),
     },
 ];
 

@@ -32,6 +32,8 @@ pub struct State {
     pub incident: incident::IncidentPanes,
     /// The workloads pane: its view, sort and the actions' greying.
     pub workloads: crate::panes::workloads::state::WorkloadsState,
+    /// The logs pane: selection, streams, buffer, view.
+    pub logs: crate::panes::logs::pane::LogsPane,
     /// Long-lived tasks (port-forwards, follows) as they last reported.
     pub tasks: crate::tasks::TaskBoard,
     /// The port-forwards started here (the forwards pane).
@@ -56,6 +58,7 @@ impl State {
             quit: false,
             incident: incident::IncidentPanes::default(),
             workloads: Default::default(),
+            logs: Default::default(),
             tasks: crate::tasks::TaskBoard::default(),
             forwards: Default::default(),
             access: crate::config::Access::default(),

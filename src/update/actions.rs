@@ -39,6 +39,8 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             state.ui.full_redraw = true;
             Vec::new()
         }
+        // the selection comes from whichever pane has focus
+        Action::Logs => panes::logs::keys::logs_of_selection(state),
         Action::Back | Action::Cancel => {
             state.ui.pending_keys.clear();
             Vec::new()

@@ -32,6 +32,12 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
     if state.ui.modal.is_none() && state.ui.filter_input.is_some() {
         return on_filter_key(state, ev, key);
     }
+    if state.ui.modal.is_none()
+        && state.ui.focus == crate::state::Pane::Logs
+        && state.logs.input.is_some()
+    {
+        return crate::panes::logs::keys::on_input_key(state, ev, key);
+    }
     state.ui.pending_keys.push(key);
     // overlays scroll with the table's movement keys
     let mut contexts = Vec::with_capacity(4);

@@ -58,7 +58,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Pods { region, update } => {
             on_pods(state, region, update);
-            Vec::new()
+            // pods that join or leave the selection start or stop streams
+            let logs = &mut state.logs;
+            logs.replan(&state.store, &state.region_names)
         }
         Msg::RegionHealth {
             region,
@@ -119,6 +121,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Written { sentence, result } => {
             confirm::on_written(state, &sentence, result);
+            Vec::new()
+        }
+        Msg::Logs(m) => {
+            state.logs.on_msg(m, std::time::Instant::now());
             Vec::new()
         }
         Msg::TerminalReturned { label, result } => {
@@ -183,6 +189,8 @@ fn on_feed(state: &mut State, region: RegionId, update: IncidentUpdate) {
 fn on_tick(state: &mut State, now: Timestamp) {
     state.now = now;
     state.ui.toasts.retain(|t| t.expires > now);
+    // the reorder window lets its held lines go
+    state.logs.view.tick(std::time::Instant::now());
 }
 
 #[cfg(test)]

@@ -76,6 +76,11 @@ impl Ring {
             .map(move |(i, l)| (first + i as u64, l))
     }
 
+    /// The entries, oldest first, taking the ring apart.
+    pub fn into_lines(self) -> impl Iterator<Item = Line> {
+        self.lines.into_iter()
+    }
+
     pub fn clear(&mut self) {
         self.first = self.end();
         self.lines.clear();

@@ -15,8 +15,9 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How a region's Elasticsearch is reached.
-#[derive(Debug, Clone, PartialEq)]
+/// How a region's Elasticsearch is reached. Its `Debug` names the scheme
+/// and the user only: secrets never reach a log.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Auth {
     None,
     Basic {
@@ -28,8 +29,19 @@ pub enum Auth {
     Bearer(String),
 }
 
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Basic { user, .. } => write!(f, "Basic({user}, <redacted>)"),
+            Auth::ApiKey(_) => f.write_str("ApiKey(<redacted>)"),
+            Auth::Bearer(_) => f.write_str("Bearer(<redacted>)"),
+        }
+    }
+}
+
 /// Where a document keeps each part: ECS by default.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mapping {
     pub timestamp: String,
     pub message: String,
@@ -72,7 +84,7 @@ impl Default for Mapping {
 }
 
 /// One region's Elasticsearch.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct EsConfig {
     pub url: String,
     pub auth: Auth,
@@ -81,6 +93,19 @@ pub struct EsConfig {
     pub index: String,
     pub mapping: Mapping,
     pub timeout: Duration,
+}
+
+impl std::fmt::Debug for EsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EsConfig")
+            .field("url", &self.url)
+            .field("auth", &self.auth)
+            .field("ca", &self.ca_pem.as_ref().map(|c| c.len()))
+            .field("index", &self.index)
+            .field("mapping", &self.mapping)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 /// What is asked: the selection, a window, a query string.

@@ -14,7 +14,7 @@ pub const LOSSY_MARK: &str = "[invalid UTF-8] ";
 
 /// Field names a JSON line's parts are looked up by, first match wins;
 /// dotted names also match nested objects (`log.level`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldNames {
     pub level: Vec<String>,
     pub message: Vec<String>,

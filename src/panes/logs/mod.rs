@@ -6,14 +6,20 @@
 //! `merge.rs` (time order across streams with a reorder window),
 //! `buffer.rs` (the byte-bounded ring, saving), `filter.rs` (include,
 //! exclude, level, field, highlight, search), `es.rs` (history from each
-//! region's Elasticsearch).
+//! region's Elasticsearch), `select.rs` (what is followed), `pane.rs` (the
+//! pane's state and stream planning), `task.rs` (streams and history as
+//! long-lived tasks), `keys.rs` (its keys and inputs).
 
 pub mod buffer;
 pub mod es;
 pub mod filter;
 pub mod follow;
+pub mod keys;
 pub mod line;
 pub mod merge;
+pub mod pane;
+pub mod select;
 pub mod state;
 pub mod stream;
+pub mod task;
 pub mod view;

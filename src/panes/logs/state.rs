@@ -16,7 +16,7 @@ use std::time::Instant;
 pub const DEFAULT_CAP: usize = 50;
 
 /// The pane's settings (`[logs]` in the config).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogsSettings {
     pub max_streams: usize,
     pub buffer_bytes: usize,
@@ -124,6 +124,15 @@ pub struct LogsState {
     pub error: Option<String>,
 }
 
+impl std::fmt::Debug for LogsState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogsState")
+            .field("counts", &self.counts())
+            .field("follow", &self.follow)
+            .finish_non_exhaustive()
+    }
+}
+
 impl LogsState {
     pub fn new(settings: LogsSettings) -> LogsState {
         LogsState {
@@ -193,6 +202,46 @@ impl LogsState {
         if self.shown.first().is_some_and(|s| *s < first) {
             let cut = self.shown.partition_point(|s| *s < first);
             self.shown.drain(..cut);
+        }
+    }
+
+    /// Starts over (a new selection): the buffer, the window, the streams'
+    /// facts; the filter and the drop counters stay.
+    pub fn clear(&mut self) {
+        let mut rest = Vec::new();
+        self.merger.flush(&mut rest);
+        self.ring.clear();
+        self.shown.clear();
+        self.top = None;
+        self.cursor = None;
+        self.expanded = None;
+        self.follow = true;
+        self.streams.clear();
+        self.not_streamed = 0;
+    }
+
+    /// Entries from history: merged with what the ring holds in time order
+    /// (history is older than the live tail, so the ring is rebuilt once
+    /// per page; the byte budget still holds).
+    pub fn push_history(&mut self, lines: Vec<Line>) {
+        if lines.is_empty() {
+            return;
+        }
+        let old = std::mem::replace(&mut self.ring, Ring::new(0));
+        let dropped = old.dropped;
+        let mut all: Vec<Line> = old.into_lines().collect();
+        all.extend(lines);
+        // stable: entries of the same instant keep their arrival order
+        all.sort_by_key(|l| l.ts);
+        let mut ring = Ring::new(self.settings.buffer_bytes);
+        ring.dropped = dropped;
+        self.ring = ring;
+        self.shown.clear();
+        self.top = None;
+        self.cursor = None;
+        self.expanded = None;
+        for l in all {
+            self.push(l);
         }
     }
 

@@ -113,6 +113,101 @@ pub fn status(s: &LogsState) -> String {
     out
 }
 
+/// The pane in the registry: its frame (title: what is followed), the
+/// logs badge of each region whose Elasticsearch is not answering, the
+/// open input, then the entries and the status line.
+pub fn draw(
+    state: &crate::state::State,
+    styles: &crate::theme::Styles,
+    frame: &mut ratatui::Frame,
+    area: Rect,
+    focused: bool,
+) {
+    let logs = &state.logs;
+    let what = match &logs.selection {
+        Some(sel) => crate::sanitize::sanitize(&sel.describe(&state.region_names)).into_owned(),
+        None => "nothing followed (l on a pod, workload, triage item or probe row)".into(),
+    };
+    let inner =
+        crate::widgets::frame::pane(frame, styles, area, format!(" Logs · {what} "), focused);
+    if inner.height < 2 || inner.width < 10 {
+        return;
+    }
+    let mut top: Vec<TextLine> = Vec::new();
+    let badges = badges(state);
+    if !badges.is_empty() {
+        top.push(TextLine::from(Span::styled(
+            crate::sanitize::sanitize(&format!("logs badge: {}", badges.join(" · "))).into_owned(),
+            Style::new().fg(Color::Red),
+        )));
+    }
+    if let Some(h) = &logs.history {
+        let mut t = format!(
+            "history: {} entries{}",
+            h.entries,
+            if h.done { "" } else { " (reading)" }
+        );
+        for (region, r) in &h.regions {
+            match r {
+                Ok(pages) => t.push_str(&format!(" · {region} {pages} pages")),
+                Err(e) => t.push_str(&format!(" · {region} {e}")),
+            }
+        }
+        top.push(TextLine::from(Span::styled(
+            crate::sanitize::sanitize(&t).into_owned(),
+            Style::new().fg(Color::DarkGray),
+        )));
+    }
+    if let Some(said) = &logs.saved {
+        top.push(TextLine::from(Span::styled(
+            crate::sanitize::sanitize(said).into_owned(),
+            Style::new().fg(Color::DarkGray),
+        )));
+    }
+    if let Some(input) = &logs.input {
+        let text = input.area.lines().first().cloned().unwrap_or_default();
+        top.push(TextLine::from(vec![
+            Span::styled(
+                format!("{}: ", input.kind.prompt()),
+                Style::new().add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(crate::sanitize::sanitize(&text).into_owned()),
+            Span::styled(" ", Style::new().add_modifier(Modifier::REVERSED)),
+        ]));
+    }
+    let n = (top.len() as u16).min(inner.height.saturating_sub(1));
+    let head = Rect { height: n, ..inner };
+    Paragraph::new(top).render(head, frame.buffer_mut());
+    let body = Rect {
+        y: inner.y + n,
+        height: inner.height - n,
+        ..inner
+    };
+    render(&logs.view, body, frame.buffer_mut());
+}
+
+/// `region: reason` for each region whose logs feed is not live.
+pub fn badges(state: &crate::state::State) -> Vec<String> {
+    state
+        .regions
+        .iter()
+        .filter_map(|r| {
+            let (_, h) = r.feeds.iter().find(|(f, _)| *f == super::task::ES_FEED)?;
+            use crate::fleet::health::Health;
+            let why = match h {
+                Health::Live => return None,
+                Health::Stale { reason, .. } => format!("slow: {reason}"),
+                Health::Unauthorized(m) => format!("unauthorized: {m}"),
+                Health::Forbidden(m) => format!("forbidden: {m}"),
+                Health::Unreachable(m) => format!("unreachable: {m}"),
+                Health::Error(m) => format!("error: {m}"),
+                Health::Connecting | Health::Syncing => "connecting".into(),
+            };
+            Some(format!("{} {why}", r.name))
+        })
+        .collect()
+}
+
 /// Draw the pane's body (its frame is the caller's) into `area`.
 pub fn render(s: &LogsState, area: Rect, buf: &mut Buffer) {
     if area.height == 0 {

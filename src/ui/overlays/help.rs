@@ -13,7 +13,11 @@ use ratatui::Frame;
 
 pub fn lines(state: &State, styles: &Styles) -> Vec<Line<'static>> {
     let mut out = problem_lines(state, styles);
-    for ctx in KeyContext::ALL {
+    // the panes' own sections after [table]; dialogs and inputs last
+    let (inner, outer): (Vec<KeyContext>, Vec<KeyContext>) = KeyContext::ALL
+        .into_iter()
+        .partition(|c| matches!(c, KeyContext::Modal | KeyContext::Input));
+    for ctx in outer.into_iter().chain(inner) {
         let hints = state.keymap.bindings(ctx);
         if hints.is_empty() {
             continue;

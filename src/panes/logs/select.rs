@@ -1,0 +1,301 @@
+//! What the logs pane follows: a pod, a workload (found through the fleet
+//! store's owner index) or a namespace, in one region or the same one in
+//! every region; all containers or chosen ones; the live or the previous
+//! container. `targets` turns it into the container instances to stream,
+//! read from the store, so pods that join or leave re-plan the streams.
+
+use super::state::Target;
+use crate::fleet::owners::{OwnerKind, WorkloadKey};
+use crate::fleet::store::Store;
+use crate::model::{ContainerState, PodRow, RegionId};
+
+/// What is selected, region aside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// One pod, by name (pod names differ between regions: one region only).
+    Pod { namespace: String, name: String },
+    /// The pods of a workload: region + namespace + owner, as the store's
+    /// owner index keys them.
+    Workload {
+        namespace: String,
+        kind: OwnerKind,
+        name: String,
+    },
+    /// Every pod of a namespace.
+    Namespace(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogSelection {
+    pub scope: Scope,
+    /// Where it was picked.
+    pub region: RegionId,
+    /// The same workload or namespace in every region (the common case).
+    pub all_regions: bool,
+    /// Chosen container names (init containers included); empty: all the
+    /// pod's containers.
+    pub containers: Vec<String>,
+    /// The previous instance of each container (`previous=true`, no follow).
+    pub previous: bool,
+}
+
+impl LogSelection {
+    pub fn new(scope: Scope, region: RegionId) -> LogSelection {
+        LogSelection {
+            scope,
+            region,
+            all_regions: false,
+            containers: Vec::new(),
+            previous: false,
+        }
+    }
+
+    /// A pod row: its workload when it has one (so "every region" means
+    /// something), else the pod.
+    pub fn of_pod(pod: &PodRow) -> LogSelection {
+        let key = WorkloadKey::of_pod(pod);
+        let scope = if key.kind == OwnerKind::Pod {
+            Scope::Pod {
+                namespace: pod.namespace.clone(),
+                name: pod.name.clone(),
+            }
+        } else {
+            Scope::Workload {
+                namespace: key.namespace,
+                kind: key.kind,
+                name: key.name,
+            }
+        };
+        LogSelection::new(scope, pod.region)
+    }
+
+    /// A workload key (triage item, probe row, workloads row).
+    pub fn of_workload(key: &WorkloadKey) -> LogSelection {
+        let scope = if key.kind == OwnerKind::Pod {
+            Scope::Pod {
+                namespace: key.namespace.clone(),
+                name: key.name.clone(),
+            }
+        } else {
+            Scope::Workload {
+                namespace: key.namespace.clone(),
+                kind: key.kind.clone(),
+                name: key.name.clone(),
+            }
+        };
+        LogSelection::new(scope, key.region)
+    }
+
+    /// Typed: `namespace`, `namespace/workload`, or `namespace/pod/NAME`.
+    pub fn parse(text: &str, region: RegionId, store: &Store) -> Result<LogSelection, String> {
+        let parts: Vec<&str> = text.trim().split('/').map(str::trim).collect();
+        let scope = match parts.as_slice() {
+            [ns] if !ns.is_empty() => Scope::Namespace(ns.to_string()),
+            [ns, "pod", name] if !ns.is_empty() && !name.is_empty() => Scope::Pod {
+                namespace: ns.to_string(),
+                name: name.to_string(),
+            },
+            [ns, name] if !ns.is_empty() && !name.is_empty() => {
+                // the workload's kind as the store knows it in any region
+                let kind = store
+                    .owners()
+                    .workloads()
+                    .map(|(k, _)| k)
+                    .find(|k| k.namespace == *ns && k.name == *name && k.kind != OwnerKind::Pod)
+                    .map(|k| k.kind.clone())
+                    .ok_or_else(|| format!("no workload {ns}/{name} in the fleet"))?;
+                Scope::Workload {
+                    namespace: ns.to_string(),
+                    kind,
+                    name: name.to_string(),
+                }
+            }
+            _ => {
+                return Err(format!(
+                    "`{}`: type a namespace, namespace/workload or namespace/pod/NAME",
+                    text.trim()
+                ))
+            }
+        };
+        let mut sel = LogSelection::new(scope, region);
+        // a typed workload or namespace is wanted everywhere
+        sel.all_regions = !matches!(sel.scope, Scope::Pod { .. });
+        Ok(sel)
+    }
+
+    /// What the pane's title says.
+    pub fn describe(&self, region_names: &[String]) -> String {
+        let what = match &self.scope {
+            Scope::Pod { namespace, name } => format!("pod {namespace}/{name}"),
+            Scope::Workload {
+                namespace,
+                kind,
+                name,
+            } => format!("{} {namespace}/{name}", kind.as_str().to_lowercase()),
+            Scope::Namespace(ns) => format!("namespace {ns}"),
+        };
+        let region = if self.all_regions {
+            "every region".to_string()
+        } else {
+            region_names
+                .get(self.region)
+                .cloned()
+                .unwrap_or_else(|| "?".into())
+        };
+        let mut out = format!("{what} in {region}");
+        if !self.containers.is_empty() {
+            out.push_str(&format!(" · containers {}", self.containers.join(",")));
+        }
+        if self.previous {
+            out.push_str(" · previous containers");
+        }
+        out
+    }
+
+    fn regions(&self, n: usize) -> Vec<RegionId> {
+        if self.all_regions && !matches!(self.scope, Scope::Pod { .. }) {
+            (0..n).collect()
+        } else {
+            vec![self.region]
+        }
+    }
+
+    /// The container instances to stream, as the store has them now.
+    pub fn targets(&self, store: &Store, region_names: &[String]) -> Vec<Target> {
+        let mut out = Vec::new();
+        for region in self.regions(region_names.len()) {
+            let name = region_names.get(region).map_or("?", String::as_str);
+            match &self.scope {
+                Scope::Workload {
+                    namespace,
+                    kind,
+                    name: wl,
+                } => {
+                    let key = WorkloadKey {
+                        region,
+                        namespace: namespace.clone(),
+                        kind: kind.clone(),
+                        name: wl.clone(),
+                    };
+                    let Some(pods) = store.owners().pods_of(&key) else {
+                        continue;
+                    };
+                    for uid in pods.keys() {
+                        if let Some(pod) = store.find(region, uid) {
+                            self.push_pod(name, pod, &mut out);
+                        }
+                    }
+                }
+                Scope::Pod {
+                    namespace,
+                    name: pod,
+                } => {
+                    for row in store.rows() {
+                        if row.region == region && row.namespace == *namespace && row.name == *pod {
+                            self.push_pod(name, row, &mut out);
+                        }
+                    }
+                }
+                Scope::Namespace(ns) => {
+                    for row in store.rows() {
+                        if row.region == region && row.namespace == *ns {
+                            self.push_pod(name, row, &mut out);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn push_pod(&self, region_name: &str, pod: &PodRow, out: &mut Vec<Target>) {
+        if pod.deleting && !self.previous {
+            return;
+        }
+        let uid: String = pod.uid.chars().take(8).collect();
+        let mut add = |container: &str, restarts: u32| {
+            out.push(Target {
+                region: region_name.to_string(),
+                namespace: pod.namespace.clone(),
+                pod: pod.name.clone(),
+                container: container.to_string(),
+                // a restarted container is a new instance, so a new stream
+                container_id: format!(
+                    "{region_name}/{}/{}/{container}#{restarts} {uid}",
+                    pod.namespace, pod.name
+                ),
+            });
+        };
+        if self.containers.is_empty() {
+            for c in &pod.containers {
+                let has_logs = match &c.state {
+                    ContainerState::Running { .. } | ContainerState::Terminated(_) => true,
+                    // the previous instance of a waiting (crash-looping) one
+                    _ => self.previous && c.restart_count > 0,
+                };
+                if has_logs {
+                    add(&c.name, c.restart_count);
+                }
+            }
+        } else {
+            // chosen names may be init containers, which the row does not
+            // list: the stream finds them in the pod's status
+            for name in &self.containers {
+                let restarts = pod
+                    .containers
+                    .iter()
+                    .find(|c| c.name == *name)
+                    .map_or(0, |c| c.restart_count);
+                add(name, restarts);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ContainerRow;
+
+    fn pod(region: RegionId, name: &str, restarts: u32) -> PodRow {
+        PodRow {
+            region,
+            uid: format!("uid-{region}-{name}"),
+            namespace: "shop".into(),
+            name: name.into(),
+            owner_kind: "ReplicaSet".into(),
+            owner_name: "checkout-7d9f8c".into(),
+            containers: vec![ContainerRow {
+                name: "app".into(),
+                restart_count: restarts,
+                state: ContainerState::Running { started: None },
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_workload_in_every_region_and_a_restart_is_a_new_target() {
+        let mut store = Store::new(2);
+        store.upsert(pod(0, "checkout-7d9f8c-a", 0));
+        store.upsert(pod(1, "checkout-7d9f8c-b", 0));
+        let names = vec!["eu".to_string(), "us".to_string()];
+        let mut sel = LogSelection::of_pod(&pod(0, "checkout-7d9f8c-a", 0));
+        assert_eq!(sel.targets(&store, &names).len(), 1, "one region");
+        sel.all_regions = true;
+        let t = sel.targets(&store, &names);
+        assert_eq!(t.len(), 2);
+        assert!(t.iter().any(|t| t.region == "us"));
+        store.upsert(pod(0, "checkout-7d9f8c-a", 1));
+        let t2 = sel.targets(&store, &names);
+        assert_ne!(t[0].container_id, t2[0].container_id);
+        let typed = LogSelection::parse("shop/checkout", 0, &store).unwrap();
+        assert_eq!(typed.targets(&store, &names).len(), 2);
+        assert!(LogSelection::parse("shop/nothing", 0, &store).is_err());
+        assert!(LogSelection::parse("a/b/c/d", 0, &store).is_err());
+        sel.containers = vec!["migrate".into()];
+        let init = sel.targets(&store, &names);
+        assert!(init.iter().all(|t| t.container == "migrate"));
+    }
+}
