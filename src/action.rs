@@ -129,6 +129,9 @@ actions! {
     DeletePod = "delete_pod", Mutating, "Delete the selected pod, with its grace period";
     Exec = "exec", Mutating, "Open a shell or run a command in a container of the selected pod";
     PortForward = "port_forward", Mutating, "Forward a local port to the selected pod, Service or workload";
+    ShowNetwork = "show_network", Safe, "Show the network pane (conntrack per node, LVS)";
+    NetworkView = "network_view", Safe, "Switch the network pane between conntrack per node and LVS";
+    NodeConntrack = "node_conntrack", Safe, "Show the conntrack of the selected pod's node";
 }
 
 impl Action {

@@ -49,6 +49,12 @@ pub enum Msg {
         key: crate::tasks::TaskKey,
         reason: String,
     },
+    /// A network poll of a region ended: `error` is why it failed (the
+    /// region's metrics badge); the figures are in the pane's shared state.
+    Network {
+        region: RegionId,
+        error: Option<String>,
+    },
     /// A job that had the terminal (exec) returned it: what to tell the user.
     TerminalReturned {
         label: String,

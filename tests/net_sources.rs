@@ -243,13 +243,14 @@ async fn direct_scrape_and_prometheus_flag_every_network_fault_and_agree() {
     cfg.timeout = Duration::from_secs(5);
     let source = PromSource::new(cfg).expect("prometheus source");
     let direct_cfg = DirectConfig::default();
+    let reader = pitwall::write::ReadClient::new(c.clone());
     let mut via_direct = RegionNet::default();
     let mut via_prom = RegionNet::default();
     let deadline = tokio::time::Instant::now() + WAIT;
     let mut last = (Vec::new(), Vec::new());
     loop {
         let cl = cluster(&c).await;
-        let report = direct::poll(&c, &direct_cfg, &mut via_direct, now_unix())
+        let report = direct::poll(&reader, &direct_cfg, &mut via_direct, now_unix())
             .await
             .expect("direct poll");
         assert_eq!((report.exporters, report.scraped), (4, 4), "{report:?}");
@@ -450,7 +451,7 @@ async fn the_poller_feeds_the_figures_reports_failures_and_stops() {
     let (tx, mut rx) = tokio::sync::mpsc::channel(4);
     let stop = tokio_util::sync::CancellationToken::new();
     let source = Source::Direct {
-        client: c.clone(),
+        client: pitwall::write::ReadClient::new(c.clone()),
         cfg: DirectConfig::default(),
     };
     assert!(source.describe().starts_with("direct scrape"));

@@ -43,7 +43,9 @@ pub struct Layout {
 impl Default for Layout {
     fn default() -> Self {
         Layout {
-            wide: Pane::all(),
+            // the network pane opens on its key (`show_network`) over the
+            // whole body, unless `[layout] wide` names it
+            wide: vec![Pane::Triage, Pane::Pods, Pane::Probes],
             narrow: NarrowLayout::Tabs,
             narrow_below: 120,
             open_on_trouble: true,

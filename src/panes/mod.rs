@@ -26,6 +26,7 @@ pub enum Pane {
     Triage,
     Pods,
     Probes,
+    Network,
 }
 
 /// Everything the rest of the cockpit knows about one pane.
@@ -75,6 +76,15 @@ pub const PANES: &[PaneDef] = &[
         draw: probes::view::draw,
         on_action: probes::on_action,
         keys: None,
+    },
+    PaneDef {
+        pane: Pane::Network,
+        name: "network",
+        title: "Network",
+        show: Action::ShowNetwork,
+        draw: network::draw,
+        on_action: network::on_action,
+        keys: Some(KeyContext::Network),
     },
 ];
 

@@ -30,6 +30,8 @@ pub struct State {
     pub quit: bool,
     /// Probe failures and triage.
     pub incident: incident::IncidentPanes,
+    /// The network pane: figures shared with its pollers, findings.
+    pub network: crate::panes::network::state::NetworkState,
     /// Long-lived tasks (port-forwards, follows) as they last reported.
     pub tasks: crate::tasks::TaskBoard,
     /// Read-only flags and whether the config loaded; see `read_only`.
@@ -51,6 +53,7 @@ impl State {
             now,
             quit: false,
             incident: incident::IncidentPanes::default(),
+            network: Default::default(),
             tasks: crate::tasks::TaskBoard::default(),
             access: crate::config::Access::default(),
             problems: Vec::new(),
@@ -70,6 +73,7 @@ impl State {
     pub fn refresh_view(&mut self) {
         self.incident.refresh(&self.store, &self.regions, self.now);
         self.open_on_trouble();
+        crate::panes::network::sync_shown(self);
         if !self.store.view_is_dirty() {
             return;
         }

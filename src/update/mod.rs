@@ -62,7 +62,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 // triage lists a region by its badge (the worst feed)
                 state.incident.mark_dirty();
             }
-            Vec::new()
+            crate::panes::network::on_region_health(state, region)
         }
         Msg::Incident { region, update } => {
             on_feed(state, region, update);
@@ -100,6 +100,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::TaskRefused { key, reason } => {
             let text = crate::sanitize::sanitize(&format!("{key}: {reason}")).into_owned();
             state.ui.toast(ToastLevel::Error, text, state.now);
+            Vec::new()
+        }
+        Msg::Network { region, error } => {
+            crate::panes::network::on_poll(state, region, error);
             Vec::new()
         }
         Msg::TerminalReturned { label, result } => {

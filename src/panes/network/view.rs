@@ -15,8 +15,9 @@ use ratatui::widgets::{
 };
 
 /// What the pane shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum View {
+    #[default]
     Nodes,
     Lvs,
     /// One node's chart: (region, node).
@@ -149,9 +150,14 @@ fn nodes(
     ])
     .areas(inner);
     let spark_w = (table_area.width as usize).saturating_sub(70).clamp(10, 30);
+    // only the rows on screen are built (a region may have 500 nodes)
+    let visible = (table_area.height as usize).saturating_sub(1).max(1);
+    let offset = cursor.saturating_sub(visible - 1);
     let rows = node_rows(regions)
         .into_iter()
         .enumerate()
+        .skip(offset)
+        .take(visible)
         .map(|(i, (region, node, u))| {
             let r = regions.iter().find(|r| r.name == region);
             let n = r.and_then(|r| r.net.nodes.get(node));
@@ -273,9 +279,13 @@ fn lvs(regions: &[RegionView], cursor: usize, area: Rect, buf: &mut Buffer) {
             }
         }
     }
+    let visible = (inner.height as usize).saturating_sub(1).max(1);
+    let offset = cursor.saturating_sub(visible - 1);
     let rows: Vec<Row> = rows
         .into_iter()
         .enumerate()
+        .skip(offset)
+        .take(visible)
         .map(|(i, r)| if i == cursor { r.reversed() } else { r })
         .collect();
     let table = Table::new(

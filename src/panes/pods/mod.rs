@@ -49,6 +49,17 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         }
         Action::NextProblem => next_problem(state),
         Action::Describe | Action::Select => return Some(describe(state)),
+        Action::NodeConntrack => {
+            let pod = state
+                .ui
+                .pods
+                .selected
+                .and_then(|slot| state.store.get(slot))
+                .map(|r| (r.region, r.node.clone()));
+            if let Some((region, node)) = pod {
+                crate::panes::network::open_node(state, region, &node);
+            }
+        }
         _ => return None,
     }
     Some(Vec::new())
