@@ -44,13 +44,19 @@ pub struct NetworkState {
     /// Why regions without a Prometheus read node_exporter directly (the
     /// demo without `prometheus` on the PATH), said beside the source.
     pub why_direct: Option<String>,
-    /// Each finding's first sighting (for triage's "since").
-    since: HashMap<(RegionId, String), Timestamp>,
+    /// Each finding's first sighting (triage's "since") and how many
+    /// polls in a row have seen it.
+    since: HashMap<(RegionId, String), (Timestamp, u32)>,
 }
 
 pub fn lock(net: &Mutex<RegionNet>) -> MutexGuard<'_, RegionNet> {
     net.lock().unwrap_or_else(|p| p.into_inner())
 }
+
+/// A real server whose pod just went is "no pod" until the director drops
+/// it (seconds): triage lists a stale backend once two polls in a row have
+/// seen it (the pane flags it at once).
+pub const STALE_POLLS: u32 = 2;
 
 /// The words of the direct source, as the pane shows them.
 pub const DIRECT: &str = "direct scrape (node_exporter via the pod proxy)";
@@ -120,14 +126,27 @@ impl NetworkState {
                 nodes: Vec::new(),
             };
             r.findings = findings(&lock(&r.net), &lookup, &th);
+            // this region's sightings: first seen, polls seen in a row
+            let mut mine = HashMap::new();
+            for f in &r.findings {
+                let key = (region, finding_key(f));
+                let (since, polls) = self.since.get(&key).copied().unwrap_or((now, 0));
+                mine.insert(key, (since, polls.saturating_add(1)));
+            }
+            self.since.retain(|(reg, _), _| *reg != region);
+            self.since.extend(mine);
         }
         let mut out = Vec::new();
-        let mut seen = HashMap::new();
         for (i, r) in self.regions.iter().enumerate() {
             for f in &r.findings {
-                let key = (i, finding_key(f));
-                let since = *self.since.get(&key).unwrap_or(&now);
-                seen.insert(key, since);
+                let (since, polls) = self
+                    .since
+                    .get(&(i, finding_key(f)))
+                    .copied()
+                    .unwrap_or((now, 1));
+                if matches!(f, Finding::StaleBackend { .. }) && polls < STALE_POLLS {
+                    continue;
+                }
                 out.push(NetworkTrouble {
                     region: i,
                     finding: f.clone(),
@@ -135,7 +154,6 @@ impl NetworkState {
                 });
             }
         }
-        self.since = seen;
         out
     }
 }

@@ -548,13 +548,12 @@ fn network_items(input: &TriageInput, out: &mut Vec<TriageItem>) {
             p => p.base(),
         };
         let how_bad = match problem {
-            Problem::Conntrack => format!("{name}: {}", parts.join(", ")),
             Problem::StaleBackend => format!(
-                "LVS {name}: {} ({})",
+                "{} ({})",
                 plural(parts.len() as u32, "stale backend", "stale backends"),
                 parts.join(", ")
             ),
-            _ => format!("LVS {name}: {}", parts.join(", ")),
+            _ => parts.join(", "),
         };
         out.push(TriageItem {
             id: TriageId {
