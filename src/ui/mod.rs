@@ -42,7 +42,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame) {
     for (pane, rect) in &areas {
         crate::panes::draw(state, styles, frame, *pane, *rect);
     }
-    if panes.len() > 1 && areas.len() == 1 {
+    if panes.len() > 1 && areas.len() == 1 && panes.contains(&state.ui.focus) {
         let titles: Vec<String> = panes.iter().map(|p| tab_title(state, *p)).collect();
         let labels: Vec<(&str, bool)> = titles
             .iter()

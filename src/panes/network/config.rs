@@ -274,6 +274,49 @@ mod tests {
     }
 
     #[test]
+    fn network_polling_and_queries_layer_under_each_regions_own() {
+        let s = network(&v(
+            "poll_interval_seconds = 5\nidle_poll_interval_seconds = 120\n[queries]\ndrop = 'irate(my_drop{$selector}[1m])'",
+        ))
+        .expect("ok");
+        assert_eq!(s.poll_interval, Duration::from_secs(5));
+        assert_eq!(s.idle_poll_interval, Duration::from_secs(120));
+        let mut own = PromConfig::new("http://p");
+        own.queries.entries = "mine{$selector}".into();
+        let p = s.region_prometheus(&own);
+        assert_eq!(
+            p.queries.entries, "mine{$selector}",
+            "the region's own wins"
+        );
+        assert_eq!(p.queries.drop, "irate(my_drop{$selector}[1m])");
+        assert_eq!(p.queries.limit, Queries::default().limit);
+        assert!(network(&v("poll_interval_seconds = 0")).is_err());
+        assert!(network(&v("[queries]\nnope = 'x'")).is_err());
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let env = |_: &str| Some("s3cret-token".to_string());
+        let c = prometheus(
+            &v("url = \"https://p\"\nbearer_token_env = \"T\"\nheaders = { \"X-Api-Key\" = \"k3y\" }"),
+            &env,
+        )
+        .expect("ok");
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("k3y"),
+            "{shown}"
+        );
+        assert!(shown.contains("X-Api-Key"), "{shown}");
+        let basic = prometheus(
+            &v("url = \"https://p\"\nbasic_user = \"ops\"\nbasic_password_env = \"P\""),
+            &env,
+        )
+        .expect("ok");
+        assert!(!format!("{basic:?}").contains("s3cret"));
+    }
+
+    #[test]
     fn prometheus_auth_headers_queries_from_env() {
         let env = |k: &str| (k == "PROM_TOKEN").then(|| "s3cret".to_string());
         let c = prometheus(

@@ -226,3 +226,6 @@ pub fn on_poll(state: &mut State, region: RegionId, error: Option<String>) {
         .refresh_findings(region, &state.store, state.now);
     state.incident.mark_dirty();
 }
+
+#[cfg(test)]
+mod tests;
