@@ -86,6 +86,7 @@ fn with_views<R>(state: &State, f: impl FnOnce(&[RegionView]) -> R) -> R {
             lookup: &lookups[i],
             source: &r.source,
             error: errors[i].as_deref(),
+            findings: Some(&r.findings),
         })
         .collect();
     f(&views)
