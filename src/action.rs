@@ -153,6 +153,9 @@ actions! {
     LogsContainers = "logs_containers", Safe, "Choose the containers followed (init containers included)";
     LogsPrevious = "logs_previous", Safe, "Read the previous instance of each container instead";
     LogsClose = "logs_close", Safe, "Stop following and close the logs pane";
+    ShowNetwork = "show_network", Safe, "Show the network pane (conntrack per node, LVS)";
+    NetworkView = "network_view", Safe, "Switch the network pane between conntrack per node and LVS";
+    NodeConntrack = "node_conntrack", Safe, "Show the conntrack of the selected pod's node";
 }
 
 impl Action {

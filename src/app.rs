@@ -136,14 +136,56 @@ pub async fn run_demo(args: CockpitArgs, demo: DemoArgs) -> Result<ExitCode, Str
         scenario = scenario.with_time_scale(scale);
     }
     let fleet = pitwall_sim::Fleet::start(scenario, None).await?;
-    let (regions, specs) = fleet_regions(&fleet)?;
-    let result = run_cockpit(settings, regions, specs).await;
+    let (mut regions, specs) = fleet_regions(&fleet)?;
+    let (prometheus, why) = demo_prometheus(&fleet, &mut regions).await;
+    let mut settings = settings;
+    settings.config.network.poll_interval = DEMO_POLL;
+    let result = run_cockpit_with(settings, regions, specs, why).await;
+    // stopped on every way out; killed on drop and with us anyway
+    if let Some(p) = prometheus {
+        p.stop().await;
+    }
     drop(fleet);
     result
 }
 
 /// The simulated regions that stand for production (`assets/scenarios/demo.toml`).
 pub const DEMO_PRODUCTION: [&str; 2] = ["us-east", "ap-southeast"];
+/// The demo polls (and its Prometheus scrapes) this often.
+const DEMO_POLL: Duration = Duration::from_secs(5);
+
+/// A real `prometheus` from the PATH scraping the simulated fleet, which
+/// each region then reads through its Prometheus path; without one, the
+/// direct scrape, and the reason the pane says so.
+pub async fn demo_prometheus(
+    fleet: &pitwall_sim::Fleet,
+    regions: &mut [RegionConfig],
+) -> (
+    Option<crate::panes::network::prometheus_process::LocalPrometheus>,
+    Option<String>,
+) {
+    use crate::panes::network::prometheus_process::{find, LocalPrometheus};
+    let Some(binary) = find() else {
+        return (None, Some("no prometheus on the PATH".into()));
+    };
+    let config = fleet.prometheus_config(DEMO_POLL.as_secs_f64());
+    match LocalPrometheus::start(&binary, &config, Duration::from_secs(30)).await {
+        Ok(p) => {
+            for r in regions.iter_mut() {
+                let mut cfg = crate::panes::network::prom::PromConfig::new(&p.url);
+                cfg.selector = format!("region=\"{}\"", r.name);
+                cfg.poll_interval = DEMO_POLL;
+                r.prometheus = Some(cfg);
+            }
+            tracing::info!(url = %p.url, "demo prometheus started");
+            (Some(p), None)
+        }
+        Err(why) => {
+            tracing::warn!(%why, "demo prometheus did not start");
+            (None, Some(why))
+        }
+    }
+}
 
 /// Every region of a simulated fleet, and how to reach it (the kubeconfig
 /// stays in memory). Used by `demo`, the integration tests and benchmarks.
@@ -218,6 +260,30 @@ pub fn writer_for(
     )
 }
 
+/// The network pane's settings and each region's source: its
+/// `[region.prometheus]`, else its `prometheus_url`, else the direct scrape.
+pub fn configure_network(
+    state: &mut State,
+    network: &crate::panes::network::config::NetworkSettings,
+    regions: &[RegionConfig],
+    why_direct: Option<String>,
+) {
+    let prometheus = regions
+        .iter()
+        .map(|r| {
+            r.prometheus.clone().or_else(|| {
+                r.prometheus_url.as_deref().map(|u| {
+                    let mut p = crate::panes::network::prom::PromConfig::new(u);
+                    p.poll_interval = network.poll_interval;
+                    p
+                })
+            })
+        })
+        .collect();
+    state.network.configure(network.clone(), prometheus);
+    state.network.why_direct = why_direct;
+}
+
 /// Config, keymap and theme, as `check-config` checks them; NO_COLOR and
 /// TERM=dumb force monochrome.
 fn load_settings(args: &CockpitArgs) -> Settings {
@@ -239,6 +305,17 @@ async fn run_cockpit(
     settings: Settings,
     regions: Vec<RegionConfig>,
     specs: Vec<ClientSpec>,
+) -> Result<ExitCode, String> {
+    run_cockpit_with(settings, regions, specs, None).await
+}
+
+/// `why_direct`: why regions without a Prometheus read node_exporter
+/// directly, for the network pane to say.
+async fn run_cockpit_with(
+    settings: Settings,
+    regions: Vec<RegionConfig>,
+    specs: Vec<ClientSpec>,
+    why_direct: Option<String>,
 ) -> Result<ExitCode, String> {
     let log = crate::logfile::open();
     if let Ok((log, path)) = &log {
@@ -263,6 +340,7 @@ async fn run_cockpit(
     cockpit.state.ui.open_on_trouble = config.layout.open_on_trouble;
     cockpit.state.logs.configure(config.logs.clone());
     cockpit.state.access = access;
+    configure_network(&mut cockpit.state, &config.network, &regions, why_direct);
     if !diags.is_empty() {
         cockpit.handle(Msg::Diagnostics(diags));
     }

@@ -61,6 +61,12 @@ pub enum Msg {
     Session(crate::panes::exec::SessionMsg),
     /// Lines, ends and history pages from the logs pane's tasks.
     Logs(crate::panes::logs::task::LogsMsg),
+    /// A network poll of a region ended: `error` is why it failed (the
+    /// region's metrics badge); the figures are in the pane's shared state.
+    Network {
+        region: RegionId,
+        error: Option<String>,
+    },
     /// A job that had the terminal (exec) returned it: what to tell the user.
     TerminalReturned {
         label: String,

@@ -93,3 +93,76 @@ fn at_80x24_the_incident_shows_without_a_key_and_enter_selects_a_crash_looping_p
     t.wait_for_prompt();
     t.assert_terminal_restored();
 }
+
+/// The demo's network incident (a node's conntrack table fills at +60 s,
+/// here six times faster):
+/// the network pane shows the hot node on top with its drops, read through
+/// the demo's own `prometheus` (started from the PATH, a child of pitwall)
+/// or, without one, the direct scrape, and says which; triage lists it; on
+/// quit no prometheus is left running.
+#[test]
+fn the_demo_network_incident_shows_in_the_network_pane_and_triage() {
+    let with_prometheus = std::process::Command::new("sh")
+        .args(["-c", "command -v prometheus"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let t = Tmux::start(160, 48, &[]);
+    t.keys(&["-l", &format!("{BIN} demo --time-scale 6")]);
+    t.keys(&["Enter"]);
+    t.wait_for("the cockpit", |s| s.contains("[ap-southeast live"));
+    let pitwall = common::child_of_shell(&t);
+    t.keys(&["M"]);
+    let screen = t.wait_for("the hot node on top of the network pane", |s| {
+        s.lines()
+            .skip_while(|l| !l.contains("REGION"))
+            .nth(1)
+            .is_some_and(|l| {
+                l.contains("!!ap-southeast")
+                    && l.contains("ap-southeast-node-02")
+                    && l.contains("100%")
+            })
+            && s.contains("conntrack drops on ap-southeast-node-02")
+    });
+    let source = if with_prometheus {
+        "source: Prometheus http://127.0.0.1:"
+    } else {
+        "source: direct scrape (node_exporter via the pod proxy): no prometheus on the PATH"
+    };
+    assert!(screen.contains(source), "{screen}");
+    let prometheus = std::process::Command::new("pgrep")
+        .args(["-P", &pitwall, "-x", "prometheus"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    assert_eq!(
+        !prometheus.is_empty(),
+        with_prometheus,
+        "prometheus child: {prometheus:?}"
+    );
+    // its chart is Enter away
+    t.keys(&["Enter"]);
+    t.wait_for("the node's chart", |s| {
+        s.contains("ap-southeast/ap-southeast-node-02") && s.contains("conntrack 100%")
+    });
+    t.keys(&["t"]);
+    t.wait_for("the hot node in triage", |s| {
+        triage_lines(s).iter().any(|l| {
+            l.contains("ap-southeast")
+                && l.contains("node/ap-southeast-node-02")
+                && l.contains("conntrack")
+        })
+    });
+    t.keys(&["q"]);
+    t.wait_for_prompt();
+    t.assert_terminal_restored();
+    if !prometheus.is_empty() {
+        let gone = std::time::Instant::now() + common::PATIENCE;
+        while std::path::Path::new(&format!("/proc/{prometheus}")).exists() {
+            assert!(
+                std::time::Instant::now() < gone,
+                "prometheus {prometheus} outlived pitwall"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}

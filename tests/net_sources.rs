@@ -243,13 +243,14 @@ async fn direct_scrape_and_prometheus_flag_every_network_fault_and_agree() {
     cfg.timeout = Duration::from_secs(5);
     let source = PromSource::new(cfg).expect("prometheus source");
     let direct_cfg = DirectConfig::default();
+    let reader = pitwall::write::ReadClient::new(c.clone());
     let mut via_direct = RegionNet::default();
     let mut via_prom = RegionNet::default();
     let deadline = tokio::time::Instant::now() + WAIT;
     let mut last = (Vec::new(), Vec::new());
     loop {
         let cl = cluster(&c).await;
-        let report = direct::poll(&c, &direct_cfg, &mut via_direct, now_unix())
+        let report = direct::poll(&reader, &direct_cfg, &mut via_direct, now_unix())
             .await
             .expect("direct poll");
         assert_eq!((report.exporters, report.scraped), (4, 4), "{report:?}");
@@ -450,7 +451,7 @@ async fn the_poller_feeds_the_figures_reports_failures_and_stops() {
     let (tx, mut rx) = tokio::sync::mpsc::channel(4);
     let stop = tokio_util::sync::CancellationToken::new();
     let source = Source::Direct {
-        client: c.clone(),
+        client: pitwall::write::ReadClient::new(c.clone()),
         cfg: DirectConfig::default(),
     };
     assert!(source.describe().starts_with("direct scrape"));
@@ -510,4 +511,149 @@ async fn the_poller_feeds_the_figures_reports_failures_and_stops() {
         .await
         .expect("ends")
         .expect("no panic");
+}
+
+#[allow(unused_imports)] // the harness re-exports more than this binary uses
+mod harness;
+use harness::{start_on, WAIT as COCKPIT_WAIT};
+
+/// The cockpit itself (sources, reducers, pollers as tasks, drawing) on the
+/// simulator, reading node_exporter through the pod proxy: after the three
+/// network faults the pane's rows show the hot node with its drops, the
+/// stale backend named "no pod" and the weight-0 server, triage lists each
+/// cause once, and the region's metrics badge stays out of its health.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pane_and_triage_show_every_network_fault_through_the_cockpit() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use pitwall::msg::Msg;
+    use pitwall::panes::network::config::NetworkSettings;
+    use pitwall::panes::triage::rank::Problem;
+    let scenario = Scenario::from_toml(SCENARIO, "net cockpit").expect("scenario");
+    let mut h = start_on(scenario, |_| {}, &[]).await;
+    let fast = NetworkSettings {
+        poll_interval: Duration::from_millis(500),
+        idle_poll_interval: Duration::from_millis(500),
+        ..NetworkSettings::default()
+    };
+    h.cockpit.state.network.configure(fast, vec![None, None]);
+    h.all_live().await;
+    let north = h.region("north");
+    // the pollers started as tasks once the regions were live
+    h.until("a first poll of north", |s| {
+        s.network.regions.get(north).is_some_and(|r| r.polled)
+    })
+    .await;
+    let c = client(&h.fleet, "north").await;
+    let before = cluster(&c).await;
+    let mut web_ips: Vec<&String> = before
+        .pods
+        .iter()
+        .filter(|(_, p)| p.name.starts_with("web-") && p.ready)
+        .map(|(ip, _)| ip)
+        .collect();
+    web_ips.sort();
+    let stale = format!("{}:8080", web_ips.first().expect("a ready web pod"));
+    for f in [
+        Fault::ConntrackFull {
+            node: "north-node-02".into(),
+        },
+        Fault::StaleBackend {
+            namespace: "shop".into(),
+            service: "web".into(),
+        },
+        Fault::WeightZero {
+            namespace: "shop".into(),
+            service: "api".into(),
+        },
+    ] {
+        h.fleet.set_fault("north", f).expect("fault");
+    }
+    // M opens the pane
+    h.cockpit.handle(Msg::Key(KeyEvent::new(
+        KeyCode::Char('M'),
+        KeyModifiers::SHIFT,
+    )));
+    assert_eq!(h.cockpit.state.ui.focus, pitwall::state::Pane::Network);
+    let deadline = tokio::time::Instant::now() + COCKPIT_WAIT;
+    let problems = |s: &pitwall::state::State| -> Vec<(Problem, String, String)> {
+        s.incident
+            .triage
+            .items
+            .iter()
+            .filter(|i| i.id.region == north)
+            .map(|i| (i.id.problem, i.id.name.clone(), i.how_bad.clone()))
+            .collect()
+    };
+    let (nodes_screen, items) = loop {
+        h.run_for(Duration::from_millis(500)).await;
+        h.cockpit.handle(Msg::Tick(pitwall::app::wall_now()));
+        let screen = h.screen(160, 50);
+        let items = problems(&h.cockpit.state);
+        let hot = items.iter().any(|(p, n, how)| {
+            *p == Problem::Conntrack
+                && n == "north-node-02"
+                && how.contains("100% full")
+                && how.contains("dropping")
+        });
+        let stale_listed = items
+            .iter()
+            .any(|(p, _, how)| *p == Problem::StaleBackend && how.contains(&stale));
+        let zero = items.iter().any(|(p, _, _)| *p == Problem::WeightZero);
+        if hot && stale_listed && zero {
+            break (screen, items);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not every fault in triage: {items:#?}\n{screen}"
+        );
+    };
+    // one cause, one item: the full table and its drops are one item
+    assert_eq!(
+        items
+            .iter()
+            .filter(|(p, n, _)| *p == Problem::Conntrack && n == "north-node-02")
+            .count(),
+        1,
+        "{items:#?}"
+    );
+    // the nodes table: the hot node first, marked critical, with its drops
+    let rows: Vec<&str> = nodes_screen
+        .lines()
+        .skip_while(|l| !l.contains("REGION"))
+        .skip(1)
+        .collect();
+    let first = rows.first().expect("a node row");
+    assert!(
+        first.contains("!!north") && first.contains("north-node-02") && first.contains("100%"),
+        "{nodes_screen}"
+    );
+    assert!(
+        nodes_screen.contains("conntrack drops on north-node-02"),
+        "{nodes_screen}"
+    );
+    assert!(
+        nodes_screen.contains("source: direct scrape"),
+        "{nodes_screen}"
+    );
+    // the LVS view: the stale real server says "no pod", weight 0 flagged
+    h.cockpit.handle(Msg::Key(KeyEvent::new(
+        KeyCode::Char('v'),
+        KeyModifiers::NONE,
+    )));
+    let lvs = h.screen(160, 400);
+    let stale_row = lvs
+        .lines()
+        .find(|l| l.contains(&format!("-> {stale}")))
+        .unwrap_or_else(|| panic!("no row for {stale}:\n{lvs}"));
+    assert!(stale_row.contains("no pod"), "{stale_row}");
+    assert!(
+        lvs.lines().any(|l| l.contains("w=0") && l.contains("api-")),
+        "{lvs}"
+    );
+    // the metrics feed has a badge of its own: the region is live
+    assert!(h.cockpit.state.regions[north].health.is_live());
+    // quitting stops the pollers
+    let aborted = h.tasks.shutdown(pitwall::tasks::SHUTDOWN_GRACE).await;
+    assert_eq!(aborted, 0);
+    assert!(h.tasks.list().is_empty());
 }

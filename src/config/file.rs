@@ -70,6 +70,12 @@ pub fn parse_salvaged(
             "region" => config.regions = c.regions(value),
             "layout" => config.layout = c.layout(value),
             "logs" => config.logs = c.logs(value),
+            "network" => {
+                match crate::panes::network::config::network(&to_toml(value.get_ref())) {
+                    Ok(n) => config.network = n,
+                    Err(e) => c.error(value.span(), e),
+                }
+            }
             other => c.error(
                 key.span(),
                 format!(
@@ -100,6 +106,22 @@ pub fn region_field_position(source: &str, index: usize, field: &str) -> Option<
     };
     let d = Diagnostic::new("", "").at_offset(source, span.start);
     d.line.zip(d.col)
+}
+
+/// The plain TOML value of a node, for loaders that take one.
+fn to_toml(node: &Node) -> toml::Value {
+    match node {
+        Node::String(s) => toml::Value::String(s.clone()),
+        Node::Integer(i) => toml::Value::Integer(*i),
+        Node::Float(f) => toml::Value::Float(*f),
+        Node::Boolean(b) => toml::Value::Boolean(*b),
+        Node::Array(a) => toml::Value::Array(a.iter().map(|v| to_toml(v.get_ref())).collect()),
+        Node::Table(t) => toml::Value::Table(
+            t.iter()
+                .map(|(k, v)| (k.get_ref().clone(), to_toml(v.get_ref())))
+                .collect(),
+        ),
+    }
 }
 
 struct Checker<'a> {
@@ -236,6 +258,15 @@ impl Checker<'_> {
                     }
                     "read_only" => region.read_only = self.boolean("read_only", v).unwrap_or(true),
                     "prometheus_url" => region.prometheus_url = self.url("prometheus_url", v),
+                    // secrets are named by environment variable, never written here
+                    "prometheus" => {
+                        let env = |var: &str| std::env::var(var).ok();
+                        match crate::panes::network::config::prometheus(&to_toml(v.get_ref()), &env)
+                        {
+                            Ok(p) => region.prometheus = Some(p),
+                            Err(e) => self.error(v.span(), e),
+                        }
+                    }
                     "elasticsearch_url" => {
                         region.elasticsearch_url = self.url("elasticsearch_url", v)
                     }

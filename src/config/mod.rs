@@ -34,6 +34,8 @@ pub struct RegionConfig {
     /// Refuse every mutating action in this region (`read_only = true`).
     pub read_only: bool,
     pub prometheus_url: Option<String>,
+    /// `[region.prometheus]`: the network pane's source for this region.
+    pub prometheus: Option<crate::panes::network::prom::PromConfig>,
     pub elasticsearch_url: Option<String>,
     pub elasticsearch_index: Option<String>,
     /// `[region.elasticsearch]`: history for the logs pane.
@@ -75,6 +77,8 @@ pub struct Config {
     pub credential_plugin_timeout: u64,
     /// `[logs]`: the logs pane's bounds and field names.
     pub logs: crate::panes::logs::state::LogsSettings,
+    /// `[network]`: the network pane's thresholds and polling.
+    pub network: crate::panes::network::config::NetworkSettings,
     /// Problems the file had when loaded (`load_salvaged`). Above 0 the
     /// cockpit is read-only and watches only the regions that checked out.
     pub problems: usize,
@@ -93,6 +97,7 @@ impl Default for Config {
             layout: Layout::default(),
             credential_plugin_timeout: DEFAULT_PLUGIN_TIMEOUT,
             logs: Default::default(),
+            network: Default::default(),
             problems: 0,
         }
     }

@@ -50,6 +50,7 @@ open_on_trouble = false
                 production: true,
                 read_only: false,
                 prometheus_url: Some("http://127.0.0.1:9090".into()),
+                prometheus: None,
                 elasticsearch_url: Some("https://127.0.0.1:9200".into()),
                 elasticsearch_index: Some("logs-*".into()),
                 ..RegionConfig::default()

@@ -31,6 +31,7 @@ pub enum Pane {
     Workloads,
     Forwards,
     Logs,
+    Network,
 }
 
 /// Everything the rest of the cockpit knows about one pane.
@@ -112,6 +113,15 @@ pub const PANES: &[PaneDef] = &[
         draw: logs::view::draw,
         on_action: logs::keys::on_action,
         keys: Some(KeyContext::Logs),
+    },
+    PaneDef {
+        pane: Pane::Network,
+        name: "network",
+        title: "Network",
+        show: Action::ShowNetwork,
+        draw: network::draw,
+        on_action: network::on_action,
+        keys: Some(KeyContext::Network),
     },
 ];
 

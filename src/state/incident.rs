@@ -16,6 +16,8 @@ pub struct IncidentPanes {
     /// When the lists change by the clock alone (an unready pod's grace
     /// period ends), if that is sooner than the next minute tick.
     pub next_change: Option<Timestamp>,
+    /// The network pane's findings for triage (`panes::network`).
+    pub network: Vec<crate::panes::triage::rank::NetworkTrouble>,
     dirty: bool,
     computed_at: Timestamp,
 }
@@ -33,7 +35,8 @@ impl IncidentPanes {
         self.dirty = false;
         self.computed_at = now;
         self.probes.refresh(store, now);
-        self.triage.refresh(store, regions, &self.probes.rows, now);
+        self.triage
+            .refresh(store, regions, &self.probes.rows, &self.network, now);
         self.next_change = store.owners().next_grace_end(now);
     }
 }

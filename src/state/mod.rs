@@ -34,6 +34,8 @@ pub struct State {
     pub workloads: crate::panes::workloads::state::WorkloadsState,
     /// The logs pane: selection, streams, buffer, view.
     pub logs: crate::panes::logs::pane::LogsPane,
+    /// The network pane: figures shared with its pollers, findings.
+    pub network: crate::panes::network::state::NetworkState,
     /// Long-lived tasks (port-forwards, follows) as they last reported.
     pub tasks: crate::tasks::TaskBoard,
     /// The port-forwards started here (the forwards pane).
@@ -59,6 +61,7 @@ impl State {
             incident: incident::IncidentPanes::default(),
             workloads: Default::default(),
             logs: Default::default(),
+            network: Default::default(),
             tasks: crate::tasks::TaskBoard::default(),
             forwards: Default::default(),
             access: crate::config::Access::default(),
@@ -80,6 +83,7 @@ impl State {
         self.incident.refresh(&self.store, &self.regions, self.now);
         self.open_on_trouble();
         crate::panes::workloads::refresh(self);
+        crate::panes::network::sync_shown(self);
         if !self.store.view_is_dirty() {
             return;
         }

@@ -122,6 +122,26 @@ fn badge_body(state: &State, i: usize, r: &RegionState, detail: Detail) -> Strin
     sanitize(&text).into_owned()
 }
 
+/// The network metrics' own badge, only while its polls fail: it never
+/// changes the region's.
+fn metrics_badge(r: &RegionState, detail: Detail) -> Option<String> {
+    let (_, h) = r
+        .feeds
+        .iter()
+        .find(|(f, h)| f.name == crate::panes::network::METRICS.name && !h.is_live())?;
+    let why = match h {
+        Health::Unreachable(m) | Health::Error(m) => m.as_str(),
+        _ => "",
+    };
+    Some(match detail {
+        Detail::Full(max) | Detail::Reason(max) if !why.is_empty() => {
+            format!(" · metrics: {}", sanitize(&cut(why, max)))
+        }
+        Detail::Mark => " m!".into(),
+        _ => " · metrics down".into(),
+    })
+}
+
 fn badge_spans_at<'a>(state: &State, styles: &Styles, detail: Detail) -> Vec<Span<'a>> {
     let mut spans = vec![
         Span::styled("pitwall ", styles.get("ui.title")),
@@ -141,10 +161,12 @@ fn badge_spans_at<'a>(state: &State, styles: &Styles, detail: Detail) -> Vec<Spa
         };
         spans.push(Span::styled(format!("[{}", sanitize(&r.name)), name_style));
         let text = badge_body(state, i, r, detail);
-        spans.push(Span::styled(
-            format!(" {text}]"),
-            styles.get(badge_scope(&r.health)),
-        ));
+        let style = styles.get(badge_scope(&r.health));
+        spans.push(Span::styled(format!(" {text}"), style));
+        if let Some(m) = metrics_badge(r, detail) {
+            spans.push(Span::styled(m, styles.get("region.badge.error")));
+        }
+        spans.push(Span::styled("]", style));
         spans.push(Span::raw(" "));
     }
     spans

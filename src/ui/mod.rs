@@ -97,7 +97,8 @@ pub fn pane_areas(
     panes: &[Pane],
     focus: Pane,
 ) -> Vec<(Pane, Rect)> {
-    if panes.len() < 2 {
+    // a pane the layout does not name (network) takes the body while focused
+    if panes.len() < 2 || !panes.contains(&focus) {
         return vec![(focus, body)];
     }
     if body.width < layout.narrow_below {

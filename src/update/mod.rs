@@ -73,7 +73,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 // triage lists a region by its badge (the worst feed)
                 state.incident.mark_dirty();
             }
-            Vec::new()
+            crate::panes::network::on_region_health(state, region)
         }
         Msg::Incident { region, update } => {
             on_feed(state, region, update);
@@ -125,6 +125,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Logs(m) => {
             state.logs.on_msg(m, std::time::Instant::now());
+            Vec::new()
+        }
+        Msg::Network { region, error } => {
+            crate::panes::network::on_poll(state, region, error);
             Vec::new()
         }
         Msg::TerminalReturned { label, result } => {

@@ -56,6 +56,37 @@ impl ReadClient {
         self.0.send(req).await
     }
 
+    /// node_exporter's `/metrics` through the pod proxy, and nothing else
+    /// a proxy could reach: exactly `GET
+    /// /api/v1/namespaces/{ns}/pods/{pod}:{port}/proxy/metrics`, with names
+    /// that cannot climb out of that path.
+    pub async fn scrape_metrics(
+        &self,
+        namespace: &str,
+        pod: &str,
+        port: u16,
+    ) -> kube::Result<impl futures::AsyncBufRead + use<>> {
+        let name_ok = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+                && s != "."
+                && s != ".."
+        };
+        if !name_ok(namespace) || !name_ok(pod) {
+            return Err(kube::Error::Api(
+                Status::failure("not a pod name", "BadRequest")
+                    .with_code(400)
+                    .boxed(),
+            ));
+        }
+        let path = format!("/api/v1/namespaces/{namespace}/pods/{pod}:{port}/proxy/metrics");
+        let req = Request::get(path)
+            .body(Vec::new())
+            .map_err(kube::Error::HttpError)?;
+        self.0.request_stream(req).await
+    }
+
     /// `Client::request_events` for GET requests (watches).
     pub async fn request_events<T: Clone + DeserializeOwned>(
         &self,

@@ -4,9 +4,13 @@
 //! [network]
 //! warn = 0.75                      # conntrack utilisation thresholds
 //! critical = 0.90
+//! poll_interval_seconds = 15       # while the pane is on screen
+//! idle_poll_interval_seconds = 60  # while it is not (triage still reads)
 //! exporter_selector = "app.kubernetes.io/name=node-exporter"
 //! exporter_namespace = "monitoring" # optional; default all namespaces
 //! exporter_port = 9100
+//! [network.queries]                # PromQL templates for every region
+//! drop = 'rate(node_nf_conntrack_stat_drop{$selector}[5m])'
 //!
 //! [[region]]
 //! name = "us-east"
@@ -27,17 +31,77 @@
 
 use super::direct::DirectConfig;
 use super::join::Thresholds;
-use super::prom::{Auth, PromConfig};
+use super::prom::{Auth, PromConfig, Queries};
 use std::time::Duration;
 use toml::Value;
 
-/// `[network]`: thresholds and how exporters are found.
-pub fn network(v: &Value) -> Result<(Thresholds, DirectConfig), String> {
+/// `[network]` as loaded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetworkSettings {
+    pub thresholds: Thresholds,
+    pub direct: DirectConfig,
+    /// Between polls while the pane is on screen.
+    pub poll_interval: Duration,
+    /// Between polls while it is not.
+    pub idle_poll_interval: Duration,
+    /// Every region's PromQL templates, unless the region sets its own.
+    pub queries: Queries,
+}
+
+// thresholds are checked finite when read
+impl Eq for NetworkSettings {}
+
+impl Default for NetworkSettings {
+    fn default() -> NetworkSettings {
+        NetworkSettings {
+            thresholds: Thresholds::default(),
+            direct: DirectConfig::default(),
+            poll_interval: Duration::from_secs(15),
+            idle_poll_interval: Duration::from_secs(60),
+            queries: Queries::default(),
+        }
+    }
+}
+
+impl NetworkSettings {
+    /// A region's Prometheus with `[network.queries]` in every query the
+    /// region leaves at its default.
+    pub fn region_prometheus(&self, region: &PromConfig) -> PromConfig {
+        let mut p = region.clone();
+        let d = Queries::default();
+        let n = &self.queries;
+        for (slot, def, net) in [
+            (&mut p.queries.entries, &d.entries, &n.entries),
+            (&mut p.queries.limit, &d.limit, &n.limit),
+            (&mut p.queries.drop, &d.drop, &n.drop),
+            (
+                &mut p.queries.insert_failed,
+                &d.insert_failed,
+                &n.insert_failed,
+            ),
+            (&mut p.queries.early_drop, &d.early_drop, &n.early_drop),
+            (&mut p.queries.active, &d.active, &n.active),
+            (&mut p.queries.inactive, &d.inactive, &n.inactive),
+            (&mut p.queries.weight, &d.weight, &n.weight),
+        ] {
+            if slot == def {
+                *slot = net.clone();
+            }
+        }
+        p
+    }
+}
+
+/// `[network]`: thresholds, polling and how exporters are found.
+pub fn network(v: &Value) -> Result<NetworkSettings, String> {
     let t = v.as_table().ok_or("[network] must be a table")?;
-    let mut th = Thresholds::default();
-    let mut direct = DirectConfig::default();
+    let mut s = NetworkSettings::default();
+    let (mut th, mut direct) = (s.thresholds, s.direct.clone());
     for (k, val) in t {
         match k.as_str() {
+            "poll_interval_seconds" => s.poll_interval = seconds(k, val)?,
+            "idle_poll_interval_seconds" => s.idle_poll_interval = seconds(k, val)?,
+            "queries" => queries(val, &mut s.queries)?,
             "warn" => th.warn = fraction(k, val)?,
             "critical" => th.critical = fraction(k, val)?,
             "exporter_selector" => direct.selector = string(k, val)?,
@@ -51,7 +115,7 @@ pub fn network(v: &Value) -> Result<(Thresholds, DirectConfig), String> {
             }
             other => {
                 return Err(format!(
-                    "unknown key `{other}` in [network] (expected warn, critical, exporter_selector, exporter_namespace, exporter_port)"
+                    "unknown key `{other}` in [network] (expected warn, critical, poll_interval_seconds, idle_poll_interval_seconds, exporter_selector, exporter_namespace, exporter_port, queries)"
                 ))
             }
         }
@@ -59,7 +123,32 @@ pub fn network(v: &Value) -> Result<(Thresholds, DirectConfig), String> {
     if th.warn >= th.critical {
         return Err("network.warn must be below network.critical".into());
     }
-    Ok((th, direct))
+    s.thresholds = th;
+    s.direct = direct;
+    Ok(s)
+}
+
+/// A `queries` table: PromQL templates by name.
+fn queries(val: &Value, q: &mut Queries) -> Result<(), String> {
+    let t = val.as_table().ok_or("queries must be a table")?;
+    for (qk, qv) in t {
+        let text = string(qk, qv)?;
+        let slot = match qk.as_str() {
+            "entries" => &mut q.entries,
+            "limit" => &mut q.limit,
+            "drop" => &mut q.drop,
+            "insert_failed" => &mut q.insert_failed,
+            "early_drop" => &mut q.early_drop,
+            "active" => &mut q.active,
+            "inactive" => &mut q.inactive,
+            "weight" => &mut q.weight,
+            other => return Err(format!(
+                "unknown query `{other}` (expected entries, limit, drop, insert_failed, early_drop, active, inactive, weight)"
+            )),
+        };
+        *slot = text;
+    }
+    Ok(())
 }
 
 /// `[region.prometheus]`; `env` reads an environment variable.
@@ -111,26 +200,7 @@ pub fn prometheus(v: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<Pro
             "timeout_seconds" => cfg.timeout = seconds(k, val)?,
             "poll_interval_seconds" => cfg.poll_interval = seconds(k, val)?,
             "selector" => cfg.selector = string(k, val)?,
-            "queries" => {
-                let q = val.as_table().ok_or("prometheus.queries must be a table")?;
-                for (qk, qv) in q {
-                    let text = string(qk, qv)?;
-                    let slot = match qk.as_str() {
-                        "entries" => &mut cfg.queries.entries,
-                        "limit" => &mut cfg.queries.limit,
-                        "drop" => &mut cfg.queries.drop,
-                        "insert_failed" => &mut cfg.queries.insert_failed,
-                        "early_drop" => &mut cfg.queries.early_drop,
-                        "active" => &mut cfg.queries.active,
-                        "inactive" => &mut cfg.queries.inactive,
-                        "weight" => &mut cfg.queries.weight,
-                        other => return Err(format!(
-                            "unknown query `{other}` (expected entries, limit, drop, insert_failed, early_drop, active, inactive, weight)"
-                        )),
-                    };
-                    *slot = text;
-                }
-            }
+            "queries" => queries(val, &mut cfg.queries)?,
             other => {
                 return Err(format!(
                     "unknown key `{other}` in prometheus (expected url, bearer_token_env, basic_user, basic_password_env, headers, ca_file, timeout_seconds, poll_interval_seconds, selector, queries)"
@@ -184,22 +254,66 @@ mod tests {
 
     #[test]
     fn network_thresholds_and_selector() {
-        let (th, d) = network(&v(
+        let s = network(&v(
             "warn = 0.6\ncritical = 0.8\nexporter_selector = \"app=ne\"\nexporter_port = 9101",
         ))
         .expect("ok");
+        let (th, d) = (s.thresholds, s.direct);
         assert_eq!((th.warn, th.critical), (0.6, 0.8));
         assert_eq!(
             (d.selector.as_str(), d.port, d.namespace),
             ("app=ne", 9101, None)
         );
-        let (th, _) = network(&v("")).expect("defaults");
+        let th = network(&v("")).expect("defaults").thresholds;
         assert_eq!(th, Thresholds::default());
         assert!(network(&v("warn = 0.9\ncritical = 0.8")).is_err());
         assert!(network(&v("warn = 75")).is_err());
         assert!(network(&v("colour = 1"))
             .unwrap_err()
             .contains("unknown key `colour`"));
+    }
+
+    #[test]
+    fn network_polling_and_queries_layer_under_each_regions_own() {
+        let s = network(&v(
+            "poll_interval_seconds = 5\nidle_poll_interval_seconds = 120\n[queries]\ndrop = 'irate(my_drop{$selector}[1m])'",
+        ))
+        .expect("ok");
+        assert_eq!(s.poll_interval, Duration::from_secs(5));
+        assert_eq!(s.idle_poll_interval, Duration::from_secs(120));
+        let mut own = PromConfig::new("http://p");
+        own.queries.entries = "mine{$selector}".into();
+        let p = s.region_prometheus(&own);
+        assert_eq!(
+            p.queries.entries, "mine{$selector}",
+            "the region's own wins"
+        );
+        assert_eq!(p.queries.drop, "irate(my_drop{$selector}[1m])");
+        assert_eq!(p.queries.limit, Queries::default().limit);
+        assert!(network(&v("poll_interval_seconds = 0")).is_err());
+        assert!(network(&v("[queries]\nnope = 'x'")).is_err());
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let env = |_: &str| Some("s3cret-token".to_string());
+        let c = prometheus(
+            &v("url = \"https://p\"\nbearer_token_env = \"T\"\nheaders = { \"X-Api-Key\" = \"k3y\" }"),
+            &env,
+        )
+        .expect("ok");
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("k3y"),
+            "{shown}"
+        );
+        assert!(shown.contains("X-Api-Key"), "{shown}");
+        let basic = prometheus(
+            &v("url = \"https://p\"\nbasic_user = \"ops\"\nbasic_password_env = \"P\""),
+            &env,
+        )
+        .expect("ok");
+        assert!(!format!("{basic:?}").contains("s3cret"));
     }
 
     #[test]

@@ -5,9 +5,10 @@
 
 use super::expo;
 use super::model::RegionNet;
+use crate::write::ReadClient;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, ListParams};
+use kube::api::{ListParams, ObjectList};
 use std::time::Duration;
 
 /// Scrapes in flight per region.
@@ -47,22 +48,22 @@ pub struct PollReport {
 
 /// One poll: list the exporter pods, scrape each, feed `net` at `t`.
 pub async fn poll(
-    client: &kube::Client,
+    client: &ReadClient,
     cfg: &DirectConfig,
     net: &mut RegionNet,
     t: f64,
 ) -> Result<PollReport, String> {
-    let pods: Api<Pod> = match &cfg.namespace {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
+    let path = match &cfg.namespace {
+        Some(ns) => format!("/api/v1/namespaces/{ns}/pods"),
+        None => "/api/v1/pods".to_string(),
     };
-    let list = tokio::time::timeout(
-        cfg.timeout,
-        pods.list(&ListParams::default().labels(&cfg.selector)),
-    )
-    .await
-    .map_err(|_| "listing the exporter pods timed out".to_string())?
-    .map_err(|e| format!("listing the exporter pods: {e}"))?;
+    let req = kube::core::Request::new(path)
+        .list(&ListParams::default().labels(&cfg.selector))
+        .map_err(|e| format!("listing the exporter pods: {e}"))?;
+    let list = tokio::time::timeout(cfg.timeout, client.request::<ObjectList<Pod>>(req))
+        .await
+        .map_err(|_| "listing the exporter pods timed out".to_string())?
+        .map_err(|e| format!("listing the exporter pods: {e}"))?;
     let targets: Vec<(String, String, String)> = list
         .items
         .iter()
@@ -101,21 +102,17 @@ pub async fn poll(
 }
 
 async fn scrape(
-    client: &kube::Client,
+    client: &ReadClient,
     ns: &str,
     pod: &str,
     port: u16,
     timeout: Duration,
 ) -> Result<String, String> {
-    let path = format!("/api/v1/namespaces/{ns}/pods/{pod}:{port}/proxy/metrics");
-    let req = http::Request::get(path)
-        .body(Vec::new())
-        .map_err(|e| e.to_string())?;
     // Read at most MAX_BODY + 1 bytes: a runaway exporter cannot grow us.
     let read = async {
         use futures::AsyncReadExt;
         let body = client
-            .request_stream(req)
+            .scrape_metrics(ns, pod, port)
             .await
             .map_err(|e| e.to_string())?;
         let mut buf = Vec::new();

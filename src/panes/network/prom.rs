@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 /// The default queries, node_exporter's names; each is overridable.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Queries {
     pub entries: String,
     pub limit: String,
@@ -40,7 +40,7 @@ impl Default for Queries {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub enum Auth {
     #[default]
     None,
@@ -51,8 +51,19 @@ pub enum Auth {
     },
 }
 
+// never prints a secret
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Bearer(_) => f.write_str("Bearer(<redacted>)"),
+            Auth::Basic { user, .. } => write!(f, "Basic({user}, <redacted>)"),
+        }
+    }
+}
+
 /// One region's Prometheus.
-#[derive(Debug, Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct PromConfig {
     pub url: String,
     pub auth: Auth,
@@ -64,6 +75,24 @@ pub struct PromConfig {
     /// Label matchers that pick this region's series (`region="us-east"`).
     pub selector: String,
     pub queries: Queries,
+}
+
+// header values may be keys: names only
+impl std::fmt::Debug for PromConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PromConfig")
+            .field("url", &self.url)
+            .field("auth", &self.auth)
+            .field(
+                "headers",
+                &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field("ca", &self.ca_pem.is_some())
+            .field("timeout", &self.timeout)
+            .field("poll_interval", &self.poll_interval)
+            .field("selector", &self.selector)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PromConfig {

@@ -1,7 +1,8 @@
 //! A real `prometheus` for `pitwall demo`: started when one is on the PATH,
 //! scraping the simulator with a generated config in a private temporary
 //! directory (0700, removed on drop) on a free 127.0.0.1 port, and killed
-//! when dropped (on quit).
+//! when dropped (on quit). On Linux it also dies with pitwall (a parent-death
+//! signal), so even a killed cockpit leaves none running.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -43,7 +44,21 @@ impl LocalPrometheus {
             .and_then(|l| l.local_addr())
             .map_err(|e| format!("a free port: {e}"))?
             .port();
-        let child = tokio::process::Command::new(binary)
+        let mut cmd = tokio::process::Command::new(binary);
+        // SAFETY: between fork and exec only async-signal-safe calls are made.
+        #[cfg(target_os = "linux")]
+        unsafe {
+            cmd.pre_exec(|| {
+                // its own session: keys and signals meant for the terminal
+                // never reach it; and it dies with us
+                if libc::setsid() == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        let child = cmd
             .arg(format!("--config.file={}", cfg.display()))
             .arg(format!(
                 "--storage.tsdb.path={}",
@@ -75,6 +90,11 @@ impl LocalPrometheus {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+
+    /// Its process id (tests check that it is gone).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
     /// Stop it now (also done on drop).

@@ -15,8 +15,9 @@ use ratatui::widgets::{
 };
 
 /// What the pane shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum View {
+    #[default]
     Nodes,
     Lvs,
     /// One node's chart: (region, node).
@@ -32,6 +33,17 @@ pub struct RegionView<'a> {
     pub source: &'a str,
     /// The metrics badge: why the last poll failed.
     pub error: Option<&'a str>,
+    /// The findings as of the last poll, if kept (else computed here).
+    pub findings: Option<&'a [Finding]>,
+}
+
+impl RegionView<'_> {
+    fn findings(&self, th: &Thresholds) -> Vec<Finding> {
+        match self.findings {
+            Some(f) => f.to_vec(),
+            None => findings(self.net, self.lookup, th),
+        }
+    }
 }
 
 const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -138,7 +150,7 @@ fn nodes(
     let flags: Vec<(Level, String)> = regions
         .iter()
         .flat_map(|r| {
-            findings(r.net, r.lookup, th)
+            r.findings(th)
                 .into_iter()
                 .map(move |f| (f.level(), format!("{} {}", r.name, f.text())))
         })
@@ -149,9 +161,14 @@ fn nodes(
     ])
     .areas(inner);
     let spark_w = (table_area.width as usize).saturating_sub(70).clamp(10, 30);
+    // only the rows on screen are built (a region may have 500 nodes)
+    let visible = (table_area.height as usize).saturating_sub(1).max(1);
+    let offset = cursor.saturating_sub(visible - 1);
     let rows = node_rows(regions)
         .into_iter()
         .enumerate()
+        .skip(offset)
+        .take(visible)
         .map(|(i, (region, node, u))| {
             let r = regions.iter().find(|r| r.name == region);
             let n = r.and_then(|r| r.net.nodes.get(node));
@@ -222,11 +239,20 @@ fn lvs(regions: &[RegionView], cursor: usize, area: Rect, buf: &mut Buffer) {
         .title(title(regions, "LVS"));
     let inner = block.inner(area);
     block.render(area, buf);
+    // only the rows on screen are built (and their pods looked up)
+    let visible = (inner.height as usize).saturating_sub(1).max(1);
+    let offset = cursor.saturating_sub(visible - 1);
+    let shown = offset..offset + visible;
     let mut rows = Vec::new();
+    let mut i = 0usize;
     for r in regions {
         for (k, reals) in &r.net.virtuals {
-            rows.push(
-                Row::new(vec![
+            if i + reals.len() < shown.start {
+                i += reals.len() + 1;
+                continue;
+            }
+            if shown.contains(&i) {
+                let row = Row::new(vec![
                     r.name.to_string(),
                     format!("{} on {}", virt_name(k), k.director),
                     String::new(),
@@ -234,9 +260,15 @@ fn lvs(regions: &[RegionView], cursor: usize, area: Rect, buf: &mut Buffer) {
                     String::new(),
                     String::new(),
                 ])
-                .bold(),
-            );
+                .bold();
+                rows.push(if i == cursor { row.reversed() } else { row });
+            }
+            i += 1;
             for s in reals {
+                if !shown.contains(&i) {
+                    i += 1;
+                    continue;
+                }
                 let (pod, ready, style) = match r.lookup.pod_by_ip(&s.ip) {
                     None => (
                         "no pod".to_string(),
@@ -259,25 +291,26 @@ fn lvs(regions: &[RegionView], cursor: usize, area: Rect, buf: &mut Buffer) {
                 } else {
                     style
                 };
-                rows.push(
-                    Row::new(vec![
-                        String::new(),
-                        format!("  -> {}:{}", s.ip, s.port),
-                        pod,
-                        ready,
-                        format!("w={:.0}", s.weight),
-                        format!("{:.0}/{:.0}", s.active, s.inactive),
-                    ])
-                    .style(style),
-                );
+                let row = Row::new(vec![
+                    String::new(),
+                    format!("  -> {}:{}", s.ip, s.port),
+                    pod,
+                    ready,
+                    format!("w={:.0}", s.weight),
+                    format!("{:.0}/{:.0}", s.active, s.inactive),
+                ])
+                .style(style);
+                rows.push(if i == cursor { row.reversed() } else { row });
+                i += 1;
+            }
+            if i >= shown.end {
+                break;
             }
         }
+        if i >= shown.end {
+            break;
+        }
     }
-    let rows: Vec<Row> = rows
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| if i == cursor { r.reversed() } else { r })
-        .collect();
     let table = Table::new(
         rows,
         [
@@ -384,7 +417,7 @@ pub fn triage(regions: &[RegionView], th: &Thresholds) -> Vec<(Level, String)> {
     regions
         .iter()
         .flat_map(|r| {
-            findings(r.net, r.lookup, th)
+            r.findings(th)
                 .into_iter()
                 .filter(|f| {
                     matches!(
@@ -469,6 +502,7 @@ mod tests {
             lookup: &Fake,
             source: "direct scrape (node_exporter via the pod proxy)",
             error: None,
+            findings: None,
         }];
         let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
         term.draw(|f| {
@@ -544,6 +578,7 @@ mod tests {
             lookup: &Fake,
             source: "direct scrape",
             error: None,
+            findings: None,
         }];
         let t = triage(&regions, &Thresholds::default());
         let texts: Vec<&str> = t.iter().map(|(_, s)| s.as_str()).collect();

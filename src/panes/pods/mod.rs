@@ -55,6 +55,17 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         a if crate::panes::workloads::act::ROW_ACTIONS.contains(&a) => {
             return Some(crate::panes::workloads::act::on_action(state, a))
         }
+        Action::NodeConntrack => {
+            let pod = state
+                .ui
+                .pods
+                .selected
+                .and_then(|slot| state.store.get(slot))
+                .map(|r| (r.region, r.node.clone()));
+            if let Some((region, node)) = pod {
+                crate::panes::network::open_node(state, region, &node);
+            }
+        }
         _ => return None,
     }
     Some(Vec::new())

@@ -23,6 +23,7 @@ impl TriageState {
         store: &Store,
         regions: &[RegionState],
         probe_rows: &[ProbeRow],
+        network: &[super::rank::NetworkTrouble],
         now: Timestamp,
     ) {
         let regions: Vec<_> = regions.iter().map(super::region_view).collect();
@@ -34,6 +35,7 @@ impl TriageState {
                 probe_rows,
                 regions: &regions,
                 rollout_since: workloads.rollout_since(),
+                network,
             },
             now,
         );

@@ -36,6 +36,10 @@ fn marker(level: Level) -> &'static str {
 fn object(item: &TriageItem) -> String {
     if item.id.kind == "Fleet" {
         "(fleet)".into()
+    } else if item.id.kind == "Node" {
+        sanitize(&format!("node/{}", item.id.name)).into_owned()
+    } else if item.id.kind == "VirtualService" {
+        sanitize(&format!("lvs {}", item.id.name)).into_owned()
     } else if item.id.namespace.is_empty() {
         "(region)".into()
     } else {

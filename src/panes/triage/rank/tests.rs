@@ -443,6 +443,7 @@ fn pod_items_from_the_sums_match_a_walk_over_every_pod() {
                     probe_rows: &[],
                     regions: &[RegionState::Live, RegionState::Live],
                     rollout_since: &HashMap::new(),
+                    network: &[],
                 };
                 let (mut got, mut want) = (Vec::new(), Vec::new());
                 pod_items(&input, at, &mut got);
@@ -562,6 +563,7 @@ mod fixture {
                     probe_rows: &rows,
                     regions: &self.regions,
                     rollout_since: self.workloads.rollout_since(),
+                    network: &[],
                 },
                 now,
             )
