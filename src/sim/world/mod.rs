@@ -23,3 +23,5 @@ pub mod store;
 mod network_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod release_tests;
