@@ -49,6 +49,12 @@ pub enum Msg {
         key: crate::tasks::TaskKey,
         reason: String,
     },
+    /// The write path's answer to a confirmed change (`Effect::Write`).
+    Written {
+        /// The change, as the confirm dialog said it.
+        sentence: String,
+        result: Result<crate::write::Outcome, crate::write::Refusal>,
+    },
     /// A job that had the terminal (exec) returned it: what to tell the user.
     TerminalReturned {
         label: String,

@@ -18,6 +18,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
+#[path = "actions/cockpit.rs"]
+mod cockpit;
+#[allow(unused_imports)] // the harness re-exports more than these tests use
+mod harness;
+
 fn scenario(name: &str) -> Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("assets/scenarios/{name}.toml"));
     Scenario::load(&path).expect("scenario loads")

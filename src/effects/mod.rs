@@ -1,6 +1,6 @@
 //! IO that acts on a cluster or fetches on demand; each effect runs as its
-//! own task and answers with a `Msg`. Mutating actions (scale, rollout, ...)
-//! land here later, each with its audit record.
+//! own task and answers with a `Msg`. A confirmed change (`Effect::Write`)
+//! goes through `write::send` alone, which audits it.
 
 pub mod describe;
 
@@ -44,6 +44,16 @@ pub fn spawn(effect: Effect, env: &Env, tx: &Sender<Msg>) {
                         result,
                     })
                     .await;
+            });
+        }
+        Effect::Write(confirmed) => {
+            let writer = env.writer.clone();
+            let tx = tx.clone();
+            // one per confirmed dialog: a person's answer bounds how many
+            tokio::spawn(async move {
+                let sentence = confirmed.mutation().sentence().to_string();
+                let result = crate::write::send(&writer, *confirmed).await;
+                let _ = tx.send(Msg::Written { sentence, result }).await;
             });
         }
         Effect::Quit | Effect::Suspend | Effect::Task(_) | Effect::Terminal(_) => {}

@@ -62,9 +62,13 @@ pub struct DescribeView {
 
 #[derive(Debug)]
 pub enum Modal {
-    Help { scroll: usize },
+    Help {
+        scroll: usize,
+    },
     Palette(Box<PaletteState>),
     Describe(Box<DescribeView>),
+    /// A cluster change waiting for the person's answer (`update::confirm`).
+    Confirm(Box<crate::update::confirm::Pending>),
 }
 
 pub const MAX_TOASTS: usize = 5;

@@ -57,6 +57,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame) {
         Some(Modal::Help { scroll }) => overlays::help::draw(state, styles, frame, body, *scroll),
         Some(Modal::Palette(p)) => overlays::palette::draw(state, styles, frame, body, p),
         Some(Modal::Describe(view)) => overlays::describe::draw(styles, frame, body, view),
+        Some(Modal::Confirm(pending)) => pending.dialog.draw(frame, styles, body),
         None => {}
     }
     overlays::toasts::draw(state, styles, frame, body);

@@ -18,8 +18,10 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
     let key = Key::from_event(&ev);
     // the user has taken the wheel: focus no longer moves by itself
     state.ui.open_on_trouble = false;
-    if let Some(Modal::Palette(_)) = state.ui.modal {
-        return palette::on_key(state, ev, key);
+    match state.ui.modal {
+        Some(Modal::Palette(_)) => return palette::on_key(state, ev, key),
+        Some(Modal::Confirm(_)) => return super::confirm::on_key(state, ev, key),
+        _ => {}
     }
     if state.ui.modal.is_none() && state.ui.filter_input.is_some() {
         return on_filter_key(state, ev, key);

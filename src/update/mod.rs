@@ -2,6 +2,7 @@
 //! must touch the outside world comes back as an `Effect` for the loop.
 
 pub mod actions;
+pub mod confirm;
 pub mod keys;
 pub mod palette;
 
@@ -27,6 +28,9 @@ pub enum Effect {
     Task(crate::tasks::TaskCommand),
     /// Hand the terminal to a job (exec) and take it back, as `Suspend` does.
     Terminal(crate::tasks::TerminalJob),
+    /// Send a change the person confirmed through the one write path
+    /// (`write::send`); answered by `Msg::Written`.
+    Write(Box<crate::write::Confirmed>),
 }
 
 /// A resolved action, from a key or the palette: `:` opens the palette
@@ -100,6 +104,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::TaskRefused { key, reason } => {
             let text = crate::sanitize::sanitize(&format!("{key}: {reason}")).into_owned();
             state.ui.toast(ToastLevel::Error, text, state.now);
+            Vec::new()
+        }
+        Msg::Written { sentence, result } => {
+            confirm::on_written(state, &sentence, result);
             Vec::new()
         }
         Msg::TerminalReturned { label, result } => {

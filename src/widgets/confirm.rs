@@ -83,7 +83,7 @@ impl ConfirmDialog {
     }
 
     /// Draws the dialog centred in `area`.
-    pub fn draw(&mut self, frame: &mut Frame, styles: &Styles, area: Rect) {
+    pub fn draw(&self, frame: &mut Frame, styles: &Styles, area: Rect) {
         let lines = self.lines();
         let width = area.width.min(78);
         let input_rows: u16 = if self.needs_typed_name() { 3 } else { 0 };
@@ -119,12 +119,14 @@ impl ConfirmDialog {
             .collect();
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), text_area);
         if input_rows > 0 {
-            self.input.set_block(
+            // one line: a copy to frame costs nothing and keeps drawing `&self`
+            let mut input = self.input.clone();
+            input.set_block(
                 Block::default()
                     .borders(Borders::ALL)
                     .border_style(styles.get("ui.input")),
             );
-            frame.render_widget(&self.input, input_area);
+            frame.render_widget(&input, input_area);
         }
     }
 }
