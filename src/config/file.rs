@@ -8,6 +8,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
+mod stages;
+
 /// The config in `source` (named `file` in diagnostics). Relative paths in
 /// it (kubeconfig, theme and keymap files) start from `base_dir`.
 pub fn parse(file: &str, source: &str, base_dir: Option<&Path>) -> Result<Config, Vec<Diagnostic>> {
@@ -67,6 +69,7 @@ pub fn parse_salvaged(
             },
             "region" => config.regions = c.regions(value),
             "layout" => config.layout = c.layout(value),
+            "stage" => config.stages = c.stages(value),
             other => c.error(
                 key.span(),
                 format!(

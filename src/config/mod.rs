@@ -10,6 +10,7 @@ mod kubeconfig;
 mod layout;
 mod settings;
 pub mod spanned;
+pub mod stages;
 
 pub use access::{Access, ReadOnly};
 pub use file::{parse, parse_salvaged, region_field_position};
@@ -50,6 +51,8 @@ pub struct Config {
     pub layout: Layout,
     /// Seconds an exec credential plugin may run before it is killed.
     pub credential_plugin_timeout: u64,
+    /// Release stages in promotion order (`[[stage]]`); empty = none.
+    pub stages: Vec<stages::Stage>,
     /// Problems the file had when loaded (`load_salvaged`). Above 0 the
     /// cockpit is read-only and watches only the regions that checked out.
     pub problems: usize,
@@ -67,6 +70,7 @@ impl Default for Config {
             read_only: false,
             layout: Layout::default(),
             credential_plugin_timeout: DEFAULT_PLUGIN_TIMEOUT,
+            stages: Vec::new(),
             problems: 0,
         }
     }
