@@ -117,7 +117,11 @@ pub async fn run(args: CockpitArgs) -> Result<ExitCode, String> {
 
 /// The cockpit on the embedded simulated fleet.
 pub async fn run_demo(args: CockpitArgs, demo: DemoArgs) -> Result<ExitCode, String> {
-    let settings = load_settings(&args);
+    let mut settings = load_settings(&args);
+    // the demo's release order unless the config names one
+    if settings.config.stages.is_empty() {
+        settings.config.stages = crate::config::stages::demo_stages();
+    }
     let mut scenario = match &demo.scenario {
         Some(path) => pitwall_sim::Scenario::load(path)?,
         None => pitwall_sim::Scenario::demo(),
@@ -234,6 +238,11 @@ async fn run_cockpit(
     cockpit.state.ui.layout = config.layout.clone();
     cockpit.state.ui.open_on_trouble = config.layout.open_on_trouble;
     cockpit.state.access = access;
+    crate::panes::releases::restore(
+        &mut cockpit.state,
+        config.stages.clone(),
+        crate::panes::releases::persist::default_dir(),
+    );
     if !diags.is_empty() {
         cockpit.handle(Msg::Diagnostics(diags));
     }

@@ -56,6 +56,8 @@ pub enum Msg {
         result: Result<crate::write::Outcome, crate::write::Refusal>,
     },
     /// A job that had the terminal (exec) returned it: what to tell the user.
+    /// What the releases pane's tasks deliver (revisions, plans, progress).
+    Releases(crate::panes::releases::ReleasesMsg),
     TerminalReturned {
         label: String,
         result: Result<String, String>,

@@ -147,6 +147,12 @@ impl TaskCtx {
         &self.cancel
     }
 
+    /// The loop's channel, for tasks that deliver domain data (a
+    /// promotion's progress) as their own `Msg`.
+    pub fn sender(&self) -> &Sender<Msg> {
+        &self.tx
+    }
+
     /// Reports `Running(detail)`.
     pub async fn running(&self, detail: impl Into<String>) {
         report(

@@ -43,7 +43,9 @@ pub struct Layout {
 impl Default for Layout {
     fn default() -> Self {
         Layout {
-            wide: Pane::all(),
+            // panes added since (releases) show when focused (`m`), on
+            // their own, or when `[layout] wide` names them
+            wide: vec![Pane::Triage, Pane::Pods, Pane::Probes],
             narrow: NarrowLayout::Tabs,
             narrow_below: 120,
             open_on_trouble: true,

@@ -454,15 +454,18 @@ fn a_bad_stage_is_reported_with_its_line() {
     let errors = parse("config.toml", src, None).expect_err("errors");
     let text: Vec<String> = errors.iter().map(|d| d.to_string()).collect();
     assert!(
-        text.iter().any(|t| t.starts_with("config.toml:4:8:") && t.contains("`soak`")),
+        text.iter()
+            .any(|t| t.starts_with("config.toml:4:8:") && t.contains("`soak`")),
         "{text:?}"
     );
     assert!(
-        text.iter().any(|t| t.starts_with("config.toml:8:") && t.contains("more than one stage")),
+        text.iter()
+            .any(|t| t.starts_with("config.toml:8:") && t.contains("more than one stage")),
         "{text:?}"
     );
     assert!(
-        text.iter().any(|t| t.contains("unknown key `colour` in [[stage]]")),
+        text.iter()
+            .any(|t| t.contains("unknown key `colour` in [[stage]]")),
         "{text:?}"
     );
 }

@@ -10,6 +10,7 @@ pub mod logs;
 pub mod network;
 pub mod pods;
 pub mod probes;
+pub mod releases;
 pub mod triage;
 pub mod workloads;
 
@@ -26,6 +27,7 @@ pub enum Pane {
     Triage,
     Pods,
     Probes,
+    Releases,
 }
 
 /// Everything the rest of the cockpit knows about one pane.
@@ -75,6 +77,15 @@ pub const PANES: &[PaneDef] = &[
         draw: probes::view::draw,
         on_action: probes::on_action,
         keys: None,
+    },
+    PaneDef {
+        pane: Pane::Releases,
+        name: "releases",
+        title: "Releases",
+        show: Action::ShowReleases,
+        draw: releases::view::draw,
+        on_action: releases::on_action,
+        keys: Some(KeyContext::Releases),
     },
 ];
 

@@ -37,6 +37,8 @@ pub struct State {
     /// Every problem found in the config, keymap and theme files, kept on
     /// screen (status bar, help overlay) until the next start.
     pub problems: Vec<crate::diagnostic::Diagnostic>,
+    /// The releases pane: timeline, matrix, promotions.
+    pub releases: crate::panes::releases::state::ReleasesState,
 }
 
 impl State {
@@ -54,6 +56,7 @@ impl State {
             tasks: crate::tasks::TaskBoard::default(),
             access: crate::config::Access::default(),
             problems: Vec::new(),
+            releases: Default::default(),
         }
     }
 

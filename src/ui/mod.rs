@@ -35,8 +35,14 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame) {
     header::draw(state, styles, frame, head);
     let layout = &state.ui.layout;
     let panes = state.ui.panes();
-    let mut areas = pane_areas(body, layout, &panes, state.ui.focus);
-    if body.width >= layout.narrow_below {
+    // a focused pane the layout does not name takes the whole body
+    let in_layout = panes.contains(&state.ui.focus);
+    let mut areas = if in_layout {
+        pane_areas(body, layout, &panes, state.ui.focus)
+    } else {
+        vec![(state.ui.focus, body)]
+    };
+    if in_layout && body.width >= layout.narrow_below {
         arrange_wide(state, body, &panes, &mut areas);
     }
     for (pane, rect) in &areas {

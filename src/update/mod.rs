@@ -110,6 +110,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             confirm::on_written(state, &sentence, result);
             Vec::new()
         }
+        Msg::Releases(m) => crate::panes::releases::on_msg(state, m),
         Msg::TerminalReturned { label, result } => {
             let (level, text) = match result {
                 Ok(text) => (ToastLevel::Info, format!("{label}: {text}")),

@@ -1,8 +1,8 @@
 //! `[[stage]]` tables: name, regions (a wave), and the gates.
 
 use super::{Checker, Value};
-use crate::config::stages::{Gates, Stage};
 use crate::config::spanned::Node;
+use crate::config::stages::{Gates, Stage};
 
 impl Checker<'_> {
     fn seconds(&mut self, what: &str, value: &Value, max: i64) -> Option<u64> {
@@ -69,7 +69,11 @@ impl Checker<'_> {
                             }
                         }
                     }
-                    "soak" => stage.gates.soak_secs = self.seconds("soak", v, 86_400).unwrap_or(stage.gates.soak_secs),
+                    "soak" => {
+                        stage.gates.soak_secs = self
+                            .seconds("soak", v, 86_400)
+                            .unwrap_or(stage.gates.soak_secs)
+                    }
                     "max_unready" => {
                         stage.gates.max_unready = self
                             .seconds("max_unready", v, 100_000)
@@ -101,7 +105,10 @@ impl Checker<'_> {
                 self.error(item.span(), "[[stage]] needs a `name`".into());
             }
             if stage.regions.is_empty() {
-                self.error(item.span(), "[[stage]] needs at least one region in `regions`".into());
+                self.error(
+                    item.span(),
+                    "[[stage]] needs at least one region in `regions`".into(),
+                );
             }
             stages.push(stage);
         }

@@ -8,8 +8,8 @@
 
 use crate::world::clock::Clock;
 use crate::world::objects;
-use crate::world::scenario::WorkloadSpec;
 use crate::world::region::State;
+use crate::world::scenario::WorkloadSpec;
 use crate::world::store::splitmix;
 use serde_json::{json, Value};
 
@@ -218,17 +218,25 @@ impl Revision {
 /// Gives a Deployment (or a copy standing for its past self) the revision
 /// and change-cause annotations of `rev`.
 pub fn annotate(dep: &mut Value, w: &WorkloadSpec, rev: &Revision, number: usize) {
-    dep["metadata"]["annotations"]["deployment.kubernetes.io/revision"] =
-        json!(number.to_string());
+    dep["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = json!(number.to_string());
     dep["metadata"]["annotations"]["kubernetes.io/change-cause"] = json!(rev.cause(w));
 }
 
 /// The scaled-down ReplicaSet of an earlier revision, created at `at`.
-pub fn old_replicaset(dep: &Value, w: &WorkloadSpec, rev: &Revision, number: usize, at: &str) -> Value {
+pub fn old_replicaset(
+    dep: &Value,
+    w: &WorkloadSpec,
+    rev: &Revision,
+    number: usize,
+    at: &str,
+) -> Value {
     let mut then = dep.clone();
     then["spec"]["template"]["spec"]["containers"][0]["image"] = json!(rev.image);
     annotate(&mut then, w, rev, number);
-    let template = then.pointer("/spec/template").cloned().unwrap_or(Value::Null);
+    let template = then
+        .pointer("/spec/template")
+        .cloned()
+        .unwrap_or(Value::Null);
     let hash = objects::template_hash(&template);
     objects::replicaset(&then, &hash, number as u64, 0, at)
 }

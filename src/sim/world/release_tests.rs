@@ -35,9 +35,12 @@ fn revisions(st: &State) -> Vec<(u64, String, String, String)> {
         .filter(|rs| at(rs, "/metadata/ownerReferences/0/name") == "checkout")
         .map(|rs| {
             (
-                at(rs, "/metadata/annotations/deployment.kubernetes.io~1revision")
-                    .parse()
-                    .unwrap_or(0),
+                at(
+                    rs,
+                    "/metadata/annotations/deployment.kubernetes.io~1revision",
+                )
+                .parse()
+                .unwrap_or(0),
                 at(rs, "/spec/template/spec/containers/0/image").to_string(),
                 at(rs, "/metadata/annotations/kubernetes.io~1change-cause").to_string(),
                 at(rs, "/metadata/creationTimestamp").to_string(),
@@ -86,8 +89,17 @@ fn a_deployment_starts_with_a_week_of_revisions_in_order() {
     let age = jiff::Timestamp::now().duration_since(times[0]).as_hours();
     assert!((160..=170).contains(&age), "{age} hours");
     // only the newest has pods; the deployment names its revision
-    let dep = st.store.get_value(Kind::Deployment, "shop", "checkout").expect("dep");
-    assert_eq!(at(&dep, "/metadata/annotations/deployment.kubernetes.io~1revision"), "4");
+    let dep = st
+        .store
+        .get_value(Kind::Deployment, "shop", "checkout")
+        .expect("dep");
+    assert_eq!(
+        at(
+            &dep,
+            "/metadata/annotations/deployment.kubernetes.io~1revision"
+        ),
+        "4"
+    );
     let old_replicas: Vec<u64> = st
         .store
         .values(Kind::ReplicaSet)
@@ -114,17 +126,30 @@ fn pre_release_runs_the_next_image_and_started_with_the_scaling_events() {
         .filter(|e| at(e, "/involvedObject/name") == "checkout")
         .map(|e| at(e, "/message").to_string())
         .collect();
-    assert!(scaled.iter().any(|m| m.starts_with("Scaled up replica set checkout-")), "{scaled:?}");
-    assert!(scaled.iter().any(|m| m.ends_with("from 4 to 0")), "{scaled:?}");
+    assert!(
+        scaled
+            .iter()
+            .any(|m| m.starts_with("Scaled up replica set checkout-")),
+        "{scaled:?}"
+    );
+    assert!(
+        scaled.iter().any(|m| m.ends_with("from 4 to 0")),
+        "{scaled:?}"
+    );
 }
 
 fn set_image(r: &Region, image: &str) {
     let mut st = r.lock();
-    let mut dep = st.store.get_value(Kind::Deployment, "shop", "checkout").expect("dep");
+    let mut dep = st
+        .store
+        .get_value(Kind::Deployment, "shop", "checkout")
+        .expect("dep");
     dep["spec"]["template"]["spec"]["containers"][0]["image"] = json!(image);
     let g = dep["metadata"]["generation"].as_u64().unwrap_or(1);
     dep["metadata"]["generation"] = json!(g + 1);
-    st.store.put(Kind::Deployment, dep, &r.clock.stamp()).expect("put");
+    st.store
+        .put(Kind::Deployment, dep, &r.clock.stamp())
+        .expect("put");
     st.dirty = true;
 }
 
@@ -144,7 +169,10 @@ fn crash_loops_after_set_image(name: &str) -> bool {
         });
     }
     let st = r.lock();
-    let dep = st.store.get_value(Kind::Deployment, "shop", "checkout").expect("dep");
+    let dep = st
+        .store
+        .get_value(Kind::Deployment, "shop", "checkout")
+        .expect("dep");
     let rolled = dep["status"]["updatedReplicas"] == json!(4)
         && dep["status"]["availableReplicas"] == json!(4);
     assert_eq!(rolled, !crashed, "{name}: {}", dep["status"]);

@@ -416,26 +416,51 @@ impl ScenarioFile {
             for (j, h) in w.history.iter().enumerate() {
                 let hf = format!("{f}.history[{j}]");
                 if !(h.hours_ago.is_finite() && h.hours_ago > 0.0 && h.hours_ago <= 24.0 * 90.0) {
-                    return Err(err(file, &format!("{hf}.hours_ago"), "must be > 0 and at most 2160 (90 days)"));
+                    return Err(err(
+                        file,
+                        &format!("{hf}.hours_ago"),
+                        "must be > 0 and at most 2160 (90 days)",
+                    ));
                 }
                 if h.hours_ago >= last {
-                    return Err(err(file, &format!("{hf}.hours_ago"), "revisions go oldest first"));
+                    return Err(err(
+                        file,
+                        &format!("{hf}.hours_ago"),
+                        "revisions go oldest first",
+                    ));
                 }
                 last = h.hours_ago;
                 if h.image.trim().is_empty() {
                     return Err(err(file, &format!("{hf}.image"), "must not be empty"));
                 }
                 if let Some(r) = h.regions.iter().find(|r| !names.contains(r.as_str())) {
-                    return Err(err(file, &format!("{hf}.regions"), format!("unknown region {r:?}")));
+                    return Err(err(
+                        file,
+                        &format!("{hf}.regions"),
+                        format!("unknown region {r:?}"),
+                    ));
                 }
             }
             if w.history.len() > 10 {
-                return Err(err(file, &format!("{f}.history"), "at most 10 revisions (the revision history limit)"));
+                return Err(err(
+                    file,
+                    &format!("{f}.history"),
+                    "at most 10 revisions (the revision history limit)",
+                ));
             }
             if !w.history.is_empty() && w.kind != "Deployment" {
-                return Err(err(file, &format!("{f}.history"), "only Deployments keep revisions"));
+                return Err(err(
+                    file,
+                    &format!("{f}.history"),
+                    "only Deployments keep revisions",
+                ));
             }
-            for r in w.regions.iter().chain(w.replicas_in.keys()).chain(w.image_in.keys()) {
+            for r in w
+                .regions
+                .iter()
+                .chain(w.replicas_in.keys())
+                .chain(w.image_in.keys())
+            {
                 if !names.contains(r.as_str()) {
                     return Err(err(
                         file,
