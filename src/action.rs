@@ -129,6 +129,14 @@ actions! {
     RolloutResume = "rollout_resume", Mutating, "Resume the selected Deployment's rollout";
     RolloutUndo = "rollout_undo", Mutating, "Roll the selected Deployment back to a chosen revision";
     DeletePod = "delete_pod", Mutating, "Delete the selected pod, with its grace period";
+    ShowReleases = "show_releases", Safe, "Show the releases pane (timeline, release matrix, promotions)";
+    Timeline = "timeline", Safe, "Open the release timeline of the selected workload at the selection's time";
+    Promote = "promote", Mutating, "Promote the selected Deployment's image from the first stage to the next ones, in waves with gates";
+    ReleasesAxis = "releases_axis", Safe, "Timeline: the next time axis (1h, 6h, 24h, 7d)";
+    ReleasesView = "releases_view", Safe, "Releases: switch between the timeline and the release matrix";
+    MarkerPrev = "marker_prev", Safe, "Timeline: the previous marker";
+    MarkerNext = "marker_next", Safe, "Timeline: the next marker";
+    PromotionAbort = "promotion_abort", Safe, "Abort the workload's promotion (sends nothing more)";
     Exec = "exec", Mutating, "Open a shell or run a command in a container of the selected pod";
     PortForward = "port_forward", Mutating, "Forward a local port to the selected pod or its workload";
     ShowForwards = "show_forwards", Safe, "Show the port-forwards pane";

@@ -127,7 +127,11 @@ pub async fn run(args: CockpitArgs) -> Result<ExitCode, String> {
 
 /// The cockpit on the embedded simulated fleet.
 pub async fn run_demo(args: CockpitArgs, demo: DemoArgs) -> Result<ExitCode, String> {
-    let settings = load_settings(&args);
+    let mut settings = load_settings(&args);
+    // the demo's release order unless the config names one
+    if settings.config.stages.is_empty() {
+        settings.config.stages = crate::config::stages::demo_stages();
+    }
     let mut scenario = match &demo.scenario {
         Some(path) => pitwall_sim::Scenario::load(path)?,
         None => pitwall_sim::Scenario::demo(),
@@ -341,6 +345,11 @@ async fn run_cockpit_with(
     cockpit.state.logs.configure(config.logs.clone());
     cockpit.state.access = access;
     configure_network(&mut cockpit.state, &config.network, &regions, why_direct);
+    crate::panes::releases::restore(
+        &mut cockpit.state,
+        config.stages.clone(),
+        crate::panes::releases::persist::default_dir(),
+    );
     if !diags.is_empty() {
         cockpit.handle(Msg::Diagnostics(diags));
     }

@@ -68,6 +68,8 @@ pub enum Msg {
         error: Option<String>,
     },
     /// A job that had the terminal (exec) returned it: what to tell the user.
+    /// What the releases pane's tasks deliver (revisions, plans, progress).
+    Releases(crate::panes::releases::ReleasesMsg),
     TerminalReturned {
         label: String,
         result: Result<String, String>,

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 mod logs;
+mod stages;
 
 /// The config in `source` (named `file` in diagnostics). Relative paths in
 /// it (kubeconfig, theme and keymap files) start from `base_dir`.
@@ -76,6 +77,7 @@ pub fn parse_salvaged(
                     Err(e) => c.error(value.span(), e),
                 }
             }
+            "stage" => config.stages = c.stages(value),
             other => c.error(
                 key.span(),
                 format!(

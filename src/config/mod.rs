@@ -10,6 +10,7 @@ mod kubeconfig;
 mod layout;
 mod settings;
 pub mod spanned;
+pub mod stages;
 
 pub use access::{Access, ReadOnly};
 pub use file::{parse, parse_salvaged, region_field_position};
@@ -79,6 +80,8 @@ pub struct Config {
     pub logs: crate::panes::logs::state::LogsSettings,
     /// `[network]`: the network pane's thresholds and polling.
     pub network: crate::panes::network::config::NetworkSettings,
+    /// Release stages in promotion order (`[[stage]]`); empty = none.
+    pub stages: Vec<stages::Stage>,
     /// Problems the file had when loaded (`load_salvaged`). Above 0 the
     /// cockpit is read-only and watches only the regions that checked out.
     pub problems: usize,
@@ -98,6 +101,7 @@ impl Default for Config {
             credential_plugin_timeout: DEFAULT_PLUGIN_TIMEOUT,
             logs: Default::default(),
             network: Default::default(),
+            stages: Vec::new(),
             problems: 0,
         }
     }

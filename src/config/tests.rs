@@ -415,3 +415,59 @@ fn the_state_answers_read_only_per_region() {
         "read-only: config has 3 problems"
     );
 }
+
+#[test]
+fn stages_are_read_in_order_with_their_gates() {
+    let src = r#"
+[[stage]]
+name = "pre-release"
+regions = ["pre-release"]
+
+[[stage]]
+name = "production"
+regions = ["us-east", "ap-southeast"]
+soak = 300
+max_unready = 1
+max_probe_failures = 10
+no_crash_loop = false
+rollout_deadline = 900
+"#;
+    let c = parse("config.toml", src, None).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(c.stages.len(), 2);
+    assert_eq!(c.stages[0].name, "pre-release");
+    assert_eq!(c.stages[0].gates, stages::Gates::default());
+    let p = &c.stages[1];
+    assert_eq!(p.regions, ["us-east", "ap-southeast"]);
+    assert_eq!(
+        p.gates,
+        stages::Gates {
+            soak_secs: 300,
+            max_unready: 1,
+            max_probe_failures: 10,
+            no_crash_loop: false,
+            rollout_deadline_secs: 900,
+        }
+    );
+}
+
+#[test]
+fn a_bad_stage_is_reported_with_its_line() {
+    let src = "[[stage]]\nname = \"a\"\nregions = [\"x\"]\nsoak = -1\n\n[[stage]]\nname = \"b\"\nregions = [\"x\"]\ncolour = 1\n";
+    let errors = parse("config.toml", src, None).expect_err("errors");
+    let text: Vec<String> = errors.iter().map(|d| d.to_string()).collect();
+    assert!(
+        text.iter()
+            .any(|t| t.starts_with("config.toml:4:8:") && t.contains("`soak`")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter()
+            .any(|t| t.starts_with("config.toml:8:") && t.contains("more than one stage")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter()
+            .any(|t| t.contains("unknown key `colour` in [[stage]]")),
+        "{text:?}"
+    );
+}

@@ -12,6 +12,7 @@ pub mod logs;
 pub mod network;
 pub mod pods;
 pub mod probes;
+pub mod releases;
 pub mod triage;
 pub mod workloads;
 
@@ -32,6 +33,7 @@ pub enum Pane {
     Forwards,
     Logs,
     Network,
+    Releases,
 }
 
 /// Everything the rest of the cockpit knows about one pane.
@@ -122,6 +124,15 @@ pub const PANES: &[PaneDef] = &[
         draw: network::draw,
         on_action: network::on_action,
         keys: Some(KeyContext::Network),
+    },
+    PaneDef {
+        pane: Pane::Releases,
+        name: "releases",
+        title: "Releases",
+        show: Action::ShowReleases,
+        draw: releases::view::draw,
+        on_action: releases::on_action,
+        keys: Some(KeyContext::Releases),
     },
 ];
 

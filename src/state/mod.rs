@@ -45,6 +45,8 @@ pub struct State {
     /// Every problem found in the config, keymap and theme files, kept on
     /// screen (status bar, help overlay) until the next start.
     pub problems: Vec<crate::diagnostic::Diagnostic>,
+    /// The releases pane: timeline, matrix, promotions.
+    pub releases: crate::panes::releases::state::ReleasesState,
 }
 
 impl State {
@@ -66,6 +68,7 @@ impl State {
             forwards: Default::default(),
             access: crate::config::Access::default(),
             problems: Vec::new(),
+            releases: Default::default(),
         }
     }
 

@@ -45,6 +45,9 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             state.ui.pending_keys.clear();
             Vec::new()
         }
+        // from any table: the selection's timeline, its promotion
+        Action::Timeline => panes::releases::open_timeline(state),
+        Action::Promote => panes::releases::promote(state),
         _ => match Pane::shown_by(action) {
             Some(pane) => {
                 state.ui.focus = pane;

@@ -131,6 +131,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             crate::panes::network::on_poll(state, region, error);
             Vec::new()
         }
+        Msg::Releases(m) => crate::panes::releases::on_msg(state, m),
         Msg::TerminalReturned { label, result } => {
             let (level, text) = match result {
                 Ok(text) => (ToastLevel::Info, format!("{label}: {text}")),

@@ -294,6 +294,13 @@ impl Confirmed {
         &self.mutation
     }
 
+    /// What the person typed: one answer may confirm several changes to
+    /// objects of the same name (a promotion's waves), each checked again
+    /// by `send` against its own region's policy.
+    pub fn typed(&self) -> &str {
+        &self.typed
+    }
+
     fn check(&self, policy: &RegionPolicy) -> Result<(), Refusal> {
         let name = &self.mutation.object().name;
         if policy.production && self.typed != *name {

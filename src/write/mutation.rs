@@ -93,6 +93,17 @@ pub enum Params {
         template: Value,
         images: Vec<String>,
     },
+    /// A container's image in the pod template, as `kubectl set image`
+    /// sets it (strategic merge patch, containers merged by name), with the
+    /// `kubernetes.io/change-cause` annotation `--record` used to write, so
+    /// the new revision says why it exists.
+    SetImage {
+        container: String,
+        image: String,
+        /// What the image was, for the sentence and the audit log.
+        from: String,
+        change_cause: String,
+    },
     /// `None` keeps the object's own grace period.
     Delete {
         grace_period_seconds: Option<u32>,
@@ -108,6 +119,7 @@ impl Params {
             Params::Pause => "rollout pause",
             Params::Resume => "rollout resume",
             Params::Undo { .. } => "rollout undo",
+            Params::SetImage { .. } => "set image",
             Params::Delete { .. } => "delete",
         }
     }
@@ -137,6 +149,12 @@ impl Params {
             Params::Undo {
                 revision, images, ..
             } => format!("back to revision {revision} ({})", images.join(", ")),
+            Params::SetImage {
+                container,
+                image,
+                from,
+                ..
+            } => format!("{container} image {from} -> {image}"),
             Params::Delete {
                 grace_period_seconds: Some(s),
             } => format!("grace period {s} s"),
@@ -155,6 +173,13 @@ impl Params {
             Params::Undo {
                 revision, images, ..
             } => json!({"revision": revision, "images": images}),
+            Params::SetImage {
+                container,
+                image,
+                from,
+                change_cause,
+            } => json!({"container": container, "image": {"from": from, "to": image},
+                "changeCause": change_cause}),
             Params::Delete {
                 grace_period_seconds,
             } => json!({"gracePeriodSeconds": grace_period_seconds}),
@@ -181,6 +206,21 @@ impl Params {
                 &Patch::Strategic(json!({"spec": {"template": {"metadata": {"annotations": {
                     "kubectl.kubernetes.io/restartedAt": at
                 }}}}})),
+            ),
+            Params::SetImage {
+                container,
+                image,
+                change_cause,
+                ..
+            } => req.patch(
+                name,
+                &pp,
+                &Patch::Strategic(json!({
+                    "metadata": {"annotations": {"kubernetes.io/change-cause": change_cause}},
+                    "spec": {"template": {"spec": {"containers": [
+                        {"name": container, "image": image}
+                    ]}}}
+                })),
             ),
             Params::Pause | Params::Resume => req.patch(
                 name,

@@ -321,6 +321,72 @@ async fn each_action_sends_the_request_kubectl_would() {
 }
 
 #[tokio::test]
+async fn set_image_sends_the_patch_kubectl_set_image_sends_and_is_audited() {
+    let env = Env::new(Script::default()).await;
+    let w = env.writer(false, false);
+    let c = w
+        .prepare(
+            0,
+            ObjectRef::deployment("shop", "checkout"),
+            Params::SetImage {
+                container: "checkout".into(),
+                image: "registry.local/shop/checkout:4.3.0".into(),
+                from: "registry.local/shop/checkout:4.2.0".into(),
+                change_cause: "promote 4.3.0 from pre-release".into(),
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        c.mutation().sentence(),
+        "set image deployment shop/checkout in eu (context eu-ctx): checkout image \
+         registry.local/shop/checkout:4.2.0 -> registry.local/shop/checkout:4.3.0"
+    );
+    assert_eq!(c.mutation().permission().verb, "patch");
+    assert_eq!(c.mutation().permission().subresource, "");
+    // eu is production: the name must be typed
+    assert!(matches!(
+        send(&w, c.clone().confirm("")).await,
+        Err(Refusal::NotConfirmed(_))
+    ));
+    send(&w, c.confirm("checkout"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let writes: Vec<Seen> = env
+        .server
+        .seen()
+        .into_iter()
+        .filter(|s| !s.target.contains("selfsubjectaccessreviews"))
+        .collect();
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert_eq!(writes[0].method, "PATCH");
+    assert_eq!(
+        writes[0].content_type,
+        "application/strategic-merge-patch+json"
+    );
+    assert!(writes[0]
+        .target
+        .starts_with("/apis/apps/v1/namespaces/shop/deployments/checkout?"));
+    assert_eq!(
+        writes[0].body,
+        json!({
+            "metadata": {"annotations": {"kubernetes.io/change-cause": "promote 4.3.0 from pre-release"}},
+            "spec": {"template": {"spec": {"containers": [
+                {"name": "checkout", "image": "registry.local/shop/checkout:4.3.0"}
+            ]}}}
+        })
+    );
+    let lines = env.audit_lines();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["action"], "set image");
+    assert_eq!(lines[0]["verb"], "patch");
+    assert_eq!(
+        lines[0]["parameters"]["image"]["to"],
+        "registry.local/shop/checkout:4.3.0"
+    );
+    assert_eq!(lines[0]["result"], "ok");
+}
+
+#[tokio::test]
 async fn rbac_answers_are_cached_per_permission_and_expire() {
     let env = Env::new(Script::default()).await;
     let w = env.writer(false, false);

@@ -155,6 +155,14 @@ pub fn plan(action: Action, target: &Target, inputs: &Inputs) -> Result<Planned,
                 ),
                 Action::RolloutPause => deployment_only(Params::Pause),
                 Action::RolloutResume => deployment_only(Params::Resume),
+                // a promotion's change in each region: the image set (the
+                // plan and its images come from the releases pane)
+                Action::Promote => deployment_only(Params::SetImage {
+                    container: name.clone(),
+                    image: String::new(),
+                    from: String::new(),
+                    change_cause: String::new(),
+                }),
                 Action::RolloutUndo => match &inputs.undo {
                     Some(p @ Params::Undo { .. }) => deployment_only(p.clone()),
                     _ => Err("choose a revision first".into()),

@@ -116,7 +116,7 @@ fn actions_that_do_not_apply_say_why() {
     // Every other registry action is safe and never planned.
     assert!(plan::plan(Action::Describe, &deployment(1), &inputs).is_err());
     let mutating: Vec<_> = plan::mutating_actions().collect();
-    assert_eq!(mutating.len(), 8, "{mutating:?}");
+    assert_eq!(mutating.len(), 9, "{mutating:?}");
 }
 
 fn dep(v: serde_json::Value) -> Deployment {

@@ -37,7 +37,7 @@ pub fn build(
         hostile: false,
         region_index: index as u32,
         workloads: BTreeMap::new(),
-        bad_images: Vec::new(),
+        bad_images: spec.crash_images.clone(),
         net: Default::default(),
         pin_node: None,
     };
@@ -46,10 +46,12 @@ pub fn build(
         .iter()
         .filter(|w| w.regions.is_empty() || w.regions.contains(&spec.name))
         .map(|w| {
-            (
-                w.clone(),
-                *w.replicas_in.get(&spec.name).unwrap_or(&w.replicas),
-            )
+            // this region's view: its image, its past revisions
+            let mut mine = w.clone();
+            mine.image = w.image_for(&spec.name).to_string();
+            mine.history
+                .retain(|h| h.regions.is_empty() || h.regions.contains(&spec.name));
+            (mine, *w.replicas_in.get(&spec.name).unwrap_or(&w.replicas))
         })
         .collect();
     let base: u64 = workloads.iter().map(|(_, r)| *r as u64).sum();
@@ -93,6 +95,8 @@ pub fn build(
                     labels: BTreeMap::new(),
                     memory: None,
                     autoscale: None,
+                    image_in: BTreeMap::new(),
+                    history: Vec::new(),
                 },
                 n,
             ));
@@ -128,12 +132,24 @@ pub fn build(
     for (w, replicas) in &workloads {
         st.workloads
             .insert((w.namespace.clone(), w.name.clone()), w.clone());
-        let age = -(1.0 + (splitmix(seed ^ svc_ip as u64) % 20) as f64) * day;
+        let mut age = -(1.0 + (splitmix(seed ^ svc_ip as u64) % 20) as f64) * day;
+        let hours = |h: f64| -h * 3_600.0 * scale;
+        if let Some(oldest) = w.history.first() {
+            age = age.min(hours(oldest.hours_ago) - day);
+        }
         let created = clock.stamp_at(age);
         let obj = if w.kind == "StatefulSet" {
             objects::statefulset(w, *replicas, &created)
         } else {
-            objects::deployment(w, *replicas, &created)
+            let mut d = objects::deployment(w, *replicas, &created);
+            if !w.history.is_empty() {
+                let current = history::Revision {
+                    image: w.image.clone(),
+                    change_cause: None,
+                };
+                history::annotate(&mut d, w, &current, w.history.len() + 1);
+            }
+            d
         };
         let kind = if w.kind == "StatefulSet" {
             Kind::StatefulSet
@@ -161,9 +177,15 @@ pub fn build(
         // for a while with none left (events live an hour).
         let uid = s(&stored, "/metadata/uid").to_string();
         let recent = past.rollout_at(seed ^ u64::from(svc_ip) ^ 0x7e57, *replicas);
+        // without a recent rollout, the running revision came half way
+        // between the last earlier one and now
+        let settled = match w.history.last() {
+            Some(h) => hours(h.hours_ago / 2.0),
+            None => age / 2.0,
+        };
         let times = |i: u32| match recent {
             Some(at) => history::Past::pod_times(scale, seed ^ u64::from(svc_ip), at, i),
-            None => history::PodTimes::old(age / 2.0),
+            None => history::PodTimes::old(settled),
         };
         let template = stored
             .pointer("/spec/template")
@@ -171,7 +193,23 @@ pub fn build(
             .unwrap_or(Value::Null);
         if kind == Kind::Deployment {
             let hash = objects::template_hash(&template);
-            let rs_created = recent.map(|t| clock.stamp_at(t)).unwrap_or(created.clone());
+            let mut previous = None;
+            for (i, h) in w.history.iter().enumerate() {
+                let at = clock.stamp_at(hours(h.hours_ago));
+                let rev = history::Revision {
+                    image: h.image.clone(),
+                    change_cause: h.change_cause.clone(),
+                };
+                let old = history::old_replicaset(&stored, w, &rev, i + 1, &at);
+                if let Ok(v) = st.store.put(Kind::ReplicaSet, old, &at) {
+                    previous = Some(s(&v, "/metadata/name").to_string());
+                }
+            }
+            let rs_created = match (recent, w.history.is_empty()) {
+                (Some(t), _) => clock.stamp_at(t),
+                (None, false) => clock.stamp_at(settled),
+                (None, true) => created.clone(),
+            };
             let rs = objects::replicaset(&stored, &hash, 1, *replicas as u64, &rs_created);
             let rs = match st.store.put(Kind::ReplicaSet, rs, &rs_created) {
                 Ok(v) => v,
@@ -182,6 +220,9 @@ pub fn build(
             let rs_template = rs.pointer("/spec/template").cloned().unwrap_or(Value::Null);
             if let Some(at) = recent {
                 past.scaled_up(at, &stored, &rs_name, *replicas);
+                if let Some(prev) = &previous {
+                    past.scaled_down(at + 30.0 * scale, &stored, prev, *replicas);
+                }
             }
             for i in 0..*replicas {
                 let suffix = objects::safe_string(st.rng.u64(..), 5);

@@ -7,7 +7,9 @@
 //! building stays cheap and the event store bounded.
 
 use crate::world::clock::Clock;
+use crate::world::objects;
 use crate::world::region::State;
+use crate::world::scenario::WorkloadSpec;
 use crate::world::store::splitmix;
 use serde_json::{json, Value};
 
@@ -105,6 +107,14 @@ impl Past {
         });
     }
 
+    /// The previous revision's ReplicaSet emptied once the new one is up.
+    pub fn scaled_down(&mut self, at: f64, dep: &Value, rs_name: &str, replicas: u32) {
+        self.scaled_up(at, dep, rs_name, replicas);
+        if let Some(e) = self.events.last_mut() {
+            e.message = format!("Scaled down replica set {rs_name} from {replicas} to 0");
+        }
+    }
+
     /// Scheduled, Pulled, Created, Started of a pod just built.
     pub fn pod_started(&mut self, st: &State, ns: &str, name: &str, t: &PodTimes) {
         let Some(p) = st.pods.get(&(ns.to_string(), name.to_string())) else {
@@ -182,6 +192,53 @@ impl Past {
             );
         }
     }
+}
+
+/// One revision of a Deployment's past: its image and change-cause.
+pub struct Revision {
+    pub image: String,
+    pub change_cause: Option<String>,
+}
+
+impl Revision {
+    /// The change-cause, by default the `kubectl set image` command line
+    /// that would have made it.
+    fn cause(&self, w: &WorkloadSpec) -> String {
+        self.change_cause.clone().unwrap_or_else(|| {
+            format!(
+                "kubectl set image deployment/{} {}={}",
+                w.name,
+                objects::container_name(w),
+                self.image
+            )
+        })
+    }
+}
+
+/// Gives a Deployment (or a copy standing for its past self) the revision
+/// and change-cause annotations of `rev`.
+pub fn annotate(dep: &mut Value, w: &WorkloadSpec, rev: &Revision, number: usize) {
+    dep["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = json!(number.to_string());
+    dep["metadata"]["annotations"]["kubernetes.io/change-cause"] = json!(rev.cause(w));
+}
+
+/// The scaled-down ReplicaSet of an earlier revision, created at `at`.
+pub fn old_replicaset(
+    dep: &Value,
+    w: &WorkloadSpec,
+    rev: &Revision,
+    number: usize,
+    at: &str,
+) -> Value {
+    let mut then = dep.clone();
+    then["spec"]["template"]["spec"]["containers"][0]["image"] = json!(rev.image);
+    annotate(&mut then, w, rev, number);
+    let template = then
+        .pointer("/spec/template")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let hash = objects::template_hash(&template);
+    objects::replicaset(&then, &hash, number as u64, 0, at)
 }
 
 #[cfg(test)]

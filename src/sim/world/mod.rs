@@ -22,4 +22,6 @@ pub mod store;
 #[cfg(test)]
 mod network_tests;
 #[cfg(test)]
+mod release_tests;
+#[cfg(test)]
 mod tests;

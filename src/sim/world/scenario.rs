@@ -70,6 +70,10 @@ pub struct RegionSpec {
     /// Access rules; when empty, everything is allowed.
     #[serde(default)]
     pub rbac: Vec<RbacRule>,
+    /// Images whose containers crash shortly after start in this region
+    /// (image-dependent behaviour: a release that breaks only here).
+    #[serde(default)]
+    pub crash_images: Vec<String>,
 }
 
 fn default_nodes() -> usize {
@@ -126,6 +130,37 @@ pub struct WorkloadSpec {
     /// A HorizontalPodAutoscaler targeting this workload.
     #[serde(default)]
     pub autoscale: Option<AutoscaleSpec>,
+    /// Per-region overrides of `image` (a stage already running a newer
+    /// release).
+    #[serde(default)]
+    pub image_in: std::collections::BTreeMap<String, String>,
+    /// Earlier revisions of a Deployment, oldest first: each an old,
+    /// scaled-down ReplicaSet (see `history.rs`).
+    #[serde(default)]
+    pub history: Vec<PastRevision>,
+}
+
+/// One earlier revision of a Deployment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PastRevision {
+    pub image: String,
+    /// When it was rolled out, wall-clock hours ago.
+    pub hours_ago: f64,
+    /// `kubernetes.io/change-cause`; by default the `kubectl set image`
+    /// command line that would have made it.
+    #[serde(default)]
+    pub change_cause: Option<String>,
+    /// Only in these regions (all when empty).
+    #[serde(default)]
+    pub regions: Vec<String>,
+}
+
+impl WorkloadSpec {
+    /// The image the workload runs in `region`.
+    pub fn image_for(&self, region: &str) -> &str {
+        self.image_in.get(region).unwrap_or(&self.image)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -377,7 +412,55 @@ impl ScenarioFile {
             if w.image.trim().is_empty() {
                 return Err(err(file, &format!("{f}.image"), "must not be empty"));
             }
-            for r in w.regions.iter().chain(w.replicas_in.keys()) {
+            let mut last = f64::INFINITY;
+            for (j, h) in w.history.iter().enumerate() {
+                let hf = format!("{f}.history[{j}]");
+                if !(h.hours_ago.is_finite() && h.hours_ago > 0.0 && h.hours_ago <= 24.0 * 90.0) {
+                    return Err(err(
+                        file,
+                        &format!("{hf}.hours_ago"),
+                        "must be > 0 and at most 2160 (90 days)",
+                    ));
+                }
+                if h.hours_ago >= last {
+                    return Err(err(
+                        file,
+                        &format!("{hf}.hours_ago"),
+                        "revisions go oldest first",
+                    ));
+                }
+                last = h.hours_ago;
+                if h.image.trim().is_empty() {
+                    return Err(err(file, &format!("{hf}.image"), "must not be empty"));
+                }
+                if let Some(r) = h.regions.iter().find(|r| !names.contains(r.as_str())) {
+                    return Err(err(
+                        file,
+                        &format!("{hf}.regions"),
+                        format!("unknown region {r:?}"),
+                    ));
+                }
+            }
+            if w.history.len() > 10 {
+                return Err(err(
+                    file,
+                    &format!("{f}.history"),
+                    "at most 10 revisions (the revision history limit)",
+                ));
+            }
+            if !w.history.is_empty() && w.kind != "Deployment" {
+                return Err(err(
+                    file,
+                    &format!("{f}.history"),
+                    "only Deployments keep revisions",
+                ));
+            }
+            for r in w
+                .regions
+                .iter()
+                .chain(w.replicas_in.keys())
+                .chain(w.image_in.keys())
+            {
                 if !names.contains(r.as_str()) {
                     return Err(err(
                         file,
