@@ -329,3 +329,86 @@ async fn a_large_fleet_arrives_whole_through_paged_lists() {
         h.cockpit.state.store.len()
     )));
 }
+
+/// `/crash` narrows the table to the crash-looping pods; `d` on one shows
+/// it as `kubectl describe` does, with its BackOff events from the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_of_a_crash_looping_pod_shows_its_back_off_events() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let scenario = pitwall_sim::Scenario::from_toml(
+        include_str!("../assets/scenarios/incident-test.toml"),
+        "assets/scenarios/incident-test.toml",
+    )
+    .unwrap_or_else(|e| panic!("test scenario: {e}"));
+    let mut h = start_on(scenario, |_| {}, &[]).await;
+    h.all_live().await;
+    h.until("a pod in CrashLoopBackOff that has backed off", |s| {
+        s.store
+            .rows()
+            .any(|r| r.status == "CrashLoopBackOff" && r.restarts > 0)
+    })
+    .await;
+    let press = |h: &mut Harness, code: KeyCode| {
+        let effects = h
+            .cockpit
+            .handle(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        h.run(effects);
+    };
+    press(&mut h, KeyCode::Char('/'));
+    for c in "crash".chars() {
+        press(&mut h, KeyCode::Char(c));
+    }
+    press(&mut h, KeyCode::Enter);
+    h.cockpit.state.refresh_view();
+    let shown: Vec<String> = h
+        .cockpit
+        .state
+        .store
+        .view()
+        .iter()
+        .filter_map(|slot| h.cockpit.state.store.get(*slot))
+        .map(|r| r.status.clone())
+        .collect();
+    assert!(!shown.is_empty(), "/crash shows the crash-looping pods");
+    assert!(
+        shown.iter().all(|s| s == "CrashLoopBackOff"),
+        "/crash shows only them: {shown:?}"
+    );
+    press(&mut h, KeyCode::Char('j'));
+    press(&mut h, KeyCode::Char('k'));
+    press(&mut h, KeyCode::Char('d'));
+    let described = |s: &State| match &s.ui.modal {
+        Some(pitwall::state::Modal::Describe(v)) => v.lines.is_some(),
+        _ => false,
+    };
+    h.until("the description", described).await;
+    let text = match &h.cockpit.state.ui.modal {
+        Some(pitwall::state::Modal::Describe(v)) => match &v.lines {
+            Some(Ok(lines)) => lines.join("\n"),
+            other => panic!("describe failed: {other:?}"),
+        },
+        other => panic!("no describe view: {other:?}"),
+    };
+    for needle in [
+        "Status:",
+        "Containers:",
+        "      Reason:       CrashLoopBackOff",
+        "    Last State:     Terminated",
+        "      Exit Code:",
+        "Conditions:",
+        "Events:",
+        "Warning  BackOff",
+        "Back-off restarting failed container",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    // the same on screen, and `/backoff` finds the events
+    press(&mut h, KeyCode::Char('/'));
+    for c in "backoff".chars() {
+        press(&mut h, KeyCode::Char(c));
+    }
+    press(&mut h, KeyCode::Enter);
+    let screen = h.screen(160, 48);
+    assert!(screen.contains("/backoff"), "{screen}");
+    assert!(screen.contains("Back-off restarting"), "{screen}");
+}
