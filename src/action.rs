@@ -127,6 +127,7 @@ actions! {
     ShowTriage = "show_triage", Safe, "Show the triage pane";
     ShowPods = "show_pods", Safe, "Show the pods pane";
     ShowProbes = "show_probes", Safe, "Show the probe failures pane";
+    ShowResources = "show_resources", Safe, "Show the resources pane (any kind in every region: type : and a resource)";
     Scale = "scale", Mutating, "Scale the selected Deployment or StatefulSet";
     RolloutRestart = "rollout_restart", Mutating, "Restart every pod of the selected workload, as kubectl rollout restart";
     RolloutPause = "rollout_pause", Mutating, "Pause the selected Deployment's rollout";

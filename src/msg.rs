@@ -44,6 +44,8 @@ pub enum Msg {
         show: crate::model::ShowAs,
         result: Result<String, String>,
     },
+    /// Discovery and resource tables for the resources pane.
+    Resources(crate::model::resource::ResourcesMsg),
     /// Problems found loading config, keymap or theme; shown as toasts.
     Diagnostics(Vec<Diagnostic>),
     /// The wall clock moved (seconds since the epoch).

@@ -43,7 +43,7 @@ pub struct Layout {
 impl Default for Layout {
     fn default() -> Self {
         Layout {
-            wide: Pane::all(),
+            wide: Pane::all().into_iter().filter(|p| !p.on_demand()).collect(),
             narrow: NarrowLayout::Tabs,
             narrow_below: 120,
             open_on_trouble: true,

@@ -7,6 +7,7 @@
 pub mod event;
 pub mod object;
 pub mod pod;
+pub mod resource;
 pub mod workload;
 
 pub use event::{EventRow, InvolvedObject};

@@ -30,6 +30,8 @@ pub struct State {
     pub quit: bool,
     /// Probe failures and triage.
     pub incident: incident::IncidentPanes,
+    /// The resources pane (`:deploy`, `:no`, ...).
+    pub resources: crate::panes::resources::ResourcesState,
     /// Long-lived tasks (port-forwards, follows) as they last reported.
     pub tasks: crate::tasks::TaskBoard,
     /// Read-only flags and whether the config loaded; see `read_only`.
@@ -51,6 +53,7 @@ impl State {
             now,
             quit: false,
             incident: incident::IncidentPanes::default(),
+            resources: Default::default(),
             tasks: crate::tasks::TaskBoard::default(),
             access: crate::config::Access::default(),
             problems: Vec::new(),

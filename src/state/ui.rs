@@ -41,6 +41,8 @@ pub enum PaletteItem {
     Region(RegionId),
     /// Scope the table to this namespace.
     Namespace(String),
+    /// Show this resource across regions (`:deploy`): the word typed.
+    Resource(String),
     /// Jump to this pod (slot id, shown as region/namespace/name).
     Pod {
         slot: u32,
@@ -170,12 +172,18 @@ impl Default for UiState {
 impl UiState {
     /// The built panes `[layout] wide` names, in its order (all when none).
     pub fn panes(&self) -> Vec<Pane> {
-        let panes: Vec<Pane> = self.layout.wide.to_vec();
+        let mut panes: Vec<Pane> = self.layout.wide.to_vec();
         if panes.is_empty() {
-            Pane::all()
-        } else {
-            panes
+            panes = Pane::all().into_iter().filter(|p| !p.on_demand()).collect();
         }
+        // an on-demand pane with focus takes the pods pane's place
+        if self.focus.on_demand() && !panes.contains(&self.focus) {
+            match panes.iter().position(|p| *p == Pane::Pods) {
+                Some(i) => panes[i] = self.focus,
+                None => panes.push(self.focus),
+            }
+        }
+        panes
     }
 
     /// Rows a page key moves in a list pane that keeps no window of its own.

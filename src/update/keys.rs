@@ -103,7 +103,7 @@ fn on_filter_key(state: &mut State, ev: KeyEvent, key: Key) -> Vec<Effect> {
     match action {
         Some(Action::Cancel) => {
             state.ui.filter_input = None;
-            set_filter(state, String::new());
+            filter_focused(state, String::new());
         }
         Some(Action::Submit) => {
             state.ui.filter_input = None;
@@ -112,10 +112,19 @@ fn on_filter_key(state: &mut State, ev: KeyEvent, key: Key) -> Vec<Effect> {
             if let Some(input) = &mut state.ui.filter_input {
                 if input.input(ev) {
                     let text = input.lines().first().cloned().unwrap_or_default();
-                    set_filter(state, text);
+                    filter_focused(state, text);
                 }
             }
         }
     }
     Vec::new()
+}
+
+/// The filter typed goes to the focused pane's table.
+fn filter_focused(state: &mut State, text: String) {
+    if state.ui.focus == crate::state::Pane::Resources {
+        crate::panes::resources::set_filter(state, text);
+    } else {
+        set_filter(state, text);
+    }
 }

@@ -118,6 +118,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Msg::Resources(msg) => {
+            crate::panes::resources::on_msg(state, msg);
+            Vec::new()
+        }
         Msg::Diagnostics(diags) => {
             let room = crate::state::MAX_PROBLEMS.saturating_sub(state.problems.len());
             state.problems.extend(diags.iter().take(room).cloned());

@@ -44,6 +44,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, p: &P
                 PaletteItem::Action(a) => ("action", a.help()),
                 PaletteItem::Region(_) => ("region", "scope the table to this region"),
                 PaletteItem::Namespace(_) => ("ns", "scope the table to this namespace"),
+                PaletteItem::Resource(_) => ("jump", "show this resource in every region"),
                 PaletteItem::Pod { .. } => ("pod", "select this pod"),
             };
             let style = if i == p.chosen {
