@@ -436,9 +436,11 @@ fn resource_rows(s: &State) -> Vec<(usize, String, String)> {
         .iter()
         .enumerate()
         .flat_map(|(i, t)| {
-            t.page
-                .iter()
-                .flat_map(move |p| p.rows.iter().map(move |r| (i, r.namespace.clone(), r.name.clone())))
+            t.page.iter().flat_map(move |p| {
+                p.rows
+                    .iter()
+                    .map(move |r| (i, r.namespace.clone(), r.name.clone()))
+            })
         })
         .collect();
     out.sort();
@@ -473,12 +475,22 @@ async fn any_resource_in_every_region_from_the_palette() {
     assert!(!expected.is_empty());
     type_keys(&mut h, ":deploy\n");
     let want = expected.clone();
-    h.until("every region's deployments", move |s| resource_rows(s) == want)
-        .await;
+    h.until("every region's deployments", move |s| {
+        resource_rows(s) == want
+    })
+    .await;
     let view = h.cockpit.state.resources.view(&h.names, None, None);
     assert_eq!(
         view.columns,
-        ["REGION", "NAMESPACE", "NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
+        [
+            "REGION",
+            "NAMESPACE",
+            "NAME",
+            "READY",
+            "UP-TO-DATE",
+            "AVAILABLE",
+            "AGE"
+        ],
         "the server's columns"
     );
     let screen = h.screen(160, 48);
@@ -521,13 +533,21 @@ async fn any_resource_in_every_region_from_the_palette() {
         },
         _ => None,
     };
-    h.until("the deployment described", |s| text(s).is_some()).await;
+    h.until("the deployment described", |s| text(s).is_some())
+        .await;
     let described = text(&h.cockpit.state).unwrap_or_default();
-    for needle in ["Replicas:", "desired", "StrategyType:", "Pod Template:", "Events:"] {
+    for needle in [
+        "Replicas:",
+        "desired",
+        "StrategyType:",
+        "Pod Template:",
+        "Events:",
+    ] {
         assert!(described.contains(needle), "{needle}:\n{described}");
     }
     type_keys(&mut h, "y");
-    h.until("the deployment as YAML", |s| text(s).is_some()).await;
+    h.until("the deployment as YAML", |s| text(s).is_some())
+        .await;
     let yaml = text(&h.cockpit.state).unwrap_or_default();
     assert!(yaml.contains("kind: Deployment"), "{yaml}");
     type_keys(&mut h, "q");
@@ -535,18 +555,24 @@ async fn any_resource_in_every_region_from_the_palette() {
     // :no lists the nodes of every region, with no namespace column
     type_keys(&mut h, ":no\n");
     h.until("every region's nodes", |s| {
-        s.resources.tables.iter().all(|t| t.page.as_ref().is_some_and(|p| !p.rows.is_empty()))
+        s.resources
+            .tables
+            .iter()
+            .all(|t| t.page.as_ref().is_some_and(|p| !p.rows.is_empty()))
     })
     .await;
     let view = h.cockpit.state.resources.view(&h.names, None, None);
     assert_eq!(view.columns[..3], ["REGION", "NAME", "STATUS"]);
-    assert!(view.rows.iter().all(|r| r.cells[2] == "Ready"), "{:?}", view.rows);
+    assert!(
+        view.rows.iter().all(|r| r.cells[2] == "Ready"),
+        "{:?}",
+        view.rows
+    );
 
     // an unknown word says so
     type_keys(&mut h, ":bogus\n");
     h.until("the unknown resource said", |s| {
-        s.ui
-            .toasts
+        s.ui.toasts
             .iter()
             .any(|t| t.text == "unknown command or resource: bogus")
     })

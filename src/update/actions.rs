@@ -104,18 +104,7 @@ fn apply_modal(state: &mut State, action: Action) -> Vec<Effect> {
     let Some(delta) = crate::widgets::movement(action, page) else {
         return Vec::new();
     };
-    let help_lines: usize = crate::action::KeyContext::ALL
-        .iter()
-        .map(|c| {
-            let n = state.keymap.bindings(*c).len();
-            if n == 0 {
-                0
-            } else {
-                n + 1
-            }
-        })
-        .sum::<usize>()
-        + crate::ui::overlays::help::problem_line_count(state);
+    let help_lines = crate::ui::overlays::help::line_count(state);
     let (scroll, content) = match &mut state.ui.modal {
         Some(Modal::Help { scroll }) => (scroll, help_lines),
         Some(Modal::Describe(view)) => {

@@ -292,3 +292,26 @@ fn the_palette_runs_a_jump_it_knows_and_hides_dialog_keys() {
         [Effect::Task(TaskCommand::Start(..))]
     ));
 }
+
+#[test]
+fn help_scrolls_to_the_palettes_jumps_and_says_where_it_is() {
+    let mut s = state(&["eu"]);
+    update(&mut s, Msg::Resize(100, 30));
+    update(&mut s, key('?'));
+    update(&mut s, key('G'));
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+    term.draw(|f| crate::ui::draw(&s, &crate::theme::Styles::default(), f))
+        .unwrap();
+    let screen = term.backend().to_string();
+    let total = crate::ui::overlays::help::line_count(&s);
+    assert!(
+        screen.contains(&format!("-{total} of {total} ")),
+        "{screen}"
+    );
+    assert!(screen.contains("[palette]"), "{screen}");
+    for jump in [
+        ":pods", ":deploy", ":sts", ":ds", ":svc", ":no", ":ev", ":cj",
+    ] {
+        assert!(screen.contains(jump), "{jump}: {screen}");
+    }
+}
