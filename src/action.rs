@@ -30,10 +30,11 @@ pub enum KeyContext {
     Forwards,
     Releases,
     Resources,
+    View,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 10] = [
+    pub const ALL: [KeyContext; 11] = [
         KeyContext::Global,
         KeyContext::Table,
         KeyContext::Modal,
@@ -44,6 +45,7 @@ impl KeyContext {
         KeyContext::Forwards,
         KeyContext::Releases,
         KeyContext::Resources,
+        KeyContext::View,
     ];
 
     /// The section name used in keymap files.
@@ -59,6 +61,7 @@ impl KeyContext {
             KeyContext::Forwards => "forwards",
             KeyContext::Releases => "releases",
             KeyContext::Resources => "resources",
+            KeyContext::View => "view",
         }
     }
 
@@ -110,7 +113,10 @@ actions! {
     ScopeNamespace = "scope_namespace", Safe, "Cycle the namespace scope";
     ProblemsOnly = "problems_only", Safe, "Show only pods that are not healthy";
     NextProblem = "next_problem", Safe, "Jump to the next problem pod";
-    Describe = "describe", Safe, "Show the full object of the selected row (read-only)";
+    Describe = "describe", Safe, "Describe the selected object as kubectl describe does, with its events";
+    Yaml = "yaml", Safe, "Show the selected object as YAML (read-only)";
+    SearchNext = "search_next", Safe, "Jump to the next match of the search";
+    SearchPrev = "search_prev", Safe, "Jump to the previous match of the search";
     Select = "select", Safe, "Open the selected item";
     Back = "back", Safe, "Close the overlay or go back";
     Confirm = "confirm", Safe, "Confirm the open dialog";
@@ -123,6 +129,7 @@ actions! {
     ShowProbes = "show_probes", Safe, "Show the probe failures pane";
     ShowWorkloads = "show_workloads", Safe, "Show the workloads pane (Deployments and StatefulSets)";
     RolloutStatus = "rollout_status", Safe, "Follow the selected workload's rollout, as kubectl rollout status";
+    ShowResources = "show_resources", Safe, "Show the resources pane (any kind in every region: type : and a resource)";
     Scale = "scale", Mutating, "Scale the selected Deployment or StatefulSet";
     RolloutRestart = "rollout_restart", Mutating, "Restart every pod of the selected workload, as kubectl rollout restart";
     RolloutPause = "rollout_pause", Mutating, "Pause the selected Deployment's rollout";

@@ -31,13 +31,21 @@ pub enum Msg {
         region: RegionId,
         update: crate::fleet::stream::IncidentUpdate,
     },
-    /// The full object asked for by a describe, as YAML.
+    /// A pod's description, asked for by `describe` on the pods table.
     Described {
         region: RegionId,
         namespace: String,
         name: String,
         result: Result<String, String>,
     },
+    /// An object's description or YAML (`Effect::Show`).
+    Shown {
+        object: crate::model::ApiObject,
+        show: crate::model::ShowAs,
+        result: Result<String, String>,
+    },
+    /// Discovery and resource tables for the resources pane.
+    Resources(crate::model::resource::ResourcesMsg),
     /// Problems found loading config, keymap or theme; shown as toasts.
     Diagnostics(Vec<Diagnostic>),
     /// The wall clock moved (seconds since the epoch).

@@ -141,6 +141,12 @@ impl TaskCtx {
         &self.key
     }
 
+    /// The loop's channel, for tasks that deliver their own data (tables,
+    /// lines) as their own `Msg`s.
+    pub fn sender(&self) -> &Sender<Msg> {
+        &self.tx
+    }
+
     /// Cancelled when the task is stopped or the cockpit quits. A task that
     /// does not watch it is dropped at its next await point anyway.
     pub fn token(&self) -> &CancellationToken {

@@ -329,3 +329,252 @@ async fn a_large_fleet_arrives_whole_through_paged_lists() {
         h.cockpit.state.store.len()
     )));
 }
+
+/// `/crash` narrows the table to the crash-looping pods; `d` on one shows
+/// it as `kubectl describe` does, with its BackOff events from the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_of_a_crash_looping_pod_shows_its_back_off_events() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let scenario = pitwall_sim::Scenario::from_toml(
+        include_str!("../assets/scenarios/incident-test.toml"),
+        "assets/scenarios/incident-test.toml",
+    )
+    .unwrap_or_else(|e| panic!("test scenario: {e}"));
+    let mut h = start_on(scenario, |_| {}, &[]).await;
+    h.all_live().await;
+    h.until("a pod in CrashLoopBackOff that has backed off", |s| {
+        s.store
+            .rows()
+            .any(|r| r.status == "CrashLoopBackOff" && r.restarts > 0)
+    })
+    .await;
+    let press = |h: &mut Harness, code: KeyCode| {
+        let effects = h
+            .cockpit
+            .handle(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        h.run(effects);
+    };
+    press(&mut h, KeyCode::Char('/'));
+    for c in "crash".chars() {
+        press(&mut h, KeyCode::Char(c));
+    }
+    press(&mut h, KeyCode::Enter);
+    h.cockpit.state.refresh_view();
+    let shown: Vec<String> = h
+        .cockpit
+        .state
+        .store
+        .view()
+        .iter()
+        .filter_map(|slot| h.cockpit.state.store.get(*slot))
+        .map(|r| r.status.clone())
+        .collect();
+    assert!(!shown.is_empty(), "/crash shows the crash-looping pods");
+    assert!(
+        shown.iter().all(|s| s == "CrashLoopBackOff"),
+        "/crash shows only them: {shown:?}"
+    );
+    press(&mut h, KeyCode::Char('j'));
+    press(&mut h, KeyCode::Char('k'));
+    press(&mut h, KeyCode::Char('d'));
+    let described = |s: &State| match &s.ui.modal {
+        Some(pitwall::state::Modal::Describe(v)) => v.lines.is_some(),
+        _ => false,
+    };
+    h.until("the description", described).await;
+    let text = match &h.cockpit.state.ui.modal {
+        Some(pitwall::state::Modal::Describe(v)) => match &v.lines {
+            Some(Ok(lines)) => lines.join("\n"),
+            other => panic!("describe failed: {other:?}"),
+        },
+        other => panic!("no describe view: {other:?}"),
+    };
+    for needle in [
+        "Status:",
+        "Containers:",
+        "      Reason:       CrashLoopBackOff",
+        "    Last State:     Terminated",
+        "      Exit Code:",
+        "Conditions:",
+        "Events:",
+        "Warning  BackOff",
+        "Back-off restarting failed container",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    // the same on screen, and `/backoff` finds the events
+    press(&mut h, KeyCode::Char('/'));
+    for c in "backoff".chars() {
+        press(&mut h, KeyCode::Char(c));
+    }
+    press(&mut h, KeyCode::Enter);
+    let screen = h.screen(160, 48);
+    assert!(screen.contains("/backoff"), "{screen}");
+    assert!(screen.contains("Back-off restarting"), "{screen}");
+}
+
+/// Presses keys on the cockpit and runs what they ask for (tasks too).
+fn type_keys(h: &mut Harness, keys: &str) {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    for c in keys.chars() {
+        let code = match c {
+            '\n' => KeyCode::Enter,
+            c => KeyCode::Char(c),
+        };
+        let effects = h
+            .cockpit
+            .handle(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        h.run(effects);
+    }
+}
+
+/// The (region, namespace, name) rows the resources pane holds.
+fn resource_rows(s: &State) -> Vec<(usize, String, String)> {
+    let mut out: Vec<_> = s
+        .resources
+        .tables
+        .iter()
+        .enumerate()
+        .flat_map(|(i, t)| {
+            t.page.iter().flat_map(move |p| {
+                p.rows
+                    .iter()
+                    .map(move |r| (i, r.namespace.clone(), r.name.clone()))
+            })
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// `:deploy` lists every region's deployments as their servers print them,
+/// follows a change through the watch; `:no` lists the nodes; describe and
+/// YAML of a row come from the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_resource_in_every_region_from_the_palette() {
+    use k8s_openapi::api::apps::v1::Deployment;
+    let mut h = start(|_| {}, &[]).await;
+    h.all_live().await;
+    let mut expected = Vec::new();
+    for (i, name) in h.names.clone().iter().enumerate() {
+        let client = h.api(name).await.into_client();
+        let deps: Api<Deployment> = Api::all(client);
+        let list = deps
+            .list(&ListParams::default())
+            .await
+            .unwrap_or_else(|e| panic!("deployments of {name}: {e}"));
+        for d in list.items {
+            expected.push((
+                i,
+                d.metadata.namespace.unwrap_or_default(),
+                d.metadata.name.unwrap_or_default(),
+            ));
+        }
+    }
+    expected.sort();
+    assert!(!expected.is_empty());
+    type_keys(&mut h, ":deploy\n");
+    let want = expected.clone();
+    h.until("every region's deployments", move |s| {
+        resource_rows(s) == want
+    })
+    .await;
+    let view = h.cockpit.state.resources.view(&h.names, None, None);
+    assert_eq!(
+        view.columns,
+        [
+            "REGION",
+            "NAMESPACE",
+            "NAME",
+            "READY",
+            "UP-TO-DATE",
+            "AVAILABLE",
+            "AGE"
+        ],
+        "the server's columns"
+    );
+    let screen = h.screen(160, 48);
+    for name in &h.names {
+        assert!(screen.contains(name.as_str()), "{name} rows:\n{screen}");
+    }
+
+    // a change on the server reaches the table through the watch
+    let region = h.names[1].clone();
+    let (idx, ns, name) = expected
+        .iter()
+        .find(|(i, _, _)| *i == 1)
+        .cloned()
+        .unwrap_or_else(|| panic!("no deployment in {region}"));
+    let deps: Api<Deployment> = Api::namespaced(h.api(&region).await.into_client(), &ns);
+    let patch = serde_json::json!({"spec": {"replicas": 0}});
+    deps.patch_scale(
+        &name,
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(&patch),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("scale {name}: {e}"));
+    let wanted = name.clone();
+    h.until("the scaled deployment's READY to read 0/0", move |s| {
+        s.resources.tables[idx].page.as_ref().is_some_and(|p| {
+            p.rows
+                .iter()
+                .any(|r| r.name == wanted && r.cells.get(1).map(String::as_str) == Some("0/0"))
+        })
+    })
+    .await;
+
+    // describe and YAML of the selected row, from the server
+    type_keys(&mut h, "d");
+    let text = |s: &State| match &s.ui.modal {
+        Some(pitwall::state::Modal::Describe(v)) => match &v.lines {
+            Some(Ok(l)) => Some(l.join("\n")),
+            _ => None,
+        },
+        _ => None,
+    };
+    h.until("the deployment described", |s| text(s).is_some())
+        .await;
+    let described = text(&h.cockpit.state).unwrap_or_default();
+    for needle in [
+        "Replicas:",
+        "desired",
+        "StrategyType:",
+        "Pod Template:",
+        "Events:",
+    ] {
+        assert!(described.contains(needle), "{needle}:\n{described}");
+    }
+    type_keys(&mut h, "y");
+    h.until("the deployment as YAML", |s| text(s).is_some())
+        .await;
+    let yaml = text(&h.cockpit.state).unwrap_or_default();
+    assert!(yaml.contains("kind: Deployment"), "{yaml}");
+    type_keys(&mut h, "q");
+
+    // :no lists the nodes of every region, with no namespace column
+    type_keys(&mut h, ":no\n");
+    h.until("every region's nodes", |s| {
+        s.resources
+            .tables
+            .iter()
+            .all(|t| t.page.as_ref().is_some_and(|p| !p.rows.is_empty()))
+    })
+    .await;
+    let view = h.cockpit.state.resources.view(&h.names, None, None);
+    assert_eq!(view.columns[..3], ["REGION", "NAME", "STATUS"]);
+    assert!(
+        view.rows.iter().all(|r| r.cells[2] == "Ready"),
+        "{:?}",
+        view.rows
+    );
+
+    // an unknown word says so
+    type_keys(&mut h, ":bogus\n");
+    h.until("the unknown resource said", |s| {
+        s.ui.toasts
+            .iter()
+            .any(|t| t.text == "unknown command or resource: bogus")
+    })
+    .await;
+}

@@ -3,8 +3,10 @@
 //! goes through `write::send` alone, which audits it.
 
 pub mod describe;
+pub mod describe_text;
 
 use crate::fleet::Clients;
+use crate::model::{ApiObject, ShowAs};
 use crate::msg::Msg;
 use crate::update::Effect;
 use crate::write::Writer;
@@ -69,7 +71,10 @@ pub fn spawn(effect: Effect, env: &Env, tx: &Sender<Msg>) {
             let tx = tx.clone();
             tokio::spawn(async move {
                 let result = match client {
-                    Some(c) => describe::fetch_pod(&c, &namespace, &name).await,
+                    Some(c) => {
+                        let pod = ApiObject::pod(region, &namespace, &name);
+                        describe::show(&c, &pod, ShowAs::Describe).await
+                    }
                     None => Err("the region is not connected yet".to_string()),
                 };
                 let _ = tx
@@ -100,6 +105,23 @@ pub fn spawn(effect: Effect, env: &Env, tx: &Sender<Msg>) {
                     let _ = tx.send(run(env).await).await;
                 });
             }
+        }
+        Effect::Show { object, show } => {
+            let client = clients.get(object.region);
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let result = match client {
+                    Some(c) => describe::show(&c, &object, show).await,
+                    None => Err("the region is not connected yet".to_string()),
+                };
+                let _ = tx
+                    .send(Msg::Shown {
+                        object,
+                        show,
+                        result,
+                    })
+                    .await;
+            });
         }
         Effect::Quit | Effect::Suspend | Effect::Task(_) | Effect::Terminal(_) => {}
     }

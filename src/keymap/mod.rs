@@ -74,6 +74,7 @@ const SHIPPED: &[(&str, &str)] = &[
     ("default", include_str!("../../keymaps/default.toml")),
     ("vim", include_str!("../../keymaps/vim.toml")),
     ("emacs", include_str!("../../keymaps/emacs.toml")),
+    ("k9s", include_str!("../../keymaps/k9s.toml")),
 ];
 
 /// Names accepted by `--keymap` and `keymap = ...` besides a file path.

@@ -206,6 +206,22 @@ fn shipped_keymaps_load_cleanly_and_differ() {
     assert_eq!(pane(&emacs, "<C-n>"), Lookup::Action(Action::Down));
     assert_eq!(pane(&emacs, "g"), Lookup::Unbound);
     assert_eq!(pane(&emacs, "<A-gt>"), Lookup::Action(Action::Bottom));
+    let (k9s, _) = Keymap::load("k9s", None);
+    for (keys, action) in [
+        ("s", Action::Exec),
+        ("<C-k>", Action::DeletePod),
+        ("F", Action::PortForward),
+        ("d", Action::Describe),
+        ("y", Action::Yaml),
+        ("/", Action::Filter),
+        ("g", Action::Top),
+    ] {
+        assert_eq!(pane(&k9s, keys), Lookup::Action(action), "{keys}");
+    }
+    assert_eq!(
+        k9s.lookup(&[Global], &keys(":")),
+        Lookup::Action(Action::Palette)
+    );
 }
 
 #[test]
@@ -213,7 +229,7 @@ fn unknown_keymap_names_and_missing_files_are_reported() {
     let (km, diags) = Keymap::load("helix", None);
     assert_eq!(
         diags.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
-        ["keymap: unknown keymap `helix` (shipped: default, vim, emacs; or give a file path)"]
+        ["keymap: unknown keymap `helix` (shipped: default, vim, emacs, k9s; or give a file path)"]
     );
     assert_eq!(pane(&km, "q"), Lookup::Action(Action::Quit));
     let (_, diags) = Keymap::load("default", Some(Path::new("/nonexistent/keymap.toml")));

@@ -5,10 +5,13 @@
 //! Every string here is raw cluster text: sanitise before drawing.
 
 pub mod event;
+pub mod object;
 pub mod pod;
+pub mod resource;
 pub mod workload;
 
 pub use event::{EventRow, InvolvedObject};
+pub use object::{ApiObject, ShowAs};
 pub use pod::{ContainerRow, ContainerState, PodRow};
 pub use workload::{WorkloadCondition, WorkloadKind, WorkloadRow};
 

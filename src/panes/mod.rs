@@ -13,6 +13,7 @@ pub mod network;
 pub mod pods;
 pub mod probes;
 pub mod releases;
+pub mod resources;
 pub mod triage;
 pub mod workloads;
 
@@ -34,6 +35,9 @@ pub enum Pane {
     Logs,
     Network,
     Releases,
+    /// Any resource across regions; shown in the pods pane's place while
+    /// it has focus (`:deploy`).
+    Resources,
 }
 
 /// Everything the rest of the cockpit knows about one pane.
@@ -134,12 +138,27 @@ pub const PANES: &[PaneDef] = &[
         on_action: releases::on_action,
         keys: Some(KeyContext::Releases),
     },
+    PaneDef {
+        pane: Pane::Resources,
+        name: "resources",
+        title: "Resources",
+        show: Action::ShowResources,
+        draw: resources::view::draw,
+        on_action: resources::on_action,
+        keys: Some(KeyContext::Resources),
+    },
 ];
 
 impl Pane {
     /// Every pane, in registry order.
     pub fn all() -> Vec<Pane> {
         PANES.iter().map(|d| d.pane).collect()
+    }
+
+    /// Panes shown only once asked for (a `:` command), in the pods
+    /// pane's place, not in the default layout.
+    pub fn on_demand(self) -> bool {
+        self == Pane::Resources
     }
 
     pub fn def(self) -> &'static PaneDef {

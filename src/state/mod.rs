@@ -36,6 +36,8 @@ pub struct State {
     pub logs: crate::panes::logs::pane::LogsPane,
     /// The network pane: figures shared with its pollers, findings.
     pub network: crate::panes::network::state::NetworkState,
+    /// The resources pane (`:deploy`, `:no`, ...).
+    pub resources: crate::panes::resources::ResourcesState,
     /// Long-lived tasks (port-forwards, follows) as they last reported.
     pub tasks: crate::tasks::TaskBoard,
     /// The port-forwards started here (the forwards pane).
@@ -64,6 +66,7 @@ impl State {
             workloads: Default::default(),
             logs: Default::default(),
             network: Default::default(),
+            resources: Default::default(),
             tasks: crate::tasks::TaskBoard::default(),
             forwards: Default::default(),
             access: crate::config::Access::default(),

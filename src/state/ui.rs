@@ -41,6 +41,8 @@ pub enum PaletteItem {
     Region(RegionId),
     /// Scope the table to this namespace.
     Namespace(String),
+    /// Show this resource across regions (`:deploy`): the word typed.
+    Resource(String),
     /// Jump to this pod (slot id, shown as region/namespace/name).
     Pod {
         slot: u32,
@@ -48,7 +50,8 @@ pub enum PaletteItem {
     },
 }
 
-/// The read-only describe view of one object.
+/// The read-only describe view of one object: described or as YAML,
+/// searchable.
 #[derive(Debug, Default)]
 pub struct DescribeView {
     pub title: String,
@@ -58,6 +61,66 @@ pub struct DescribeView {
     pub region: RegionId,
     pub namespace: String,
     pub name: String,
+    /// The object shown, and how.
+    pub object: crate::model::ApiObject,
+    pub show: crate::model::ShowAs,
+    /// The search (`/`, then `n`/`N`), matched without case.
+    pub search: String,
+    /// The search being typed.
+    pub search_input: Option<TextArea<'static>>,
+}
+
+impl DescribeView {
+    pub fn new(title: String, object: crate::model::ApiObject, show: crate::model::ShowAs) -> Self {
+        DescribeView {
+            title,
+            lines: None,
+            scroll: 0,
+            region: object.region,
+            namespace: object.namespace.clone().unwrap_or_default(),
+            name: object.name.clone(),
+            object,
+            show,
+            search: String::new(),
+            search_input: None,
+        }
+    }
+
+    /// The lines that contain the search, in order.
+    pub fn matches(&self) -> Vec<usize> {
+        let needle = self.search.to_lowercase();
+        match (&self.lines, needle.is_empty()) {
+            (Some(Ok(lines)), false) => lines
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.to_lowercase().contains(&needle))
+                .map(|(i, _)| i)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Moves to the next (`forward`) or previous match from the top line
+    /// shown, wrapping around; `from_here` keeps a match on the top line.
+    pub fn seek(&mut self, forward: bool, from_here: bool) -> bool {
+        let matches = self.matches();
+        if matches.is_empty() {
+            return false;
+        }
+        let at = self.scroll;
+        let next = if forward {
+            matches
+                .iter()
+                .find(|&&m| if from_here { m >= at } else { m > at })
+                .or(matches.first())
+        } else {
+            matches.iter().rev().find(|&&m| m < at).or(matches.last())
+        };
+        if let Some(&m) = next {
+            self.scroll = m;
+        }
+        true
+    }
 }
 
 #[derive(Debug)]
@@ -115,12 +178,18 @@ impl Default for UiState {
 impl UiState {
     /// The built panes `[layout] wide` names, in its order (all when none).
     pub fn panes(&self) -> Vec<Pane> {
-        let panes: Vec<Pane> = self.layout.wide.to_vec();
+        let mut panes: Vec<Pane> = self.layout.wide.to_vec();
         if panes.is_empty() {
-            crate::panes::DEFAULT_WIDE.to_vec()
-        } else {
-            panes
+            panes = crate::panes::DEFAULT_WIDE.to_vec();
         }
+        // the resources table takes the pods pane's place while it has
+        // focus; other panes the layout leaves out take the whole body
+        if self.focus.on_demand() && !panes.contains(&self.focus) {
+            if let Some(i) = panes.iter().position(|p| *p == Pane::Pods) {
+                panes[i] = self.focus;
+            }
+        }
+        panes
     }
 
     /// Rows a page key moves in a list pane that keeps no window of its own.

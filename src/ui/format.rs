@@ -36,6 +36,39 @@ pub fn clock(t: Timestamp) -> String {
     }
 }
 
+/// kubectl's `HumanDuration` (apimachinery): `45s`, `2m30s`, `12m`, `4h1m`,
+/// `3d1h`, for tables and descriptions that print the server's way.
+pub fn kube_age(secs: i64) -> String {
+    if secs < -1 {
+        return "<invalid>".into();
+    }
+    let secs = secs.max(0);
+    let (m, h, d) = (secs / 60, secs / 3600, secs / 86_400);
+    let pair = |a: i64, ua: &str, b: i64, ub: &str| {
+        if b == 0 {
+            format!("{a}{ua}")
+        } else {
+            format!("{a}{ua}{b}{ub}")
+        }
+    };
+    match () {
+        _ if secs < 120 => format!("{secs}s"),
+        _ if m < 10 => pair(m, "m", secs % 60, "s"),
+        _ if m < 180 => format!("{m}m"),
+        _ if h < 8 => pair(h, "h", m % 60, "m"),
+        _ if h < 48 => format!("{h}h"),
+        _ if h < 24 * 8 => pair(d, "d", h % 24, "h"),
+        _ if h < 24 * 365 * 2 => format!("{d}d"),
+        _ if d / 365 < 8 => format!("{}y{}d", d / 365, d % 365),
+        _ => format!("{}y", d / 365),
+    }
+}
+
+/// `since 13:27:12, 4m`: when something started, as a clock time and an age.
+pub fn since(now: Timestamp, then: Timestamp) -> String {
+    format!("since {}, {}", clock(then), age(now, then))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +96,18 @@ mod tests {
             assert_eq!(age(at - 1, then), age(now, then), "{now} {then}: {at}");
             assert_ne!(age(at, then), age(now, then), "{now} {then}: {at}");
         }
+    }
+
+    #[test]
+    fn kube_ages_match_kubectl() {
+        assert_eq!(kube_age(5), "5s");
+        assert_eq!(kube_age(119), "119s");
+        assert_eq!(kube_age(150), "2m30s");
+        assert_eq!(kube_age(240), "4m");
+        assert_eq!(kube_age(3600), "60m");
+        assert_eq!(kube_age(4 * 3600 + 60), "4h1m");
+        assert_eq!(kube_age(30 * 3600), "30h");
+        assert_eq!(kube_age(3 * 86_400 + 3600), "3d1h");
+        assert_eq!(kube_age(30 * 86_400), "30d");
     }
 }

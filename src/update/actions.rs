@@ -4,6 +4,7 @@
 
 use super::Effect;
 use crate::action::Action;
+use crate::model::ShowAs;
 use crate::panes::{self, Pane};
 use crate::state::{Modal, State};
 
@@ -68,22 +69,47 @@ fn apply_modal(state: &mut State, action: Action) -> Vec<Effect> {
         state.ui.modal = None;
         return Vec::new();
     }
+    if let Some(Modal::Describe(view)) = &mut state.ui.modal {
+        match action {
+            Action::Filter => {
+                let mut input = tui_textarea::TextArea::new(vec![view.search.clone()]);
+                input.move_cursor(tui_textarea::CursorMove::End);
+                view.search_input = Some(input);
+                return Vec::new();
+            }
+            Action::SearchNext | Action::SearchPrev => {
+                if !view.seek(action == Action::SearchNext, false) && !view.search.is_empty() {
+                    let text = format!("not found: {}", view.search);
+                    let now = state.now;
+                    state.ui.toast(crate::state::ToastLevel::Info, text, now);
+                }
+                return Vec::new();
+            }
+            Action::Yaml | Action::Describe => {
+                let show = if action == Action::Yaml {
+                    ShowAs::Yaml
+                } else {
+                    ShowAs::Describe
+                };
+                if view.show == show {
+                    return Vec::new();
+                }
+                let (title, object) = (view.title.clone(), view.object.clone());
+                let search = std::mem::take(&mut view.search);
+                let effects = super::show_object(state, title, object, show);
+                if let Some(Modal::Describe(view)) = &mut state.ui.modal {
+                    view.search = search;
+                }
+                return effects;
+            }
+            _ => {}
+        }
+    }
     let page = state.ui.size.1.saturating_sub(6) as usize;
     let Some(delta) = crate::widgets::movement(action, page) else {
         return Vec::new();
     };
-    let help_lines: usize = crate::action::KeyContext::ALL
-        .iter()
-        .map(|c| {
-            let n = state.keymap.bindings(*c).len();
-            if n == 0 {
-                0
-            } else {
-                n + 1
-            }
-        })
-        .sum::<usize>()
-        + crate::ui::overlays::help::problem_line_count(state);
+    let help_lines = crate::ui::overlays::help::line_count(state);
     let (scroll, content) = match &mut state.ui.modal {
         Some(Modal::Help { scroll }) => (scroll, help_lines),
         Some(Modal::Describe(view)) => {

@@ -38,10 +38,20 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
     {
         return crate::panes::logs::keys::on_input_key(state, ev, key);
     }
+    if let Some(Modal::Describe(view)) = &mut state.ui.modal {
+        if view.search_input.is_some() {
+            return on_search_key(state, ev, key);
+        }
+    }
     state.ui.pending_keys.push(key);
     // overlays scroll with the table's movement keys
     let mut contexts = Vec::with_capacity(4);
-    if state.ui.modal.is_some() {
+    if let Some(modal) = &state.ui.modal {
+        // a view (describe, YAML) searches with its own keys before the
+        // dialog keys ([modal] `n` cancels a dialog, `n` searches a view)
+        if matches!(modal, Modal::Describe(_)) {
+            contexts.push(KeyContext::View);
+        }
         contexts.push(KeyContext::Modal);
     } else if let Some(own) = state.ui.focus.def().keys {
         contexts.push(own);
@@ -66,6 +76,36 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
     }
 }
 
+/// The describe view's search being typed: it jumps to the first match as
+/// it is typed; Enter keeps it for `n`/`N`, Esc drops it.
+fn on_search_key(state: &mut State, ev: KeyEvent, key: Key) -> Vec<Effect> {
+    let action = match state.keymap.lookup(&[KeyContext::Input], &[key]) {
+        Lookup::Action(a) => Some(a),
+        _ if ev.code == KeyCode::Enter => Some(Action::Submit),
+        _ if ev.code == KeyCode::Esc => Some(Action::Cancel),
+        _ => None,
+    };
+    let Some(Modal::Describe(view)) = &mut state.ui.modal else {
+        return Vec::new();
+    };
+    match action {
+        Some(Action::Cancel) => {
+            view.search_input = None;
+            view.search.clear();
+        }
+        Some(Action::Submit) => view.search_input = None,
+        _ => {
+            if let Some(input) = &mut view.search_input {
+                if input.input(ev) {
+                    view.search = input.lines().first().cloned().unwrap_or_default();
+                    view.seek(true, true);
+                }
+            }
+        }
+    }
+    Vec::new()
+}
+
 fn on_filter_key(state: &mut State, ev: KeyEvent, key: Key) -> Vec<Effect> {
     let action = match state.keymap.lookup(&[KeyContext::Input], &[key]) {
         Lookup::Action(a) => Some(a),
@@ -77,7 +117,7 @@ fn on_filter_key(state: &mut State, ev: KeyEvent, key: Key) -> Vec<Effect> {
     match action {
         Some(Action::Cancel) => {
             state.ui.filter_input = None;
-            set_filter(state, String::new());
+            filter_focused(state, String::new());
         }
         Some(Action::Submit) => {
             state.ui.filter_input = None;
@@ -86,10 +126,19 @@ fn on_filter_key(state: &mut State, ev: KeyEvent, key: Key) -> Vec<Effect> {
             if let Some(input) = &mut state.ui.filter_input {
                 if input.input(ev) {
                     let text = input.lines().first().cloned().unwrap_or_default();
-                    set_filter(state, text);
+                    filter_focused(state, text);
                 }
             }
         }
     }
     Vec::new()
+}
+
+/// The filter typed goes to the focused pane's table.
+fn filter_focused(state: &mut State, text: String) {
+    if state.ui.focus == crate::state::Pane::Resources {
+        crate::panes::resources::set_filter(state, text);
+    } else {
+        set_filter(state, text);
+    }
 }

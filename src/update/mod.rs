@@ -18,11 +18,16 @@ pub enum Effect {
     Quit,
     /// Ctrl-Z: restore the terminal, stop, and redraw fully on `fg`.
     Suspend,
-    /// Fetch the full object for the describe view.
+    /// Describe a pod (as `kubectl describe pod`) for the describe view.
     Describe {
         region: RegionId,
         namespace: String,
         name: String,
+    },
+    /// Fetch any object for the describe view, described or as YAML.
+    Show {
+        object: crate::model::ApiObject,
+        show: crate::model::ShowAs,
     },
     /// Stop long-lived tasks (`tasks::Tasks`, owned by the loop).
     Task(crate::tasks::TaskCommand),
@@ -47,6 +52,20 @@ pub fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
         return Vec::new();
     }
     actions::apply(state, action)
+}
+
+/// Opens the describe view on `object` (described or as YAML) and asks
+/// for it.
+pub fn show_object(
+    state: &mut State,
+    title: String,
+    object: crate::model::ApiObject,
+    show: crate::model::ShowAs,
+) -> Vec<Effect> {
+    state.ui.modal = Some(crate::state::Modal::Describe(Box::new(
+        crate::state::DescribeView::new(title, object.clone(), show),
+    )));
+    vec![Effect::Show { object, show }]
 }
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
@@ -86,10 +105,32 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             result,
         } => {
             if let Some(crate::state::Modal::Describe(view)) = &mut state.ui.modal {
-                if view.region == region && view.namespace == namespace && view.name == name {
+                if view.region == region
+                    && view.namespace == namespace
+                    && view.name == name
+                    && view.show == crate::model::ShowAs::Describe
+                {
                     view.lines = Some(result.map(|text| text.lines().map(String::from).collect()));
                 }
             }
+            Vec::new()
+        }
+        Msg::Shown {
+            object,
+            show,
+            result,
+        } => {
+            if let Some(crate::state::Modal::Describe(view)) = &mut state.ui.modal {
+                if view.object == object && view.show == show {
+                    view.lines = Some(result.map(|text| text.lines().map(String::from).collect()));
+                    // a search typed before the answer finds its first match now
+                    view.seek(true, true);
+                }
+            }
+            Vec::new()
+        }
+        Msg::Resources(msg) => {
+            crate::panes::resources::on_msg(state, msg);
             Vec::new()
         }
         Msg::Diagnostics(diags) => {

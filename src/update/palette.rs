@@ -14,6 +14,29 @@ use nucleo_matcher::{Config, Matcher, Utf32Str};
 /// At most this many candidates are kept and drawn.
 pub const MAX_CANDIDATES: usize = 50;
 
+/// Actions that only mean something inside a dialog or a text input.
+pub const DIALOG_ONLY: [Action; 5] = [
+    Action::Confirm,
+    Action::Cancel,
+    Action::Submit,
+    Action::Complete,
+    Action::Back,
+];
+
+/// The resource jumps the palette offers: the built-in kinds by their
+/// short names, then what discovery found (custom resources too).
+pub fn jumps(state: &State) -> Vec<String> {
+    let mut out: Vec<String> = vec!["pods".into()];
+    let builtins = crate::model::resource::builtins();
+    for t in builtins.iter().chain(state.resources.discovered.iter()) {
+        let word = t.command().trim_start_matches(':').to_string();
+        if !out.contains(&word) {
+            out.push(word);
+        }
+    }
+    out
+}
+
 pub fn open(state: &mut State) {
     let mut palette = PaletteState::default();
     rank(state, &mut palette);
@@ -25,6 +48,7 @@ pub fn label(state: &State, item: &PaletteItem) -> String {
         PaletteItem::Action(a) => a.name().to_string(),
         PaletteItem::Region(r) => state.region_name(*r).to_string(),
         PaletteItem::Namespace(ns) => ns.clone(),
+        PaletteItem::Resource(word) => format!(":{word}"),
         PaletteItem::Pod { label, .. } => label.clone(),
     }
 }
@@ -35,11 +59,14 @@ fn rank(state: &State, palette: &mut PaletteState) {
     // pods must not format 50k strings per keystroke
     let mut out: Vec<(u32, PaletteItem)> = Vec::new();
     // cluster changes are offered where the cockpit confirms them (a row
-    // action opens its input or the confirm dialog, never acts blind)
+    // action opens its input or the confirm dialog, never acts blind), and
+    // never the keys of a dialog or input (confirm, cancel, submit, ...),
+    // which mean nothing from the palette
     let offered = || {
         ACTIONS.iter().filter(|a| {
-            a.danger == Danger::Safe
-                || crate::panes::workloads::act::ROW_ACTIONS.contains(&a.action)
+            (a.danger == Danger::Safe
+                || crate::panes::workloads::act::ROW_ACTIONS.contains(&a.action))
+                && !DIALOG_ONLY.contains(&a.action)
         })
     };
     if query.trim().is_empty() {
@@ -53,6 +80,17 @@ fn rank(state: &State, palette: &mut PaletteState) {
             if let Some(s) = score(a.name) {
                 // actions first among equals: they are what `:` is mostly for
                 out.push((s.saturating_add(2), PaletteItem::Action(a.action)));
+            }
+        }
+        // a jump the query names exactly comes first (`:no` is nodes)
+        let typed = query.trim().trim_start_matches(':').to_lowercase();
+        for word in jumps(state) {
+            let exact = crate::model::resource::resolve(&typed, &state.resources.discovered)
+                .is_some_and(|t| t.named(&word) || t.command() == format!(":{word}"));
+            if exact || typed == word {
+                out.push((u32::MAX, PaletteItem::Resource(word)));
+            } else if let Some(s) = score(&word) {
+                out.push((s.saturating_add(1), PaletteItem::Resource(word)));
             }
         }
         for (i, name) in state.region_names.iter().enumerate() {
@@ -122,8 +160,23 @@ pub fn on_key(state: &mut State, ev: KeyEvent, key: Key) -> Vec<Effect> {
     match action {
         Some(Action::Cancel) => return Vec::new(),
         Some(Action::Submit) => {
+            let typed = palette.input.lines().first().cloned().unwrap_or_default();
+            let word = typed.trim().trim_start_matches(':').to_lowercase();
+            // a resource the text names exactly wins over fuzzy matches
+            if !word.is_empty()
+                && !word.contains(' ')
+                && crate::panes::resources::knows(state, &word)
+            {
+                return crate::panes::resources::open(state, &word);
+            }
             let chosen = palette.candidates.get(palette.chosen).cloned();
+            // a single word that matches nothing may name a resource only
+            // discovery knows (a custom resource): ask the regions
+            if chosen.is_none() && !word.is_empty() && !word.contains(' ') {
+                return crate::panes::resources::open(state, &word);
+            }
             return match chosen {
+                Some(PaletteItem::Resource(word)) => crate::panes::resources::open(state, &word),
                 Some(PaletteItem::Action(a)) => dispatch(state, a),
                 Some(PaletteItem::Region(r)) => {
                     let mut spec = state.store.view_spec().clone();

@@ -6,6 +6,7 @@ pub mod state;
 pub mod view;
 
 use crate::action::Action;
+use crate::model::{ApiObject, ShowAs};
 use crate::panes::triage::rank::PodsTarget;
 use crate::state::{Column, DescribeView, Modal, Pane, State, ToastLevel, ViewSpec};
 use crate::update::Effect;
@@ -66,6 +67,7 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
                 crate::panes::network::open_node(state, region, &node);
             }
         }
+        Action::Yaml => return Some(yaml(state)),
         _ => return None,
     }
     Some(Vec::new())
@@ -170,29 +172,44 @@ fn next_problem(state: &mut State) {
     }
 }
 
-fn describe(state: &mut State) -> Vec<Effect> {
-    let Some(row) = state
+/// The selected pod, as the object a describe or YAML view shows.
+fn selected_object(state: &State) -> Option<(String, ApiObject)> {
+    let row = state
         .ui
         .pods
         .selected
-        .and_then(|slot| state.store.get(slot))
-    else {
+        .and_then(|slot| state.store.get(slot))?;
+    let title = format!(
+        "{} / {}/{}",
+        state.region_name(row.region),
+        row.namespace,
+        row.name
+    );
+    Some((title, ApiObject::pod(row.region, &row.namespace, &row.name)))
+}
+
+fn describe(state: &mut State) -> Vec<Effect> {
+    let Some((title, object)) = selected_object(state) else {
         return Vec::new();
     };
-    let (region, namespace, name) = (row.region, row.namespace.clone(), row.name.clone());
-    state.ui.modal = Some(Modal::Describe(Box::new(DescribeView {
-        title: format!("{} / {}/{}", state.region_name(region), namespace, name),
-        lines: None,
-        scroll: 0,
-        region,
-        namespace: namespace.clone(),
-        name: name.clone(),
-    })));
-    vec![Effect::Describe {
-        region,
-        namespace,
-        name,
-    }]
+    let effect = Effect::Describe {
+        region: object.region,
+        namespace: object.namespace.clone().unwrap_or_default(),
+        name: object.name.clone(),
+    };
+    state.ui.modal = Some(Modal::Describe(Box::new(DescribeView::new(
+        title,
+        object,
+        ShowAs::Describe,
+    ))));
+    vec![effect]
+}
+
+fn yaml(state: &mut State) -> Vec<Effect> {
+    let Some((title, object)) = selected_object(state) else {
+        return Vec::new();
+    };
+    crate::update::show_object(state, title, object, ShowAs::Yaml)
 }
 
 #[cfg(test)]

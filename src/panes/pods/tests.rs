@@ -140,6 +140,98 @@ fn describe_asks_for_the_selected_pod_and_shows_the_answer() {
     assert!(s.ui.modal.is_none());
 }
 
+/// The describe view's top line and search, as the overlay shows them.
+fn view_at(s: &crate::state::State) -> (usize, String, crate::model::ShowAs) {
+    match &s.ui.modal {
+        Some(Modal::Describe(v)) => (v.scroll, v.search.clone(), v.show),
+        other => panic!("expected the describe view, got {other:?}"),
+    }
+}
+
+#[test]
+fn describe_and_yaml_switch_and_search_with_slash_n_and_shift_n() {
+    use crate::model::{ApiObject, ShowAs};
+    let mut s = state(&["eu", "us"]);
+    shop(&mut s);
+    update(&mut s, Msg::Resize(120, 40));
+    update(&mut s, key('j'));
+    update(&mut s, key('d'));
+    let body = "Name: cart-1\nState: Waiting\n  Reason: CrashLoopBackOff\nEvents:\n  Warning BackOff 1m kubelet Back-off\n  Warning BackOff 2m kubelet Back-off";
+    update(
+        &mut s,
+        Msg::Described {
+            region: 0,
+            namespace: "shop".into(),
+            name: "cart-1".into(),
+            result: Ok(body.into()),
+        },
+    );
+    // `/backoff` jumps to the first match as it is typed, case aside
+    update(&mut s, key('/'));
+    for c in "backoff".chars() {
+        update(&mut s, key(c));
+    }
+    assert_eq!(view_at(&s).0, 2);
+    update(&mut s, code(KeyCode::Enter));
+    // n and N walk the matches and wrap; they never close the view
+    update(&mut s, key('n'));
+    assert_eq!(view_at(&s).0, 4);
+    update(&mut s, key('n'));
+    assert_eq!(view_at(&s).0, 5);
+    update(&mut s, key('n'));
+    assert_eq!(view_at(&s).0, 2, "wraps to the first match");
+    update(&mut s, key('N'));
+    assert_eq!(view_at(&s).0, 5, "and back to the last");
+    // y asks for the YAML of the same pod and keeps the search
+    let effects = update(&mut s, key('y'));
+    let pod = ApiObject::pod(0, "shop", "cart-1");
+    assert_eq!(
+        effects,
+        vec![Effect::Show {
+            object: pod.clone(),
+            show: ShowAs::Yaml
+        }]
+    );
+    assert_eq!(view_at(&s).1, "backoff");
+    assert_eq!(view_at(&s).2, ShowAs::Yaml);
+    // a late description is not shown as the YAML
+    update(
+        &mut s,
+        Msg::Described {
+            region: 0,
+            namespace: "shop".into(),
+            name: "cart-1".into(),
+            result: Ok("stale".into()),
+        },
+    );
+    match &s.ui.modal {
+        Some(Modal::Describe(v)) => assert!(v.lines.is_none()),
+        other => panic!("{other:?}"),
+    }
+    update(
+        &mut s,
+        Msg::Shown {
+            object: pod,
+            show: ShowAs::Yaml,
+            result: Ok("kind: Pod\nstatus:\n  reason: BackOff".into()),
+        },
+    );
+    assert_eq!(view_at(&s).0, 2, "the answer opens on the first match");
+    update(&mut s, key('q'));
+    assert!(s.ui.modal.is_none(), "q closes the view");
+    // y on the table opens the YAML view directly
+    let effects = update(&mut s, key('y'));
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Show {
+            show: ShowAs::Yaml,
+            ..
+        }]
+    ));
+    update(&mut s, code(KeyCode::Esc));
+    assert!(s.ui.modal.is_none(), "Esc closes it");
+}
+
 /// The names in view, after a refresh.
 fn names_in_view(s: &mut crate::state::State) -> Vec<String> {
     s.refresh_view();

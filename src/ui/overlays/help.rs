@@ -34,7 +34,38 @@ pub fn lines(state: &State, styles: &Styles) -> Vec<Line<'static>> {
             ]));
         }
     }
+    out.push(Line::from(Span::styled(
+        "[palette] : then a resource, in every region".to_string(),
+        styles.get("ui.header"),
+    )));
+    for l in jump_lines(state) {
+        out.push(Line::from(Span::styled(l, styles.get("ui.text"))));
+    }
     out
+}
+
+/// The palette's jumps (`:deploy :sts ...`), a few to a line.
+fn jump_lines(state: &State) -> Vec<String> {
+    let words: Vec<String> = crate::update::palette::jumps(state)
+        .into_iter()
+        .map(|w| format!(":{}", sanitize(&w)))
+        .collect();
+    words
+        .chunks(10)
+        .map(|c| format!("  {}", c.join(" ")))
+        .collect()
+}
+
+/// How many lines help has, for scrolling and its indicator.
+pub fn line_count(state: &State) -> usize {
+    let bindings: usize = KeyContext::ALL
+        .iter()
+        .map(|c| match state.keymap.bindings(*c).len() {
+            0 => 0,
+            n => n + 1,
+        })
+        .sum();
+    problem_line_count(state) + bindings + 1 + jump_lines(state).len()
 }
 
 pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, scroll: usize) {
@@ -42,10 +73,16 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, scrol
     let all = lines(state, styles);
     let inner_h = rect.height.saturating_sub(2) as usize;
     let scroll = scroll.min(all.len().saturating_sub(inner_h));
+    // where in the list the view is: `12-40 of 96`
+    let last = (scroll + inner_h).min(all.len());
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(styles.get("ui.border.focused"))
-        .title(" Help (Esc closes) ")
+        .title(format!(
+            " Help (Esc closes) {}-{last} of {} ",
+            scroll + 1,
+            all.len()
+        ))
         .style(styles.get("ui.modal"));
     frame.render_widget(Clear, rect);
     frame.render_widget(

@@ -50,6 +50,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, p: &P
                 ),
                 PaletteItem::Region(_) => ("region", "scope the table to this region".into()),
                 PaletteItem::Namespace(_) => ("ns", "scope the table to this namespace".into()),
+                PaletteItem::Resource(_) => ("jump", "show this resource in every region".into()),
                 PaletteItem::Pod { .. } => ("pod", "select this pod".into()),
             };
             let style = if i == p.chosen {
