@@ -151,8 +151,6 @@ actions! {
     StopAllForwards = "stop_all_forwards", Safe, "Stop every port-forward";
     ShowLogs = "show_logs", Safe, "Show the logs pane";
     Logs = "logs", Safe, "Follow the logs of the selected pod, workload, triage item or probe row (in the logs pane: type what to follow)";
-    SearchNext = "search_next", Safe, "Jump to the next search match";
-    SearchPrev = "search_prev", Safe, "Jump to the previous search match";
     LogsFollow = "logs_follow", Safe, "Pause or follow the newest log lines";
     LogsWrap = "logs_wrap", Safe, "Wrap long log lines";
     LogsTimestamps = "logs_timestamps", Safe, "Show or hide the log lines' timestamps";

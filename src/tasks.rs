@@ -142,7 +142,9 @@ impl TaskCtx {
     }
 
     /// The loop's channel, for tasks that deliver their own data (tables,
-    /// lines) as their own `Msg`s.
+    /// lines, figures, a forward's counters) as their own `Msg`s. A task
+    /// that must not lose data awaits `send` (it waits while the loop is
+    /// behind); one whose data is a snapshot may `try_send`.
     pub fn sender(&self) -> &Sender<Msg> {
         &self.tx
     }
@@ -151,13 +153,6 @@ impl TaskCtx {
     /// does not watch it is dropped at its next await point anyway.
     pub fn token(&self) -> &CancellationToken {
         &self.cancel
-    }
-
-    /// The loop's channel, for a task that delivers its own `Msg`s (log
-    /// lines): send with `send().await`, so the task waits when the loop is
-    /// behind.
-    pub fn sender(&self) -> Sender<Msg> {
-        self.tx.clone()
     }
 
     /// Reports `Running(detail)`.

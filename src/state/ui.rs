@@ -134,6 +134,8 @@ pub enum Modal {
     Confirm(Box<crate::update::confirm::Pending>),
     /// A workload action's scale input, undo picker or live status view.
     Workload(Box<crate::panes::workloads::act::Dialog>),
+    /// Exec's container picker or the port-forward dialog.
+    Session(Box<crate::panes::exec::SessionDialog>),
 }
 
 pub const MAX_TOASTS: usize = 5;

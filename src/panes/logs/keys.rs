@@ -64,6 +64,19 @@ pub fn logs_of_selection(state: &mut State) -> Vec<Effect> {
             .selected
             .as_ref()
             .map(|k| LogSelection::of_workload(&k.workload)),
+        Pane::Workloads => state.workloads.selected(&state.store).map(|w| {
+            LogSelection::of_workload(&WorkloadKey {
+                region: w.region,
+                namespace: w.namespace.clone(),
+                kind: match w.kind {
+                    crate::model::WorkloadKind::Deployment => OwnerKind::Deployment,
+                    crate::model::WorkloadKind::StatefulSet => OwnerKind::StatefulSet,
+                },
+                name: w.name.clone(),
+            })
+        }),
+        // panes with no pod or workload selection of their own
+        Pane::Forwards | Pane::Network | Pane::Releases | Pane::Resources => None,
     };
     match sel {
         Some(sel) => open(state, sel),

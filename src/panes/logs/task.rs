@@ -233,7 +233,7 @@ pub fn job(region: RegionId, target: Target, settings: StreamSettings, previous:
             ));
         };
         ctx.running(target.container_id.clone()).await;
-        let tx = ctx.sender();
+        let tx = ctx.sender().clone();
         if previous {
             self::previous(client, target, settings, tx).await
         } else {

@@ -110,6 +110,13 @@ fn selection(state: &State) -> Option<(String, String, Option<Timestamp>)> {
                     .then(|| (r.namespace.clone(), r.name.clone(), None))
             }
         },
+        Pane::Workloads => {
+            let w = state.workloads.selected(&state.store)?;
+            (w.kind == crate::model::WorkloadKind::Deployment)
+                .then(|| (w.namespace.clone(), w.name.clone(), None))
+        }
+        // panes with no workload selection of their own
+        Pane::Logs | Pane::Forwards | Pane::Network | Pane::Resources => None,
     }
 }
 
