@@ -112,7 +112,7 @@ fn a_broken_config_reports_every_problem() {
         &["--config", "tests/fixtures/config-broken.toml"],
         "\
 tests/fixtures/config-broken.toml:2:13: `read_only` must be true or false, found a string
-tests/fixtures/config-broken.toml:3:1: unknown key `colour` (expected theme, keymap, read_only, [[region]] or [layout])
+tests/fixtures/config-broken.toml:3:1: unknown key `colour` (expected theme, keymap, read_only, credential_plugin_timeout, [[region]], [layout], [logs], [network] or [[stage]])
 tests/fixtures/config-broken.toml:10:8: duplicate region name `eu` (first on line 6)
 tests/fixtures/config-broken.toml:11:11: `context` must not be empty
 tests/fixtures/config-broken.toml:14:17: unknown pane `logs` (expected triage, pods or probes)

@@ -81,7 +81,8 @@ pub fn parse_salvaged(
             other => c.error(
                 key.span(),
                 format!(
-                    "unknown key `{other}` (expected theme, keymap, read_only, [[region]] or [layout])"
+                    "unknown key `{other}` (expected theme, keymap, read_only, \
+                     credential_plugin_timeout, [[region]], [layout], [logs], [network] or [[stage]])"
                 ),
             ),
         }
@@ -282,8 +283,8 @@ impl Checker<'_> {
                         key.span(),
                         format!(
                             "unknown key `{other}` in [[region]] (expected name, context, kubeconfig, \
-                             namespaces, production, prometheus_url, elasticsearch_url or \
-                             elasticsearch_index)"
+                             namespaces, production, read_only, prometheus, prometheus_url, \
+                             elasticsearch, elasticsearch_url or elasticsearch_index)"
                         ),
                     ),
                 }
