@@ -110,6 +110,23 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
     }
 }
 
+/// When an age on a visible row next changes, while the pane is focused
+/// (the loop sleeps until then instead of ticking).
+pub fn next_change(state: &State) -> Option<crate::model::Timestamp> {
+    if state.ui.focus != crate::panes::Pane::Workloads {
+        return None;
+    }
+    let ws = &state.workloads;
+    let view = ws.view();
+    let start = ws.cursor.offset.get().min(view.len());
+    let end = (start + ws.cursor.page.get()).min(view.len());
+    view[start..end]
+        .iter()
+        .filter_map(|k| state.store.workloads().rows().get(k))
+        .map(|i| crate::ui::format::age_changes_at(state.now, i.row.created))
+        .min()
+}
+
 /// What an open dialog says, line by line (tests read it too).
 pub fn dialog_lines(state: &State, dialog: &Dialog) -> (String, Vec<String>) {
     match dialog {
@@ -268,7 +285,8 @@ pub fn hint_spans(state: &State, styles: &Styles) -> Option<Vec<Span<'static>>> 
     };
     let mut spans = Vec::new();
     let mut greyed: Vec<(&str, Vec<String>)> = Vec::new();
-    for (action, offer) in offers {
+    // actions for another kind of row (delete pod on a workload) are left out
+    for (action, offer) in offers.iter().filter(|(a, _)| t.for_action(*a).is_ok()) {
         match offer {
             super::plan::Offer::Available => {
                 spans.push(Span::styled(
