@@ -56,7 +56,7 @@ pub fn spawn(effect: Effect, env: &Env, tx: &Sender<Msg>) {
                 let _ = tx.send(Msg::Written { sentence, result }).await;
             });
         }
-        Effect::Workload(job) => crate::panes::workloads::act::run(job, env, tx),
+        Effect::Workload(job) => crate::panes::workloads::lookup::run(job, env, tx),
         Effect::Quit | Effect::Suspend | Effect::Task(_) | Effect::Terminal(_) => {}
     }
 }
