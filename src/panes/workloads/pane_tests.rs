@@ -173,6 +173,15 @@ fn every_workload_of_every_region_with_its_rollout_state() {
 }
 
 #[test]
+fn at_80_columns_the_name_and_rollout_still_show() {
+    let s = fleet();
+    let text = screen_at(&s, 80);
+    for want in ["NAME", "ROLLOUT", "checkout", "2 of 6 updated", "stalled"] {
+        assert!(text.contains(want), "{want} not in\n{text}");
+    }
+}
+
+#[test]
 fn sort_scopes_and_filter_follow_the_cockpits_keys() {
     let mut s = fleet();
     update(&mut s, key('s')); // by name

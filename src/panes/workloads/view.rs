@@ -21,9 +21,10 @@ pub fn columns_for(width: u16) -> Vec<WCol> {
     WCol::ALL
         .into_iter()
         .filter(|c| match c {
-            WCol::Images => width >= 110,
-            WCol::Kind => width >= 90,
-            WCol::UpToDate | WCol::Available => width >= 70,
+            // NAME keeps at least 15 columns beside the fixed ones
+            WCol::Images => width >= 135,
+            WCol::Kind => width >= 115,
+            WCol::UpToDate | WCol::Available => width >= 100,
             _ => true,
         })
         .collect()
