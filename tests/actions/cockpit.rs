@@ -224,6 +224,16 @@ async fn scale_restart_and_undo_by_keys_as_kubectl_sees_them() {
         "{screen}"
     );
     assert!(screen.contains(&format!("revision {rev}")), "{screen}");
+    // each revision with its age, images and change-cause
+    let newest = screen
+        .lines()
+        .find(|l| l.contains(&format!("> revision {}", rev + 1)))
+        .unwrap_or_default();
+    assert!(
+        newest.contains("registry.local/shop/checkout:") && !newest.contains(" ? "),
+        "{newest}"
+    );
+    assert!(screen.contains("same images as running"), "{screen}");
     press(&mut h, &[ch('j')]);
     press(&mut h, &[code(KeyCode::Enter)]);
     let screen = confirm_dialog(&mut h).await;
