@@ -251,19 +251,47 @@ async fn scale_restart_and_undo_by_keys_as_kubectl_sees_them() {
     .await;
     assert!(revision(&d) > rev + 1, "{d}");
 
-    // one audit line per change, in order
+    // a change the server refuses: the toast says why in its words
+    let c = h
+        .env
+        .writer
+        .prepare(
+            h.region("pre-release"),
+            pitwall::write::ObjectRef::deployment("shop", "no-such-thing"),
+            pitwall::write::Params::Scale { from: 1, to: 2 },
+        )
+        .unwrap_or_else(|e| panic!("prepare: {e}"));
+    pitwall::update::confirm::ask(&mut h.cockpit.state, c, Vec::new());
+    let before = toasts(&h);
+    press(&mut h, &[ch('y')]);
+    let (level, text) = answer(&mut h, before).await;
+    assert_eq!(level, ToastLevel::Error, "{text}");
+    assert!(
+        text.starts_with("failed: scale deployment shop/no-such-thing")
+            && text.contains("not found"),
+        "{text}"
+    );
+
+    // one audit line per change, in order (the refused one too: it was sent)
     let audit = audit_lines(&h);
     let actions: Vec<&str> = audit.iter().filter_map(|l| l["action"].as_str()).collect();
     assert_eq!(
         actions,
-        ["scale", "rollout restart", "rollout undo"],
+        ["scale", "rollout restart", "rollout undo", "scale"],
         "{audit:?}"
     );
-    for l in &audit {
+    for l in &audit[..3] {
         assert_eq!(l["region"], "pre-release");
         assert_eq!(l["result"], "ok");
         assert!(l["object"].to_string().contains("checkout"), "{l}");
     }
+    assert!(
+        audit[3]["result"]["failed"]
+            .as_str()
+            .is_some_and(|m| m.contains("not found")),
+        "{:?}",
+        audit[3]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
