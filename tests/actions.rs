@@ -20,8 +20,11 @@ use std::sync::Arc;
 
 #[path = "actions/cockpit.rs"]
 mod cockpit;
+mod common;
 #[allow(unused_imports)] // the harness re-exports more than these tests use
 mod harness;
+#[path = "actions/tmux.rs"]
+mod tmux;
 
 fn scenario(name: &str) -> Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("assets/scenarios/{name}.toml"));

@@ -97,7 +97,7 @@ pub fn spawn(effect: Effect, env: &Env, tx: &Sender<Msg>) {
                 let _ = tx.send(Msg::Written { sentence, result }).await;
             });
         }
-        Effect::Workload(job) => crate::panes::workloads::act::run(job, env, tx),
+        Effect::Workload(job) => crate::panes::workloads::lookup::run(job, env, tx),
         Effect::Io(job) => {
             if let Some(run) = job.take() {
                 let (env, tx) = (env.clone(), tx.clone());

@@ -133,7 +133,8 @@ impl State {
     pub fn next_deadline(&self) -> Option<Timestamp> {
         let toast = self.ui.toasts.iter().map(|t| t.expires).min();
         // an unready pod becomes a triage item when its grace period ends
-        [toast, self.incident.next_change]
+        let workloads = crate::panes::workloads::view::next_change(self);
+        [toast, self.incident.next_change, workloads]
             .into_iter()
             .flatten()
             .min()

@@ -64,10 +64,11 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled(notice, styles.get("ui.error")));
     }
     spans.push(Span::styled(left, bar));
-    match crate::panes::workloads::view::hint_spans(state, styles) {
-        // on a workload or pod row: what can be done to it, refused ones greyed with why
-        Some(actions) => spans.extend(actions),
-        None => spans.push(Span::styled(hints.join("  "), styles.get("ui.hint"))),
+    spans.push(Span::styled(hints.join("  "), styles.get("ui.hint")));
+    // on a workload or pod row: what can be done to it, refused ones greyed with why
+    if let Some(actions) = crate::panes::workloads::view::hint_spans(state, styles) {
+        spans.push(Span::styled("  │ ", styles.get("ui.dim")));
+        spans.extend(actions);
     }
     let line = Line::from(spans);
     frame.render_widget(Paragraph::new(line).style(bar), area);

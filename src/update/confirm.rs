@@ -253,6 +253,22 @@ mod tests {
     }
 
     #[test]
+    fn ctrl_c_quits_from_the_dialog_and_sends_nothing() {
+        let dir = tempfile::tempdir().expect("dir");
+        let w = writer(dir.path());
+        for region in [0, 1] {
+            let mut s = state(&["eu", "prod"]);
+            ask(&mut s, scale(&w, region), Vec::new());
+            let ctrl_c = Msg::Key(KeyEvent::new(
+                KeyCode::Char('c'),
+                crossterm::event::KeyModifiers::CONTROL,
+            ));
+            assert_eq!(update(&mut s, ctrl_c), vec![Effect::Quit]);
+            assert!(s.quit && s.ui.modal.is_none());
+        }
+    }
+
+    #[test]
     fn a_flow_of_its_own_gets_the_confirmed_change() {
         let dir = tempfile::tempdir().expect("dir");
         let w = writer(dir.path());

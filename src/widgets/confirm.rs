@@ -87,7 +87,18 @@ impl ConfirmDialog {
         let lines = self.lines();
         let width = area.width.min(78);
         let input_rows: u16 = if self.needs_typed_name() { 3 } else { 0 };
-        let height = (lines.len() as u16 + 2 + input_rows).min(area.height);
+        // long lines wrap: count the rows they take, so the question at the
+        // bottom is never cut off
+        let inner_w = usize::from(width.saturating_sub(2)).max(1);
+        let rows: usize = lines
+            .iter()
+            .map(|l| match l.chars().count().div_ceil(inner_w) {
+                // word wrapping may take a row more than the characters do
+                n if n > 1 => n + 1,
+                _ => 1,
+            })
+            .sum();
+        let height = (rows as u16 + 2 + input_rows).min(area.height);
         let rect = Rect {
             x: area.x + (area.width - width) / 2,
             y: area.y + (area.height - height) / 2,

@@ -6,6 +6,7 @@
 //! `kubectl rollout status` does and lists revisions for undo.
 
 pub mod act;
+pub mod lookup;
 pub mod plan;
 pub mod rollout;
 pub mod state;

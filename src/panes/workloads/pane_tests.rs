@@ -123,8 +123,12 @@ fn names(s: &State) -> Vec<String> {
 }
 
 fn screen(s: &State) -> String {
+    screen_at(s, 160)
+}
+
+fn screen_at(s: &State, width: u16) -> String {
     let mut term =
-        ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 40)).expect("terminal");
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, 40)).expect("terminal");
     let styles = crate::theme::Styles::default();
     term.draw(|f| crate::ui::draw(s, &styles, f)).expect("draw");
     term.backend().to_string()
@@ -164,6 +168,15 @@ fn every_workload_of_every_region_with_its_rollout_state() {
         "StatefulSet",
         "registry.local/checkout:1.0",
     ] {
+        assert!(text.contains(want), "{want} not in\n{text}");
+    }
+}
+
+#[test]
+fn at_80_columns_the_name_and_rollout_still_show() {
+    let s = fleet();
+    let text = screen_at(&s, 80);
+    for want in ["NAME", "ROLLOUT", "checkout", "2 of 6 updated", "stalled"] {
         assert!(text.contains(want), "{want} not in\n{text}");
     }
 }
@@ -304,6 +317,16 @@ fn a_statefulset_cannot_be_paused_and_read_only_refuses_before_asking() {
     }
     let ctrl_r = Msg::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL));
     assert!(update(&mut s, ctrl_r).is_empty());
+    // help greys them with the reason
+    let help: Vec<String> = crate::ui::overlays::help::lines(&s, &crate::theme::Styles::default())
+        .iter()
+        .map(|l| l.to_string())
+        .collect();
+    let scale = help
+        .iter()
+        .find(|l| l.contains(" scale "))
+        .expect("scale in help");
+    assert!(scale.contains("greyed: read-only"), "{scale}");
 }
 
 #[test]
@@ -333,7 +356,7 @@ fn greyed_actions_say_why_in_the_hint_line_and_when_pressed() {
         &mut s,
         Msg::Workloads(Box::new(Answer::Offers(asked.clone(), offers))),
     );
-    let text = screen(&s);
+    let text = screen_at(&s, 220);
     assert!(
         text.contains("[c scale: patch deployments.apps/scale is forbidden]"),
         "{text}"

@@ -21,9 +21,10 @@ pub fn columns_for(width: u16) -> Vec<WCol> {
     WCol::ALL
         .into_iter()
         .filter(|c| match c {
-            WCol::Images => width >= 110,
-            WCol::Kind => width >= 90,
-            WCol::UpToDate | WCol::Available => width >= 70,
+            // NAME keeps at least 15 columns beside the fixed ones
+            WCol::Images => width >= 135,
+            WCol::Kind => width >= 115,
+            WCol::UpToDate | WCol::Available => width >= 100,
             _ => true,
         })
         .collect()
@@ -108,6 +109,23 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
         };
         frame.render_widget(Span::styled(msg, styles.get("ui.hint")), r);
     }
+}
+
+/// When an age on a visible row next changes, while the pane is focused
+/// (the loop sleeps until then instead of ticking).
+pub fn next_change(state: &State) -> Option<crate::model::Timestamp> {
+    if state.ui.focus != crate::panes::Pane::Workloads {
+        return None;
+    }
+    let ws = &state.workloads;
+    let view = ws.view();
+    let start = ws.cursor.offset.get().min(view.len());
+    let end = (start + ws.cursor.page.get()).min(view.len());
+    view[start..end]
+        .iter()
+        .filter_map(|k| state.store.workloads().rows().get(k))
+        .map(|i| crate::ui::format::age_changes_at(state.now, i.row.created))
+        .min()
 }
 
 /// What an open dialog says, line by line (tests read it too).
@@ -268,7 +286,8 @@ pub fn hint_spans(state: &State, styles: &Styles) -> Option<Vec<Span<'static>>> 
     };
     let mut spans = Vec::new();
     let mut greyed: Vec<(&str, Vec<String>)> = Vec::new();
-    for (action, offer) in offers {
+    // actions for another kind of row (delete pod on a workload) are left out
+    for (action, offer) in offers.iter().filter(|(a, _)| t.for_action(*a).is_ok()) {
         match offer {
             super::plan::Offer::Available => {
                 spans.push(Span::styled(

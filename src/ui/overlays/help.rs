@@ -30,7 +30,14 @@ pub fn lines(state: &State, styles: &Styles) -> Vec<Line<'static>> {
             out.push(Line::from(vec![
                 Span::styled(format!("  {:<12}", h.keys), styles.get("ui.title")),
                 Span::styled(format!("{:<16}", h.action.name()), styles.get("ui.text")),
-                Span::styled(h.action.help().to_string(), styles.get("ui.dim")),
+                // a row action refused on the selection says why instead
+                match crate::panes::workloads::act::refusal(state, h.action) {
+                    Some(why) => Span::styled(
+                        format!("greyed: {}", sanitize(&why)),
+                        styles.get("ui.warning"),
+                    ),
+                    None => Span::styled(h.action.help().to_string(), styles.get("ui.dim")),
+                },
             ]));
         }
     }
