@@ -294,17 +294,22 @@ fn a_credential_plugin_cannot_read_the_cockpits_keys() {
 #[test]
 fn a_log_that_cannot_be_opened_is_said_on_screen_and_the_cockpit_runs() {
     let t = Tmux::start(140, 40, &[]);
-    // the log's directory is taken by a file
+    // the state directory is taken by a file: neither the log nor the
+    // audit log can be opened
     let state = t.home().join(".local/state");
     std::fs::create_dir_all(&state).expect("mkdir");
     std::fs::write(state.join("pitwall"), "not a directory").expect("write");
     t.run(&demo_command());
-    t.wait_for("the cockpit with the problem noted", |s| {
-        s.contains("1 problem at start-up (press ? to list)") && pod_rows(s).len() >= 5
+    t.wait_for("the cockpit with both problems noted", |s| {
+        s.contains("2 problems at start-up (press ? to list)") && pod_rows(s).len() >= 5
     });
     t.keys(&["?"]);
     t.wait_for("where the log should be", |s| {
         s.contains(".local/state/pitwall/pitwall.log: cannot open the log")
+    });
+    // with no audit log nothing may change the cluster unrecorded
+    t.wait_for("the audit log's problem and its consequence", |s| {
+        s.contains("every change is refused")
     });
     close_overlay(&t);
     t.keys(&["q"]);
@@ -329,11 +334,19 @@ fn the_log_rotates_and_stays_under_its_bound() {
     t.wait_for("pods on screen", |s| pod_rows(s).len() >= 5);
     t.keys(&["q"]);
     t.wait_for_prompt();
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
+    // the state dir also holds the audit log's own directory (0700)
+    let mut names: Vec<String> = Vec::new();
+    for e in std::fs::read_dir(&dir)
         .expect("the log dir")
         .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
+    {
+        let meta = e.metadata().expect("metadata");
+        if meta.is_dir() {
+            assert_eq!(meta.permissions().mode() & 0o777, 0o700, "{:?}", e.path());
+        } else {
+            names.push(e.file_name().to_string_lossy().into_owned());
+        }
+    }
     names.sort();
     assert_eq!(names, ["pitwall.log", "pitwall.log.1"]);
     for name in &names {
