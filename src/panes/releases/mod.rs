@@ -157,6 +157,11 @@ pub fn open_timeline(state: &mut State) -> Vec<Effect> {
     show(state, ns, name, at)
 }
 
+/// Focuses the releases pane on `ns/name` (the palette, tests).
+pub fn focus_workload(state: &mut State, ns: &str, name: &str) -> Vec<Effect> {
+    show(state, ns.to_string(), name.to_string(), None)
+}
+
 fn show(state: &mut State, ns: String, name: String, at: Option<Timestamp>) -> Vec<Effect> {
     let rel = &mut state.releases;
     if rel.workload.as_ref() != Some(&(ns.clone(), name.clone())) {
