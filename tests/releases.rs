@@ -6,8 +6,9 @@
 //! mid-promotion showing the plan and resuming it; the timeline's
 //! revisions in order with their change-causes; the audit log holding every
 //! step. Conditions are waited for with bounded timeouts; nothing asserts
-//! on durations.
+//! on durations. Last, the real binary in tmux runs the promotion demo.
 
+mod common;
 #[allow(unused_imports)] // each test binary uses its own part of the harness
 mod harness;
 
@@ -456,4 +457,55 @@ async fn a_crash_loop_halts_before_the_last_wave_and_undo_restores_the_image() {
         .collect();
     assert_eq!(got, want, "{steps:?}");
     assert!(steps.iter().all(|(_, _, r)| r == "\"ok\""), "{steps:?}");
+}
+
+#[test]
+fn the_promotion_demo_in_tmux_halts_on_the_crash_loop_and_quits_cleanly() {
+    let t = common::Tmux::start(160, 48, &[]);
+    let config = t.home().join(".config/pitwall");
+    std::fs::create_dir_all(&config).expect("config dir");
+    std::fs::write(
+        config.join("config.toml"),
+        "[[stage]]\nname = \"pre-release\"\nregions = [\"pre-release\"]\n\n\
+         [[stage]]\nname = \"canary\"\nregions = [\"cn-north\"]\nsoak = 2\n\n\
+         [[stage]]\nname = \"production\"\nregions = [\"us-east\", \"ap-southeast\"]\nsoak = 2\n",
+    )
+    .expect("config");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios/promotion.toml");
+    t.run(&format!(
+        "{} demo --scenario {}",
+        common::BIN,
+        scenario.display()
+    ));
+    t.wait_for("every region live", |s| s.matches("live").count() >= 4);
+    // the checkout pods, then their timeline, then the promotion
+    t.keys(&["o", "/"]);
+    t.type_text("checkout");
+    t.keys(&["Enter"]);
+    t.wait_for("checkout pods", |s| s.contains("checkout-"));
+    t.keys(&["T"]);
+    t.wait_for("the timeline of checkout", |s| {
+        s.contains("Releases · timeline shop/checkout") && s.contains("rev 5 4.3.0")
+    });
+    t.keys(&[">"]);
+    let dialog = t.wait_for("the confirm dialog", |s| {
+        s.contains("promote shop/checkout to 4.3.0")
+    });
+    assert!(dialog.contains("wave 2 production"), "{dialog}");
+    t.keys(&["y"]);
+    let halted = t.wait_for("the promotion halted on us-east", |s| {
+        s.contains("halted: wave 2 production: us-east: crash loop")
+    });
+    assert!(halted.contains("wave 1 canary passed"), "{halted}");
+    // the matrix shows where each version runs and the failed wave
+    t.keys(&["i"]);
+    let matrix = t.wait_for("the matrix", |s| s.contains("Releases · matrix"));
+    let row = matrix
+        .lines()
+        .find(|l| l.contains("shop/checkout"))
+        .unwrap_or_else(|| panic!("{matrix}"));
+    assert!(row.contains("✗") && row.contains("✓"), "{row}");
+    t.keys(&["q"]);
+    t.wait_for_prompt();
+    t.assert_terminal_restored();
 }
