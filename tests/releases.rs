@@ -447,8 +447,12 @@ async fn a_crash_loop_halts_before_the_last_wave_and_undo_restores_the_image() {
         })
         .collect();
     let want = [
+        ("cn-north", "promotion wave started"),
         ("cn-north", "set image"),
+        ("cn-north", "promotion wave passed"),
+        ("us-east", "promotion wave started"),
         ("us-east", "set image"),
+        ("us-east", "promotion wave failed"),
         ("us-east", "rollout undo"),
     ];
     let got: Vec<(&str, &str)> = steps
@@ -456,7 +460,36 @@ async fn a_crash_loop_halts_before_the_last_wave_and_undo_restores_the_image() {
         .map(|(r, a, _)| (r.as_str(), a.as_str()))
         .collect();
     assert_eq!(got, want, "{steps:?}");
-    assert!(steps.iter().all(|(_, _, r)| r == "\"ok\""), "{steps:?}");
+    for (_, action, result) in &steps {
+        if action == "promotion wave failed" {
+            assert!(result.contains("crash loop"), "{result}");
+        } else {
+            assert_eq!(result, "\"ok\"", "{action}");
+        }
+    }
+    // kubectl sees the week of revisions, in order, with their change-causes
+    let history = rig.rollout_history("cn-north");
+    let rows: Vec<(String, String)> = history
+        .lines()
+        .skip(2)
+        .filter_map(|l| {
+            let (n, cause) = l.trim().split_once(char::is_whitespace)?;
+            Some((n.to_string(), cause.trim().to_string()))
+        })
+        .collect();
+    let numbers: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(numbers, ["1", "2", "3", "4", "5"], "{history}");
+    assert_eq!(rows[0].1, "release 4.0.0: new payment flow", "{history}");
+    assert_eq!(
+        rows[1].1,
+        "kubectl set image deployment/checkout checkout=registry.local/shop/checkout:4.1.0"
+    );
+    assert!(
+        rows[4]
+            .1
+            .starts_with("pitwall promote 4.3.0 from pre-release"),
+        "{history}"
+    );
 }
 
 #[test]

@@ -288,12 +288,19 @@ fn abort(state: &mut State) -> Vec<Effect> {
         "promote {}",
         saved.workload()
     ))))];
-    if let Some(dir) = state.releases.dir.clone() {
-        effects.push(Effect::Task(TaskCommand::Start(
-            TaskKey(format!("releases save {}", saved.workload())),
-            TaskJob::new(move |_, _| async move { persist::save(&dir, &saved) }),
-        )));
-    }
+    let dir = state.releases.dir.clone();
+    effects.push(Effect::Task(TaskCommand::Start(
+        TaskKey(format!("releases abort {}", saved.workload())),
+        TaskJob::new(move |env, _| async move {
+            if let Some(w) = saved.current() {
+                promote::audit_step(&env, &saved, w, "promotion aborted", Ok(()));
+            }
+            match dir {
+                Some(dir) => persist::save(&dir, &saved),
+                None => Ok(()),
+            }
+        }),
+    )));
     effects
 }
 
