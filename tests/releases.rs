@@ -119,6 +119,35 @@ impl Rig {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    fn kubectl(&self, region: &str, args: &[&str]) -> String {
+        let out = Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .args(["--context", region, "-n", "shop"])
+            .args(args)
+            .output()
+            .expect("kubectl runs");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn jsonpath(&self, region: &str, path: &str) -> String {
+        self.kubectl(
+            region,
+            &[
+                "get",
+                "deployment",
+                "checkout",
+                "-o",
+                &format!("jsonpath={path}"),
+            ],
+        )
+    }
+
     fn rollout_history(&self, region: &str) -> String {
         let out = Command::new("kubectl")
             .arg("--kubeconfig")
@@ -215,11 +244,24 @@ async fn a_promotion_goes_wave_by_wave_and_a_restarted_cockpit_resumes_it() {
     ];
     let mut rig = Rig::start(false, stages).await;
     assert_eq!(rig.image("cn-north"), OLD);
+    // a canary in cn-north: the new image set by hand and the rollout
+    // paused; the promotion resumes it
+    rig.kubectl(
+        "cn-north",
+        &[
+            "set",
+            "image",
+            "deployment/checkout",
+            &format!("checkout={NEW}"),
+        ],
+    );
+    rig.kubectl("cn-north", &["rollout", "pause", "deployment/checkout"]);
     rig.promote_checkout_checked().await;
     // wave 1: cn-north has the new image, production not yet
     rig.until_plan("wave 1 passed", |p| p.waves[0].state == WaveState::Passed)
         .await;
     assert_eq!(rig.image("cn-north"), NEW);
+    assert_eq!(rig.jsonpath("cn-north", "{.spec.paused}"), "false");
     rig.until_plan("wave 2 under way", |p| {
         p.waves[1].state != WaveState::Pending
     })
@@ -279,15 +321,31 @@ async fn a_promotion_goes_wave_by_wave_and_a_restarted_cockpit_resumes_it() {
         "{history}"
     );
     // the audit log holds every change, each sent once per region
-    let sets: Vec<String> = rig
+    let changes: Vec<(String, String)> = rig
         .audit()
         .iter()
-        .filter(|l| l["action"] == "set image" && l["result"] == "ok")
-        .map(|l| l["region"].as_str().unwrap_or("").to_string())
+        .filter(|l| l["verb"] == "patch" && l["result"] == "ok")
+        .map(|l| {
+            let s = |k: &str| l[k].as_str().unwrap_or("").to_string();
+            (s("region"), s("action"))
+        })
         .collect();
-    for r in ["cn-north", "us-east", "ap-southeast"] {
-        assert!(sets.iter().any(|s| s == r), "{r} in {sets:?}");
+    for (r, a) in [
+        ("cn-north", "rollout resume"),
+        ("us-east", "set image"),
+        ("ap-southeast", "set image"),
+    ] {
+        assert!(
+            changes.iter().any(|c| c.0 == r && c.1 == a),
+            "{r} {a} in {changes:?}"
+        );
     }
+    assert!(
+        !changes
+            .iter()
+            .any(|c| c.0 == "cn-north" && c.1 == "set image"),
+        "{changes:?}"
+    );
     // persisted 0600 in a 0700 directory
     use std::os::unix::fs::PermissionsExt;
     let dir = rig.promotions();
@@ -318,7 +376,7 @@ impl Rig {
         assert!(text.contains("promote shop/checkout to 4.3.0"), "{text}");
         assert!(text.contains("wave 1 canary"), "{text}");
         assert!(
-            text.contains("cn-north: 4.2.0 -> 4.3.0, 4 replicas"),
+            text.contains("cn-north: 4.3.0 -> 4.3.0, 4 replicas (paused canary: resume)"),
             "{text}"
         );
         assert!(text.contains("wave 2 production"), "{text}");
