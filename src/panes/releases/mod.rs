@@ -157,7 +157,7 @@ pub fn open_timeline(state: &mut State) -> Vec<Effect> {
     show(state, ns, name, at)
 }
 
-/// Focuses the releases pane on `ns/name` (the palette, tests).
+/// Focuses the releases pane on `ns/name` and follows its history.
 pub fn focus_workload(state: &mut State, ns: &str, name: &str) -> Vec<Effect> {
     show(state, ns.to_string(), name.to_string(), None)
 }
