@@ -144,6 +144,16 @@ fn follow(state: &mut State, workload: Option<(String, String)>) -> Vec<Effect> 
     effects
 }
 
+/// `m`: the pane shows; the history task follows its workload (or only the
+/// first stage's images, for the matrix's drift).
+pub fn on_show(state: &mut State) -> Vec<Effect> {
+    if state.releases.history_task.is_some() {
+        return Vec::new();
+    }
+    let w = state.releases.workload.clone();
+    follow(state, w)
+}
+
 /// `T`: the timeline of the selection, at its time.
 pub fn open_timeline(state: &mut State) -> Vec<Effect> {
     let Some((ns, name, at)) = selection(state) else {

@@ -516,6 +516,10 @@ async fn run_wave(
     Ok(())
 }
 
+/// Readings a region may fail in a row (a blip in the path, a restarted
+/// API server) before the wave halts, retried with backoff and jitter.
+pub const READ_TRIES: usize = 6;
+
 async fn read(
     env: &Env,
     region: RegionId,
@@ -523,9 +527,19 @@ async fn read(
     name: &str,
     index: &mut OwnerIndex,
 ) -> Result<Reading, String> {
-    let client = env
-        .clients
-        .get(region)
-        .ok_or_else(|| "region not connected".to_string())?;
-    gates::read(&client, region, ns, name, index, now()).await
+    let mut backoff =
+        crate::fleet::backoff::Backoff::new(Duration::from_millis(500), Duration::from_secs(8));
+    let mut last = String::new();
+    for _ in 0..READ_TRIES {
+        let attempt = match env.clients.get(region) {
+            Some(client) => gates::read(&client, region, ns, name, index, now()).await,
+            None => Err("region not connected".to_string()),
+        };
+        match attempt {
+            Ok(r) => return Ok(r),
+            Err(e) => last = e,
+        }
+        tokio::time::sleep(backoff.next_delay()).await;
+    }
+    Err(format!("no reading after {READ_TRIES} tries: {last}"))
 }
