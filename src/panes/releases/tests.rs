@@ -538,3 +538,39 @@ fn snapshots_of_the_timeline_and_the_matrix() {
     insta::assert_snapshot!("releases_matrix_160x48", screen(&mut c, 160, 48));
     insta::assert_snapshot!("releases_matrix_80x24", screen(&mut c, 80, 24));
 }
+
+#[test]
+fn showing_the_pane_reads_history_and_abort_stops_and_keeps_the_plan() {
+    let mut c = cockpit();
+    c.state.ui.focus = Pane::Pods;
+    let effects = crate::update::dispatch(&mut c.state, Action::ShowReleases);
+    assert_eq!(c.state.ui.focus, Pane::Releases);
+    let started: Vec<String> = effects
+        .iter()
+        .filter_map(|e| match e {
+            crate::update::Effect::Task(crate::tasks::TaskCommand::Start(k, _)) => {
+                Some(k.0.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(started, ["releases history shop/checkout"]);
+    // shown again: the same task goes on
+    assert!(crate::update::dispatch(&mut c.state, Action::ShowReleases).is_empty());
+    // abort a running promotion: its task is stopped, the plan kept aborted
+    let key = ("shop".to_string(), "checkout".to_string());
+    if let Some(p) = c.state.releases.plans.get_mut(&key) {
+        p.state = PlanState::Running;
+    }
+    let effects = crate::update::dispatch(&mut c.state, Action::PromotionAbort);
+    assert_eq!(c.state.releases.plans[&key].state, PlanState::Aborted);
+    assert!(effects.iter().any(|e| matches!(e,
+        crate::update::Effect::Task(crate::tasks::TaskCommand::Stop(k)) if k.0 == "promote shop/checkout")));
+    // a late report of the stopped task does not bring it back
+    let mut late = c.state.releases.plans[&key].clone();
+    late.state = PlanState::Running;
+    c.handle(Msg::Releases(super::ReleasesMsg::Progress(Box::new(late))));
+    assert_eq!(c.state.releases.plans[&key].state, PlanState::Aborted);
+    // a finished plan is not aborted again
+    assert!(crate::update::dispatch(&mut c.state, Action::PromotionAbort).is_empty());
+}

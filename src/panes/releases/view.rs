@@ -121,6 +121,18 @@ fn plan_lines(state: &State, styles: &Styles, width: usize) -> Vec<Line<'static>
             style,
         )));
     }
+    let hint = match &plan.state {
+        super::plan::PlanState::Halted(_) => "u undo the failed wave · > retry it · A abort",
+        super::plan::PlanState::Interrupted => "> resume · A abort",
+        super::plan::PlanState::Running => "A abort",
+        _ => "",
+    };
+    if !hint.is_empty() {
+        out.push(Line::from(Span::styled(
+            format!("  {hint}"),
+            styles.get("ui.hint"),
+        )));
+    }
     out
 }
 
