@@ -583,7 +583,10 @@ fn the_promotion_demo_in_tmux_halts_on_the_crash_loop_and_quits_cleanly() {
         s.contains("promote shop/checkout to 4.3.0")
     });
     assert!(dialog.contains("wave 2 production"), "{dialog}");
-    t.keys(&["y"]);
+    // the name typed works whether the demo's regions are production or
+    // not (without a typed name, letters other than y/n do nothing)
+    t.type_text("checkout");
+    t.keys(&["Enter"]);
     let halted = t.wait_for("the promotion halted on us-east", |s| {
         s.contains("halted: wave 2 production: us-east: crash loop")
     });
