@@ -376,7 +376,12 @@ fn ask_promotion(state: &mut State, p: promote::Proposal) -> Vec<Effect> {
     let Some((_, first)) = changes.get(shown).cloned() else {
         return Vec::new();
     };
-    let warnings = plan.lines();
+    // images and names come from the clusters: defused before the screen
+    let warnings: Vec<String> = plan
+        .lines()
+        .iter()
+        .map(|l| crate::sanitize::sanitize(l).into_owned())
+        .collect();
     let names = state.region_names.clone();
     let dir = state.releases.dir.clone();
     let key = TaskKey(format!("promote {}", plan.workload()));
@@ -410,6 +415,7 @@ fn ask_undo(state: &mut State, u: promote::UndoProposal) -> Vec<Effect> {
                 .iter()
                 .map(|(_, c)| format!("  {}", c.mutation().sentence())),
         )
+        .map(|l| crate::sanitize::sanitize(&l).into_owned())
         .collect();
     let changes = u.changes;
     let then: confirm::Then = Box::new(move |answer| {
