@@ -574,3 +574,57 @@ fn showing_the_pane_reads_history_and_abort_stops_and_keeps_the_plan() {
     // a finished plan is not aborted again
     assert!(crate::update::dispatch(&mut c.state, Action::PromotionAbort).is_empty());
 }
+
+#[test]
+fn t_on_a_triage_item_opens_the_timeline_at_its_time() {
+    let mut c = cockpit();
+    c.state.releases.workload = None;
+    c.state.refresh_view();
+    c.state.ui.focus = Pane::Triage;
+    let item = c
+        .state
+        .incident
+        .triage
+        .selected()
+        .cloned()
+        .expect("the crash loop in triage");
+    assert!(item.since.is_some());
+    crate::update::dispatch(&mut c.state, Action::Timeline);
+    assert_eq!(c.state.ui.focus, Pane::Releases);
+    assert_eq!(
+        c.state.releases.workload,
+        Some(("shop".into(), "checkout".into()))
+    );
+    assert_eq!(c.state.releases.at, item.since);
+    // the marker selected is what came just before that moment
+    let t = timeline::build(
+        &c.state.store,
+        &c.state.releases,
+        &c.state.region_names,
+        NOW,
+    );
+    let m = &t.markers[super::selected_marker(&c.state)];
+    assert!(
+        m.at <= item.since.unwrap_or(NOW) && m.kind != timeline::Kind::Trouble,
+        "{m:?}"
+    );
+}
+
+#[test]
+fn hostile_change_causes_and_images_are_drawn_defused() {
+    let mut c = cockpit();
+    let evil = "registry.local/shop/checkout:\u{1b}[2J4.4.0\u{202e}";
+    let mut revs = revisions(1, &[V[3], evil], NOW - 600);
+    for r in &mut revs {
+        r.change_cause = Some("oops \u{1b}]52;c;cHduZWQ=\u{7} \u{1b}[31mred".into());
+    }
+    c.state.releases.revisions.insert(1, Ok(revs));
+    c.state.releases.detail = true;
+    for (w, h) in [(160, 48), (80, 24)] {
+        let s = screen(&mut c, w, h);
+        assert!(
+            !s.contains('\u{1b}') && !s.contains('\u{7}') && !s.contains('\u{202e}'),
+            "{s}"
+        );
+    }
+}
