@@ -7,6 +7,7 @@
 //! revisions in order with their change-causes; the audit log holding every
 //! step. Conditions are waited for with bounded timeouts; nothing asserts
 //! on durations. Last, the real binary in tmux runs the promotion demo.
+//! (Past 600 lines: one test binary per capability, the proofs share one rig.)
 
 mod common;
 #[allow(unused_imports)] // each test binary uses its own part of the harness
