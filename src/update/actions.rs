@@ -49,6 +49,11 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         // from any table: the selection's timeline, its promotion
         Action::Timeline => panes::releases::open_timeline(state),
         Action::Promote => panes::releases::promote(state),
+        // the releases pane starts reading revisions when it is shown
+        Action::ShowReleases => {
+            state.ui.focus = Pane::Releases;
+            panes::releases::on_show(state)
+        }
         _ => match Pane::shown_by(action) {
             Some(pane) => {
                 state.ui.focus = pane;

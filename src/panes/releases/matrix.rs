@@ -86,9 +86,11 @@ pub fn build(store: &Store, rel: &ReleasesState, region_names: &[String]) -> Vec
                 ran.extend(c.text.split(',').map(str::to_string));
             }
         }
-        let known = first
-            .iter()
-            .any(|&f| row.cells.get(f).is_some_and(|c| c.text != "-"));
+        // only once the first stage's ReplicaSets were read: before, an
+        // older image would look like one it never ran
+        let known = rel
+            .first_stage_images
+            .contains_key(&(row.namespace.clone(), row.name.clone()));
         for (i, cell) in row.cells.iter_mut().enumerate() {
             let later = rel.stage_of(&region_names[i]).is_some_and(|s| s > 0);
             cell.drift = known

@@ -151,6 +151,16 @@ fn follow(state: &mut State, workload: Option<(String, String)>) -> Vec<Effect> 
     effects
 }
 
+/// `m`: the pane shows; the history task follows its workload (or only the
+/// first stage's images, for the matrix's drift).
+pub fn on_show(state: &mut State) -> Vec<Effect> {
+    if state.releases.history_task.is_some() {
+        return Vec::new();
+    }
+    let w = state.releases.workload.clone();
+    follow(state, w)
+}
+
 /// `T`: the timeline of the selection, at its time.
 pub fn open_timeline(state: &mut State) -> Vec<Effect> {
     let Some((ns, name, at)) = selection(state) else {
@@ -162,6 +172,11 @@ pub fn open_timeline(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     };
     show(state, ns, name, at)
+}
+
+/// Focuses the releases pane on `ns/name` and follows its history.
+pub fn focus_workload(state: &mut State, ns: &str, name: &str) -> Vec<Effect> {
+    show(state, ns.to_string(), name.to_string(), None)
 }
 
 fn show(state: &mut State, ns: String, name: String, at: Option<Timestamp>) -> Vec<Effect> {
@@ -290,12 +305,19 @@ fn abort(state: &mut State) -> Vec<Effect> {
         "promote {}",
         saved.workload()
     ))))];
-    if let Some(dir) = state.releases.dir.clone() {
-        effects.push(Effect::Task(TaskCommand::Start(
-            TaskKey(format!("releases save {}", saved.workload())),
-            TaskJob::new(move |_, _| async move { persist::save(&dir, &saved) }),
-        )));
-    }
+    let dir = state.releases.dir.clone();
+    effects.push(Effect::Task(TaskCommand::Start(
+        TaskKey(format!("releases abort {}", saved.workload())),
+        TaskJob::new(move |env, _| async move {
+            if let Some(w) = saved.current() {
+                promote::audit_step(&env, &saved, w, "promotion aborted", Ok(()));
+            }
+            match dir {
+                Some(dir) => persist::save(&dir, &saved),
+                None => Ok(()),
+            }
+        }),
+    )));
     effects
 }
 
@@ -361,7 +383,12 @@ fn ask_promotion(state: &mut State, p: promote::Proposal) -> Vec<Effect> {
     let Some((_, first)) = changes.get(shown).cloned() else {
         return Vec::new();
     };
-    let warnings = plan.lines();
+    // images and names come from the clusters: defused before the screen
+    let warnings: Vec<String> = plan
+        .lines()
+        .iter()
+        .map(|l| crate::sanitize::sanitize(l).into_owned())
+        .collect();
     let names = state.region_names.clone();
     let dir = state.releases.dir.clone();
     let key = TaskKey(format!("promote {}", plan.workload()));
@@ -395,6 +422,7 @@ fn ask_undo(state: &mut State, u: promote::UndoProposal) -> Vec<Effect> {
                 .iter()
                 .map(|(_, c)| format!("  {}", c.mutation().sentence())),
         )
+        .map(|l| crate::sanitize::sanitize(&l).into_owned())
         .collect();
     let changes = u.changes;
     let then: confirm::Then = Box::new(move |answer| {

@@ -318,6 +318,44 @@ pub async fn propose_undo(
     })
 }
 
+/// A promotion's own step (a wave started, passed, failed; an abort) in
+/// the audit log, once per region of the wave, beside the changes
+/// `write::send` records.
+pub fn audit_step(env: &Env, plan: &Plan, wave: usize, action: &str, result: Result<(), String>) {
+    let Some(w) = plan.waves.get(wave) else {
+        return;
+    };
+    let names: Vec<&str> = w.regions.iter().map(|r| r.region.as_str()).collect();
+    for r in &w.regions {
+        let context = (0..)
+            .map_while(|i| env.writer.policy(i))
+            .find(|p| p.name == r.region)
+            .map(|p| p.context.clone())
+            .unwrap_or_default();
+        let record = write::audit::Record::new(
+            &r.region,
+            &context,
+            "promote",
+            action,
+            ObjectRef::deployment(&plan.namespace, &plan.name),
+            serde_json::json!({
+                "wave": wave + 1,
+                "stage": w.stage,
+                "regions": names,
+                "image": {"from": r.from, "to": r.to},
+            }),
+            match &result {
+                Ok(()) => write::audit::AuditResult::Ok,
+                Err(why) => write::audit::AuditResult::Failed(why.clone()),
+            },
+            Duration::ZERO,
+        );
+        if let Err(e) = env.writer.audit().record(record) {
+            tracing::error!("{e}");
+        }
+    }
+}
+
 /// Everything `execute` reports through.
 struct Reporter {
     tx: Sender<Msg>,
@@ -370,6 +408,7 @@ pub async fn execute(
         match run_wave(&env, &rep, &mut plan, w, &names, &confirmed, &mut index).await {
             Ok(()) => {}
             Err(why) => {
+                audit_step(&env, &plan, w, "promotion wave failed", Err(why.clone()));
                 plan.waves[w].state = WaveState::Failed;
                 plan.waves[w].ended = Some(now());
                 plan.state =
@@ -402,6 +441,7 @@ async fn run_wave(
     let gates = plan.waves[w].gates.clone();
     plan.waves[w].state = WaveState::Rolling;
     plan.waves[w].started = Some(now());
+    audit_step(env, plan, w, "promotion wave started", Ok(()));
     rep.report(plan).await;
     // the probe failures each region had before its change
     let mut baseline = Vec::new();
@@ -471,9 +511,14 @@ async fn run_wave(
     }
     plan.waves[w].state = WaveState::Passed;
     plan.waves[w].ended = Some(now());
+    audit_step(env, plan, w, "promotion wave passed", Ok(()));
     rep.report(plan).await;
     Ok(())
 }
+
+/// Readings a region may fail in a row (a blip in the path, a restarted
+/// API server) before the wave halts, retried with backoff and jitter.
+pub const READ_TRIES: usize = 6;
 
 async fn read(
     env: &Env,
@@ -482,9 +527,19 @@ async fn read(
     name: &str,
     index: &mut OwnerIndex,
 ) -> Result<Reading, String> {
-    let client = env
-        .clients
-        .get(region)
-        .ok_or_else(|| "region not connected".to_string())?;
-    gates::read(&client, region, ns, name, index, now()).await
+    let mut backoff =
+        crate::fleet::backoff::Backoff::new(Duration::from_millis(500), Duration::from_secs(8));
+    let mut last = String::new();
+    for _ in 0..READ_TRIES {
+        let attempt = match env.clients.get(region) {
+            Some(client) => gates::read(&client, region, ns, name, index, now()).await,
+            None => Err("region not connected".to_string()),
+        };
+        match attempt {
+            Ok(r) => return Ok(r),
+            Err(e) => last = e,
+        }
+        tokio::time::sleep(backoff.next_delay()).await;
+    }
+    Err(format!("no reading after {READ_TRIES} tries: {last}"))
 }

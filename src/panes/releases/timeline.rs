@@ -262,7 +262,7 @@ pub fn build(
                         region,
                         at,
                         kind: Kind::Promotion,
-                        label: head.clone(),
+                        label: format!("wave {} {} started", i + 1, w.stage),
                         detail: detail.clone(),
                     });
                 }

@@ -12,13 +12,19 @@ use super::timeline::{self, Kind, Timeline};
 use crate::sanitize::sanitize;
 use crate::state::State;
 use crate::theme::Styles;
-use crate::ui::format::clock;
 use crate::widgets::frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
+
+/// A time on the axis, in UTC (regions span time zones): `12-03 14:05`.
+pub fn utc(t: i64) -> String {
+    jiff::Timestamp::from_second(t)
+        .map(|ts| ts.strftime("%m-%d %H:%M").to_string())
+        .unwrap_or_else(|_| "??".into())
+}
 
 /// Width of the lane labels.
 const LABEL: usize = 14;
@@ -115,6 +121,18 @@ fn plan_lines(state: &State, styles: &Styles, width: usize) -> Vec<Line<'static>
             style,
         )));
     }
+    let hint = match &plan.state {
+        super::plan::PlanState::Halted(_) => "u undo the failed wave · > retry it · A abort",
+        super::plan::PlanState::Interrupted => "> resume · A abort",
+        super::plan::PlanState::Running => "A abort",
+        _ => "",
+    };
+    if !hint.is_empty() {
+        out.push(Line::from(Span::styled(
+            format!("  {hint}"),
+            styles.get("ui.hint"),
+        )));
+    }
     out
 }
 
@@ -208,9 +226,9 @@ fn timeline_lines(
         }
     }
     // the axis: start, middle, end
-    let mid = clock(start + span / 2);
-    let left = clock(start);
-    let right = clock(end);
+    let mid = utc(start + span / 2);
+    let left = utc(start);
+    let right = format!("{} UTC", utc(end));
     let gap = cols.saturating_sub(left.len() + mid.len() + right.len()) / 2;
     out.push(Line::from(Span::styled(
         format!(
@@ -249,7 +267,7 @@ fn timeline_lines(
                         "{}/{} {} {} {}: {}",
                         sel + 1,
                         t.markers.len(),
-                        clock(m.at),
+                        utc(m.at),
                         region,
                         m.kind.word(),
                         m.label
@@ -273,7 +291,48 @@ fn timeline_lines(
         ))),
     }
     out.extend(plan_lines(state, styles, width));
+    // the markers around the selected one, as many as fit
+    let room = height.saturating_sub(out.len() + 1);
+    if room >= 3 && !t.markers.is_empty() {
+        out.push(Line::from(Span::styled(
+            "markers (h/l move, Enter detail, a axis, i matrix)",
+            styles.get("table.header"),
+        )));
+        let first = sel
+            .saturating_sub(room / 2)
+            .min(t.markers.len().saturating_sub(room));
+        for (i, m) in t.markers.iter().enumerate().skip(first).take(room) {
+            let region = state
+                .region_names
+                .get(m.region)
+                .map(String::as_str)
+                .unwrap_or("");
+            let text = format!(
+                "{} {:12} {:9} {}",
+                utc(m.at),
+                cut(region, 12),
+                m.kind.word(),
+                m.label
+            );
+            let style = if i == sel {
+                styles.get("ui.selection")
+            } else {
+                styles.get("ui.text")
+            };
+            out.push(Line::from(Span::styled(cut(&text, width), style)));
+        }
+    }
     out
+}
+
+/// A promotion's wave state in a matrix cell.
+fn promotion_glyph(state: &str) -> char {
+    match state {
+        "passed" => '✓',
+        "failed" => '✗',
+        "pending" => '·',
+        _ => '↻',
+    }
 }
 
 fn matrix_lines(state: &State, styles: &Styles, width: usize, height: usize) -> Vec<Line<'static>> {
@@ -312,15 +371,18 @@ fn matrix_lines(state: &State, styles: &Styles, width: usize, height: usize) -> 
             base,
         )];
         for c in &row.cells {
-            let mut text = c.text.clone();
+            // drift first, so a cut cell still shows it
+            let mut text = if c.drift {
+                format!("!{}", c.text)
+            } else {
+                c.text.clone()
+            };
             if let Some((u, d)) = c.mixed {
                 text = format!("{text} {u}/{d}");
             }
-            if c.drift {
-                text.push('!');
-            }
             if let Some(p) = c.promotion {
-                text = format!("{text} [{p}]");
+                text.push(' ');
+                text.push(promotion_glyph(p));
             }
             let scope = if c.drift {
                 "ui.error"
@@ -339,7 +401,7 @@ fn matrix_lines(state: &State, styles: &Styles, width: usize, height: usize) -> 
     out.push(Line::from(Span::styled(
         cut(
             &format!(
-                "{} workloads · {drift} with drift (!: an image the first stage never ran) · n/m: updated of desired",
+                "{} workloads · {drift} with drift (!: an image the first stage never ran) · n/m updated of desired · promotion ✓ passed ↻ under way ✗ failed · pending",
                 rows.len()
             ),
             width,
