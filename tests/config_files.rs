@@ -32,7 +32,7 @@ fn stem(path: &Path) -> String {
 fn every_shipped_keymap_loads_by_name_and_by_path_without_diagnostics() {
     let files = toml_files("keymaps");
     let names: Vec<String> = files.iter().map(|p| stem(p)).collect();
-    assert_eq!(names, ["default", "emacs", "vim"]);
+    assert_eq!(names, ["default", "emacs", "k9s", "vim"]);
     for file in &files {
         let (_, diags) = Keymap::load(&stem(file), None);
         assert!(diags.is_empty(), "{}: {diags:?}", file.display());
@@ -115,7 +115,7 @@ tests/fixtures/config-broken.toml:2:13: `read_only` must be true or false, found
 tests/fixtures/config-broken.toml:3:1: unknown key `colour` (expected theme, keymap, read_only, credential_plugin_timeout, [[region]], [layout], [logs], [network] or [[stage]])
 tests/fixtures/config-broken.toml:10:8: duplicate region name `eu` (first on line 6)
 tests/fixtures/config-broken.toml:11:11: `context` must not be empty
-tests/fixtures/config-broken.toml:14:17: unknown pane `logs` (expected triage, pods or probes)
+tests/fixtures/config-broken.toml:14:17: unknown pane `gantt` (expected triage, pods, probes, workloads, forwards, logs, network, releases or resources)
 check-config: 5 problems found
 ",
     );
@@ -231,7 +231,7 @@ fn flags_override_the_config_and_names_must_exist() {
             "solarized",
         ],
         "\
-keymap: unknown keymap `helix` (shipped: default, vim, emacs; or give a file path)
+keymap: unknown keymap `helix` (shipped: default, vim, emacs, k9s; or give a file path)
 theme: unknown theme `solarized` (shipped: default, light, high-contrast, mono; or a file in the themes dir, or a path)
 check-config: 2 problems found
 ",
