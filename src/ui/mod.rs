@@ -169,4 +169,4 @@ fn arrange_wide(state: &State, body: Rect, panes: &[Pane], areas: &mut Vec<(Pane
 #[cfg(test)]
 mod attention_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
