@@ -106,6 +106,16 @@ fn the_palette_shows_any_resource_across_every_region() {
         nodes.contains("STATUS") && nodes.contains("Ready"),
         "{nodes}"
     );
+    // a custom resource by name, with its printer columns
+    t.keys(&[":"]);
+    t.type_text("canary");
+    t.keys(&["Enter"]);
+    let canaries = t.wait_for("the canaries", |s| {
+        s.contains(":canary (Canary)") && s.contains("search-canary")
+    });
+    for column in ["TARGET", "WEIGHT", "PHASE"] {
+        assert!(canaries.contains(column), "{column}:\n{canaries}");
+    }
     t.keys(&[":"]);
     t.type_text("nosuchthing");
     t.keys(&["Enter"]);

@@ -248,5 +248,6 @@ pub fn build(
         requests: Default::default(),
         gate: Default::default(),
         es: Default::default(),
+        custom: crate::world::custom::served(&file.crds, &file.customs, &spec.name, &created_world),
     }
 }
