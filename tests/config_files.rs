@@ -32,7 +32,7 @@ fn stem(path: &Path) -> String {
 fn every_shipped_keymap_loads_by_name_and_by_path_without_diagnostics() {
     let files = toml_files("keymaps");
     let names: Vec<String> = files.iter().map(|p| stem(p)).collect();
-    assert_eq!(names, ["default", "emacs", "vim"]);
+    assert_eq!(names, ["default", "emacs", "k9s", "vim"]);
     for file in &files {
         let (_, diags) = Keymap::load(&stem(file), None);
         assert!(diags.is_empty(), "{}: {diags:?}", file.display());
@@ -231,7 +231,7 @@ fn flags_override_the_config_and_names_must_exist() {
             "solarized",
         ],
         "\
-keymap: unknown keymap `helix` (shipped: default, vim, emacs; or give a file path)
+keymap: unknown keymap `helix` (shipped: default, vim, emacs, k9s; or give a file path)
 theme: unknown theme `solarized` (shipped: default, light, high-contrast, mono; or a file in the themes dir, or a path)
 check-config: 2 problems found
 ",
