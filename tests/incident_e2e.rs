@@ -69,9 +69,11 @@ fn the_demo_story_shows_in_triage_and_enter_lands_on_the_pods() {
             .lines()
             .filter(|l| common::DEMO_REGIONS.iter().any(|r| l.contains(r)))
             .collect();
-        !rows.is_empty() && rows.iter().all(|l| l.contains("CrashLoopBackOff"))
+        s.contains("/crash ")
+            && !rows.is_empty()
+            && rows.iter().all(|l| l.contains("CrashLoopBackOff"))
     });
-    assert!(crashing.contains("/crash"), "{crashing}");
+    assert!(crashing.contains("CrashLoopBackOff"), "{crashing}");
 
     t.keys(&["q"]);
     t.wait_for_prompt();
