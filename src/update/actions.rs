@@ -42,6 +42,10 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Back | Action::Cancel => {
             state.ui.pending_keys.clear();
+            // back from a pane shown in the pods pane's place: the pods
+            if action == Action::Back && state.ui.focus.on_demand() {
+                state.ui.focus = Pane::Pods;
+            }
             Vec::new()
         }
         _ => match Pane::shown_by(action) {

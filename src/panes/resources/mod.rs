@@ -188,7 +188,6 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             });
         }
         Action::SortReverse => r.reverse = !r.reverse,
-        Action::Back => state.ui.focus = Pane::Pods,
         Action::Describe | Action::Select | Action::Yaml => {
             let show = if action == Action::Yaml {
                 ShowAs::Yaml
