@@ -1942,6 +1942,15 @@ async fn a_scenario_crd_reads_like_a_real_one_to_kubectl() {
     let missing = kubectl(kc, "us-east", &["get", "canary", "nope", "-n", "shop"]).await;
     assert_ne!(missing.code, 0);
     assert!(missing.stderr.contains("not found"), "{}", missing.stderr);
+    // every namespace holds the CA bundle ConfigMap, as a real cluster's
+    let cms = ok(kc, "us-east", &["get", "cm", "-n", "shop"]).await;
+    let cm: Vec<&str> = cms
+        .lines()
+        .find(|l| l.starts_with("kube-root-ca.crt"))
+        .unwrap_or_else(|| panic!("{cms}"))
+        .split_whitespace()
+        .collect();
+    assert_eq!(cm[..2], ["kube-root-ca.crt", "1"], "{cms}");
     // a watch holds until its timeout rather than ending at once
     let watch = kubectl(
         kc,

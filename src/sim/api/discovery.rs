@@ -40,7 +40,7 @@ fn resource_list(group_version: &str, group: &str) -> Value {
             r["categories"] = json!(["all"]);
         }
         resources.push(r);
-        if kind != Kind::Event && kind != Kind::Endpoints {
+        if !matches!(kind, Kind::Event | Kind::Endpoints | Kind::ConfigMap) {
             resources.push(json!({"name": format!("{}/status", kind.plural()), "singularName": "", "namespaced": kind.namespaced(), "kind": kind.name(), "verbs": ["get", "patch", "update"]}));
         }
         if kind == Kind::Pod {

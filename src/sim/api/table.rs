@@ -183,6 +183,11 @@ pub fn columns(kind: Kind) -> Value {
             col("Endpoints", "string", 0),
             col("Age", "string", 0),
         ],
+        Kind::ConfigMap => vec![
+            col("Name", "string", 0),
+            col("Data", "string", 0),
+            col("Age", "string", 0),
+        ],
     };
     Value::Array(c)
 }
@@ -414,6 +419,14 @@ fn row(kind: Kind, v: &Value, now: jiff::Timestamp) -> Value {
             json!([seen, s(v, "/type"), s(v, "/reason"), obj, s(v, "/message")])
         }
         Kind::Namespace => json!([name, s(v, "/status/phase"), age(now, created)]),
+        Kind::ConfigMap => {
+            let keys = |p: &str| {
+                v.pointer(p)
+                    .and_then(Value::as_object)
+                    .map_or(0, |m| m.len())
+            };
+            json!([name, keys("/data") + keys("/binaryData"), age(now, created)])
+        }
         Kind::Service => {
             let ports = v
                 .pointer("/spec/ports")

@@ -110,6 +110,11 @@ pub fn build(
             objects::namespace(ns, &created_world),
             &created_world,
         );
+        let _ = st.store.put(
+            Kind::ConfigMap,
+            objects::root_ca(ns, &created_world),
+            &created_world,
+        );
     }
     for i in 0..node_count {
         let name = format!("{}-node-{:02}", spec.name, i + 1);
