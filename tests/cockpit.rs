@@ -569,6 +569,49 @@ async fn any_resource_in_every_region_from_the_palette() {
         view.rows
     );
 
+    // a custom resource by its short name: the columns its definition
+    // prints, the objects of the regions that hold them
+    type_keys(&mut h, ":can\n");
+    h.until("every region's canaries", |s| {
+        s.resources.tables.iter().all(|t| t.page.is_some())
+    })
+    .await;
+    let view = h.cockpit.state.resources.view(&h.names, None, None);
+    assert_eq!(
+        view.columns,
+        [
+            "REGION",
+            "NAMESPACE",
+            "NAME",
+            "TARGET",
+            "WEIGHT",
+            "PHASE",
+            "AGE"
+        ]
+    );
+    let search: Vec<_> = view
+        .rows
+        .iter()
+        .filter(|r| r.name == "search-canary")
+        .collect();
+    assert_eq!(search.len(), 1, "{:?}", view.rows);
+    assert_eq!(
+        search[0].cells[..6],
+        [
+            "us-east",
+            "search",
+            "search-canary",
+            "search",
+            "50",
+            "Paused"
+        ]
+    );
+    assert_eq!(
+        view.rows.len(),
+        1 + h.names.len(),
+        "checkout's in every region"
+    );
+
     // an unknown word says so
     type_keys(&mut h, ":bogus\n");
     h.until("the unknown resource said", |s| {

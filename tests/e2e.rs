@@ -61,6 +61,72 @@ fn demo_at_120x40_shows_every_region_filters_helps_and_quits_cleanly() {
     t.assert_terminal_restored();
 }
 
+/// `:deploy` and `:no` from the palette: the deployments and the nodes of
+/// all four regions, with the columns their servers print.
+#[test]
+fn the_palette_shows_any_resource_across_every_region() {
+    let t = Tmux::start(160, 48, &[]);
+    t.run(&demo_command());
+    t.wait_for("pods from all four regions", |s| {
+        all_regions_visible(s) && pod_rows(s).len() >= 10
+    });
+    t.keys(&[":"]);
+    t.type_text("deploy");
+    t.keys(&["Enter"]);
+    t.wait_for("the deployments", |s| s.contains(":deploy (Deployment)"));
+    t.keys(&["/"]);
+    t.type_text("checkout");
+    t.keys(&["Enter"]);
+    let deploys = t.wait_for("the checkout deployment of every region", |s| {
+        DEMO_REGIONS
+            .iter()
+            .all(|r| s.lines().any(|l| l.contains(r) && l.contains("checkout")))
+    });
+    for column in [
+        "REGION",
+        "NAMESPACE",
+        "NAME",
+        "READY",
+        "UP-TO-DATE",
+        "AVAILABLE",
+        "AGE",
+    ] {
+        assert!(deploys.contains(column), "{column}:\n{deploys}");
+    }
+    t.keys(&[":"]);
+    t.type_text("no");
+    t.keys(&["Enter"]);
+    let nodes = t.wait_for("the nodes of every region", |s| {
+        s.contains(":no (Node)")
+            && DEMO_REGIONS
+                .iter()
+                .all(|r| s.contains(&format!("{r}-node-01")))
+    });
+    assert!(
+        nodes.contains("STATUS") && nodes.contains("Ready"),
+        "{nodes}"
+    );
+    // a custom resource by name, with its printer columns
+    t.keys(&[":"]);
+    t.type_text("canary");
+    t.keys(&["Enter"]);
+    let canaries = t.wait_for("the canaries", |s| {
+        s.contains(":canary (Canary)") && s.contains("search-canary")
+    });
+    for column in ["TARGET", "WEIGHT", "PHASE"] {
+        assert!(canaries.contains(column), "{column}:\n{canaries}");
+    }
+    t.keys(&[":"]);
+    t.type_text("nosuchthing");
+    t.keys(&["Enter"]);
+    t.wait_for("the unknown resource said", |s| {
+        s.contains("unknown command or resource: nosuchthing")
+    });
+    t.keys(&["q"]);
+    t.wait_for_prompt();
+    t.assert_terminal_restored();
+}
+
 #[test]
 fn demo_at_80x24_is_usable() {
     let t = Tmux::start(80, 24, &[]);
@@ -120,10 +186,27 @@ fn no_color_writes_no_colour_escapes() {
         &format!("cat >> {}", raw.display()),
     ]);
     assert!(pipe.status.success());
-    t.run(&demo_command());
+    t.run(&format!("{} --time-scale 3", demo_command()));
     t.wait_for("pods from all four regions", |s| {
         all_regions_visible(s) && pod_rows(s).len() >= 10
     });
+    // an unready pod's row differs in text, not by colour alone: `!`
+    // (checkout's readiness fails at +10 s at this pace)
+    t.keys(&["o", "/"]);
+    t.type_text("checkout");
+    t.keys(&["Enter"]);
+    let unready = t.wait_for("an unready pod marked in text", |s| {
+        common::pods_pane(s).lines().any(|l| {
+            l.contains("checkout")
+                && l.split_whitespace()
+                    .any(|w| w.starts_with('!') && w.contains('/'))
+        })
+    });
+    let ready_rows = common::pods_pane(&unready)
+        .lines()
+        .filter(|l| l.contains("checkout") && l.contains(" 1/1 "))
+        .count();
+    assert!(ready_rows > 0, "ready rows carry no mark:\n{unready}");
     t.keys(&["j", "j", "?"]);
     t.wait_for("the help overlay", |s| s.contains("Quit pitwall"));
     t.keys(&["Escape"]);

@@ -57,6 +57,24 @@ fn the_demo_story_shows_in_triage_and_enter_lands_on_the_pods() {
     assert!(!rows.is_empty(), "{pods}");
     assert!(rows.iter().all(|l| l.contains("search-")), "{pods}");
 
+    // `/crash` narrows the whole table to the crash-looping pods
+    t.keys(&["Escape"]);
+    t.keys(&["/"]);
+    t.type_text("crash");
+    t.keys(&["Enter"]);
+    // (rows read straight off the pane: an unready pod's READY is `!0/1`)
+    let crashing = t.wait_for("only crash-looping pods", |s| {
+        let pane = common::pods_pane(s);
+        let rows: Vec<&str> = pane
+            .lines()
+            .filter(|l| common::DEMO_REGIONS.iter().any(|r| l.contains(r)))
+            .collect();
+        s.contains("/crash ")
+            && !rows.is_empty()
+            && rows.iter().all(|l| l.contains("CrashLoopBackOff"))
+    });
+    assert!(crashing.contains("CrashLoopBackOff"), "{crashing}");
+
     t.keys(&["q"]);
     t.wait_for_prompt();
     t.assert_terminal_restored();
@@ -89,6 +107,24 @@ fn at_80x24_the_incident_shows_without_a_key_and_enter_selects_a_crash_looping_p
         .nth(2)
         .unwrap_or_default();
     assert!(first.contains("CrashLoopBackOff"), "{pods}");
+    // `d` describes it as kubectl does; its events, at the end, carry the
+    // kubelet's BackOff warnings
+    t.keys(&["d"]);
+    t.wait_for("the description", |s| s.contains("Containers:"));
+    t.keys(&["G"]);
+    let described = t.wait_for("the BackOff events", |s| {
+        s.contains("Warning  BackOff") && s.contains("Back-off restarting")
+    });
+    assert!(described.contains("(describe, read-only"), "{described}");
+    // `/` searches the description, n jumps on
+    t.keys(&["/"]);
+    t.type_text("exit code");
+    t.keys(&["Enter"]);
+    t.wait_for("the match marked", |s| {
+        s.lines()
+            .any(|l| l.contains(">") && l.contains("Exit Code:"))
+    });
+    common::close_overlay(&t);
     t.keys(&["q"]);
     t.wait_for_prompt();
     t.assert_terminal_restored();

@@ -1876,3 +1876,87 @@ async fn a_fleet_starts_with_the_last_hour_of_events() {
         assert!(out.contains(want), "{want} missing in\n{out}");
     }
 }
+
+/// A custom resource the scenario defines: kubectl finds it by its plural,
+/// kind and short name through discovery, and prints its printer columns
+/// (the wide ones with `-o wide`); watching it holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scenario_crd_reads_like_a_real_one_to_kubectl() {
+    let env = start(Scenario::demo()).await;
+    let kc = &env.kubeconfig;
+    let table = ok(kc, "us-east", &["get", "canaries", "-A"]).await;
+    let head: Vec<&str> = table
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        head,
+        ["NAMESPACE", "NAME", "TARGET", "WEIGHT", "PHASE", "AGE"],
+        "{table}"
+    );
+    let row = |name: &str| -> Vec<String> {
+        table
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name} missing:\n{table}"))
+            .split_whitespace()
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(
+        row("checkout-canary")[..5],
+        ["shop", "checkout-canary", "checkout", "10", "Progressing"]
+    );
+    assert_eq!(
+        row("search-canary")[..5],
+        ["search", "search-canary", "search", "50", "Paused"]
+    );
+    // the short name and the kind, as kubectl resolves them
+    let short = ok(kc, "us-east", &["get", "can", "-n", "shop", "-o", "wide"]).await;
+    assert!(
+        short.contains("ANALYSIS") && short.contains("error-rate"),
+        "{short}"
+    );
+    let one = ok(
+        kc,
+        "us-east",
+        &[
+            "get",
+            "canary",
+            "checkout-canary",
+            "-n",
+            "shop",
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    let v: Value = serde_json::from_str(&one).expect("JSON");
+    assert_eq!(v["spec"]["weight"], 10);
+    assert_eq!(v["apiVersion"], "rollouts.pitwall.dev/v1");
+    // only us-east holds the search canary
+    let cn = ok(kc, "cn-north", &["get", "canaries", "-A", "-o", "name"]).await;
+    assert_eq!(cn.trim(), "canary.rollouts.pitwall.dev/checkout-canary");
+    let missing = kubectl(kc, "us-east", &["get", "canary", "nope", "-n", "shop"]).await;
+    assert_ne!(missing.code, 0);
+    assert!(missing.stderr.contains("not found"), "{}", missing.stderr);
+    // every namespace holds the CA bundle ConfigMap, as a real cluster's
+    let cms = ok(kc, "us-east", &["get", "cm", "-n", "shop"]).await;
+    let cm: Vec<&str> = cms
+        .lines()
+        .find(|l| l.starts_with("kube-root-ca.crt"))
+        .unwrap_or_else(|| panic!("{cms}"))
+        .split_whitespace()
+        .collect();
+    assert_eq!(cm[..2], ["kube-root-ca.crt", "1"], "{cms}");
+    // a watch holds until its timeout rather than ending at once
+    let watch = kubectl(
+        kc,
+        "us-east",
+        &["get", "canaries", "-A", "--watch", "--request-timeout=3s"],
+    )
+    .await;
+    assert!(watch.stdout.contains("checkout-canary"), "{}", watch.stdout);
+}

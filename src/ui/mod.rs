@@ -132,7 +132,12 @@ const EMPTY_MIN: u16 = 28;
 /// empty. Triage takes the width its columns need, so its words are never
 /// cut, leaving the others `PROBES_MIN` columns (or half); they share the rest.
 fn arrange_wide(state: &State, body: Rect, panes: &[Pane], areas: &mut Vec<(Pane, Rect)>) {
-    let others: Vec<Pane> = panes.iter().copied().filter(|p| *p != Pane::Pods).collect();
+    // the full-width table: the pods, or the on-demand pane in their place
+    let main = match panes.iter().find(|p| p.on_demand()) {
+        Some(p) if !panes.contains(&Pane::Pods) => *p,
+        _ => Pane::Pods,
+    };
+    let others: Vec<Pane> = panes.iter().copied().filter(|p| *p != main).collect();
     if areas.len() < 2 || others.is_empty() || others.len() == panes.len() {
         return;
     }
@@ -170,10 +175,10 @@ fn arrange_wide(state: &State, body: Rect, panes: &[Pane], areas: &mut Vec<(Pane
         .collect();
     let cols = Layout::horizontal(widths).split(top);
     *areas = others.into_iter().zip(cols.iter().copied()).collect();
-    areas.push((Pane::Pods, bottom));
+    areas.push((main, bottom));
 }
 
 #[cfg(test)]
 mod attention_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -44,6 +44,10 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Logs => panes::logs::keys::logs_of_selection(state),
         Action::Back | Action::Cancel => {
             state.ui.pending_keys.clear();
+            // back from a pane shown in the pods pane's place: the pods
+            if action == Action::Back && state.ui.focus.on_demand() {
+                state.ui.focus = Pane::Pods;
+            }
             Vec::new()
         }
         // from any table: the selection's timeline, its promotion

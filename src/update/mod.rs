@@ -49,7 +49,8 @@ pub fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
     if action == Action::Palette && state.ui.modal.is_none() {
         state.refresh_view();
         palette::open(state);
-        return Vec::new();
+        // the palette offers every resource the regions serve: ask once
+        return crate::panes::resources::discover(state);
     }
     actions::apply(state, action)
 }

@@ -140,11 +140,11 @@ fn draw_detail(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
     };
     lines.push(Line::from(Span::styled(
         sanitize(&format!(
-            "{} {} probe of {}: failing since {} ago{restarts}",
+            "{} {} probe of {}: failing {}{restarts}",
             state.region_name(row.key.workload.region),
             row.key.kind,
             workload(row),
-            age(state.now, row.since)
+            crate::ui::format::since(state.now, row.since)
         ))
         .into_owned(),
         styles.get("ui.title"),
@@ -200,7 +200,8 @@ fn draw_detail(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
     for e in &detail.events {
         lines.push(Line::from(Span::raw(
             sanitize(&format!(
-                "  {:>4} {} {} x{}: {}",
+                "  {} {:>4} {} {} x{}: {}",
+                crate::ui::format::clock(e.at),
                 age(state.now, e.at),
                 e.pod,
                 e.reason,

@@ -161,6 +161,21 @@ async fn follow_region(
     }
 }
 
+/// Every connected region's discovery, for the palette's jumps.
+pub async fn discover_all(env: Env, tx: Sender<Msg>, regions: usize) {
+    for region in 0..regions {
+        // a region not connected yet says so, so the asking ends
+        let result = match env.clients.get(region) {
+            Some(client) => discover(&client).await,
+            None => Err("not connected yet".to_string()),
+        };
+        let msg = Msg::Resources(ResourcesMsg::Discovered { region, result });
+        if tx.send(msg).await.is_err() {
+            return;
+        }
+    }
+}
+
 /// The task behind `:<word>`: resolves the word (discovering each region's
 /// types when the built-in names and earlier discoveries do not know it),
 /// then follows the resource in every region.

@@ -27,6 +27,27 @@ pub fn knows(state: &State, word: &str) -> bool {
     PODS.contains(&word) || resolve(word, &state.resources.discovered).is_some()
 }
 
+/// Asks the regions which resources they serve (custom ones too), once,
+/// so the palette can offer them; a region not connected yet is asked
+/// again by the next command that needs it.
+pub fn discover(state: &mut State) -> Vec<Effect> {
+    let r = &mut state.resources;
+    if !r.discovered.is_empty() || r.discovering {
+        return Vec::new();
+    }
+    r.discovering = true;
+    r.discoveries += 1;
+    let regions = state.regions.len();
+    vec![Effect::Task(TaskCommand::Start(
+        TaskKey(format!("resources discovery #{}", r.discoveries)),
+        TaskJob::new(move |env, ctx| async move {
+            let tx = ctx.sender().clone();
+            fetch::discover_all(env, tx, regions).await;
+            Ok(())
+        }),
+    ))]
+}
+
 /// `:<word>`: shows the resource across every region (or the pods pane).
 pub fn open(state: &mut State, word: &str) -> Vec<Effect> {
     let word = word.trim().trim_start_matches(':').to_lowercase();
@@ -65,7 +86,11 @@ pub fn open(state: &mut State, word: &str) -> Vec<Effect> {
 pub fn on_msg(state: &mut State, msg: ResourcesMsg) {
     let r = &mut state.resources;
     match msg {
-        ResourcesMsg::Discovered { result, .. } => {
+        ResourcesMsg::Discovered { region, result } => {
+            // the palette's discovery asks every region in order
+            if region + 1 >= state.regions.len() {
+                r.discovering = false;
+            }
             // a region that cannot answer leaves the others' types
             if let Ok(types) = result {
                 for t in types {
@@ -163,7 +188,6 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             });
         }
         Action::SortReverse => r.reverse = !r.reverse,
-        Action::Back => state.ui.focus = Pane::Pods,
         Action::Describe | Action::Select | Action::Yaml => {
             let show = if action == Action::Yaml {
                 ShowAs::Yaml

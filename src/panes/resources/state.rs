@@ -30,6 +30,10 @@ pub struct ResourcesState {
     /// order).
     pub sort: Option<usize>,
     pub reverse: bool,
+    /// A discovery for the palette is under way.
+    pub discovering: bool,
+    /// Discoveries started (each task has its own key).
+    pub discoveries: u64,
     /// The task that follows the tables.
     pub task: Option<crate::tasks::TaskKey>,
 }

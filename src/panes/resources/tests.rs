@@ -315,3 +315,12 @@ fn help_scrolls_to_the_palettes_jumps_and_says_where_it_is() {
         assert!(screen.contains(jump), "{jump}: {screen}");
     }
 }
+
+#[test]
+fn back_returns_to_the_pods_table() {
+    let (mut s, _) = shown();
+    crate::update::dispatch(&mut s, Action::Back);
+    assert_eq!(s.ui.focus, Pane::Pods);
+    assert!(s.ui.panes().contains(&Pane::Pods));
+    assert!(!s.ui.panes().contains(&Pane::Resources));
+}

@@ -6,7 +6,7 @@ use crate::panes::triage::rank::{Level, TriageItem};
 use crate::sanitize::sanitize;
 use crate::state::State;
 use crate::theme::Styles;
-use crate::ui::format::age;
+use crate::ui::format::{age, clock};
 use crate::widgets::frame;
 use crate::widgets::table::row_style;
 use ratatui::layout::{Constraint, Rect};
@@ -65,7 +65,10 @@ fn cells(state: &State, item: &TriageItem) -> [String; 7] {
         object(item),
         what,
         sanitize(&item.how_bad).into_owned(),
-        item.since.map(|t| age(state.now, t)).unwrap_or_default(),
+        // when it started, as a clock time and an age
+        item.since
+            .map(|t| format!("{}, {}", clock(t), age(state.now, t)))
+            .unwrap_or_default(),
         sanitize(&item.detail).into_owned(),
     ]
 }

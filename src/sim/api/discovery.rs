@@ -40,7 +40,7 @@ fn resource_list(group_version: &str, group: &str) -> Value {
             r["categories"] = json!(["all"]);
         }
         resources.push(r);
-        if kind != Kind::Event && kind != Kind::Endpoints {
+        if !matches!(kind, Kind::Event | Kind::Endpoints | Kind::ConfigMap) {
             resources.push(json!({"name": format!("{}/status", kind.plural()), "singularName": "", "namespaced": kind.namespaced(), "kind": kind.name(), "verbs": ["get", "patch", "update"]}));
         }
         if kind == Kind::Pod {
@@ -75,6 +75,11 @@ fn autoscaling() -> Value {
     json!({"name": "autoscaling", "versions": [{"groupVersion": gv, "version": "v2"}], "preferredVersion": {"groupVersion": gv, "version": "v2"}})
 }
 
+/// The built-in groups `/apis` lists (custom resources add theirs).
+pub fn builtin_groups() -> Vec<Value> {
+    vec![group("apps"), autoscaling(), group("authorization.k8s.io")]
+}
+
 fn ok(v: Value) -> Option<Response> {
     Some(json_response(
         200,
@@ -94,7 +99,7 @@ pub fn answer(segs: &[&str]) -> Option<Response> {
             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:443"}]})),
         ["api", "v1"] => ok(resource_list("v1", "")),
         ["apis"] => ok(json!({"kind": "APIGroupList", "apiVersion": "v1",
-            "groups": [group("apps"), autoscaling(), group("authorization.k8s.io")]})),
+            "groups": builtin_groups()})),
         ["apis", "autoscaling"] => {
             let g = autoscaling();
             ok(

@@ -4,6 +4,7 @@
 //! `logs.rs`, `discovery.rs`, `table.rs` (server-side printing), `rbac.rs`
 //! (rules and SelfSubjectAccessReview).
 
+pub mod custom;
 pub mod delete;
 pub mod discovery;
 pub mod es;
@@ -131,6 +132,14 @@ pub async fn handle(region: Arc<Region>, req: Request<hyper::body::Incoming>) ->
         return r;
     }
     let query = http::parse_query(req.uri().query());
+    let accept = req
+        .headers()
+        .get(hyper::header::ACCEPT)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("application/json");
+    if let Some(r) = custom::answer(&region, &path, &query, table::format(accept)) {
+        return r;
+    }
     match route(&path) {
         Route::Discovery(r) => r,
         Route::NotFound => status(

@@ -183,20 +183,36 @@ pub fn columns(kind: Kind) -> Value {
             col("Endpoints", "string", 0),
             col("Age", "string", 0),
         ],
+        Kind::ConfigMap => vec![
+            col("Name", "string", 0),
+            col("Data", "string", 0),
+            col("Age", "string", 0),
+        ],
     };
     Value::Array(c)
 }
 
+/// `k=v,k2=v2` of the string map at `pointer`, if there is one.
+fn labels_at(v: &Value, pointer: &str) -> Option<String> {
+    v.pointer(pointer).and_then(Value::as_object).map(|m| {
+        m.iter()
+            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+            .collect::<Vec<_>>()
+            .join(",")
+    })
+}
+
+/// What kubectl prints for an empty value.
+fn or_none(x: &str) -> &str {
+    if x.is_empty() {
+        "<none>"
+    } else {
+        x
+    }
+}
+
 fn selector_string(v: &Value) -> String {
-    v.pointer("/spec/selector/matchLabels")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .unwrap_or_default()
+    labels_at(v, "/spec/selector/matchLabels").unwrap_or_default()
 }
 
 fn containers(v: &Value) -> (String, String) {
@@ -214,6 +230,15 @@ fn containers(v: &Value) -> (String, String) {
             .map(|c| s(c, "/image"))
             .collect::<Vec<_>>()
             .join(","),
+    )
+}
+
+/// READY of a Deployment or StatefulSet: ready replicas of desired.
+fn ready_of_desired(v: &Value) -> String {
+    format!(
+        "{}/{}",
+        u(v, "/status/readyReplicas"),
+        u(v, "/spec/replicas")
     )
 }
 
@@ -276,14 +301,8 @@ fn row(kind: Kind, v: &Value, now: jiff::Timestamp) -> Value {
                 (r, Some(l)) if r > 0 => format!("{r}{l}"),
                 (r, _) => r.to_string(),
             };
-            let ip = match s(v, "/status/podIP") {
-                "" => "<none>",
-                x => x,
-            };
-            let node = match s(v, "/spec/nodeName") {
-                "" => "<none>",
-                x => x,
-            };
+            let ip = or_none(s(v, "/status/podIP"));
+            let node = or_none(s(v, "/spec/nodeName"));
             json!([
                 name,
                 format!("{ready}/{total}"),
@@ -338,11 +357,7 @@ fn row(kind: Kind, v: &Value, now: jiff::Timestamp) -> Value {
             let (c, i) = containers(v);
             json!([
                 name,
-                format!(
-                    "{}/{}",
-                    u(v, "/status/readyReplicas"),
-                    u(v, "/spec/replicas")
-                ),
+                ready_of_desired(v),
                 u(v, "/status/updatedReplicas"),
                 u(v, "/status/availableReplicas"),
                 age(now, created),
@@ -366,17 +381,7 @@ fn row(kind: Kind, v: &Value, now: jiff::Timestamp) -> Value {
         }
         Kind::StatefulSet => {
             let (c, i) = containers(v);
-            json!([
-                name,
-                format!(
-                    "{}/{}",
-                    u(v, "/status/readyReplicas"),
-                    u(v, "/spec/replicas")
-                ),
-                age(now, created),
-                c,
-                i
-            ])
+            json!([name, ready_of_desired(v), age(now, created), c, i])
         }
         Kind::HorizontalPodAutoscaler => json!([
             name,
@@ -414,6 +419,14 @@ fn row(kind: Kind, v: &Value, now: jiff::Timestamp) -> Value {
             json!([seen, s(v, "/type"), s(v, "/reason"), obj, s(v, "/message")])
         }
         Kind::Namespace => json!([name, s(v, "/status/phase"), age(now, created)]),
+        Kind::ConfigMap => {
+            let keys = |p: &str| {
+                v.pointer(p)
+                    .and_then(Value::as_object)
+                    .map_or(0, |m| m.len())
+            };
+            json!([name, keys("/data") + keys("/binaryData"), age(now, created)])
+        }
         Kind::Service => {
             let ports = v
                 .pointer("/spec/ports")
@@ -426,16 +439,7 @@ fn row(kind: Kind, v: &Value, now: jiff::Timestamp) -> Value {
                 })
                 .filter(|p| !p.is_empty())
                 .unwrap_or_else(|| "<none>".into());
-            let sel = v
-                .pointer("/spec/selector")
-                .and_then(Value::as_object)
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                })
-                .unwrap_or_else(|| "<none>".into());
+            let sel = labels_at(v, "/spec/selector").unwrap_or_else(|| "<none>".into());
             json!([
                 name,
                 s(v, "/spec/type"),

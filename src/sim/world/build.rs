@@ -114,6 +114,11 @@ pub fn build(
             objects::namespace(ns, &created_world),
             &created_world,
         );
+        let _ = st.store.put(
+            Kind::ConfigMap,
+            objects::root_ca(ns, &created_world),
+            &created_world,
+        );
     }
     for i in 0..node_count {
         let name = format!("{}-node-{:02}", spec.name, i + 1);
@@ -289,5 +294,6 @@ pub fn build(
         requests: Default::default(),
         gate: Default::default(),
         es: Default::default(),
+        custom: crate::world::custom::served(&file.crds, &file.customs, &spec.name, &created_world),
     }
 }

@@ -4,6 +4,7 @@
 pub mod build;
 pub mod clock;
 pub mod controllers;
+pub mod custom;
 pub mod deployment;
 pub mod endpoints;
 pub mod faults;

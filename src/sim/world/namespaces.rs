@@ -15,6 +15,7 @@ impl State {
             Kind::Endpoints,
             Kind::Event,
             Kind::HorizontalPodAutoscaler,
+            Kind::ConfigMap,
         ] {
             let names: Vec<String> = self
                 .store

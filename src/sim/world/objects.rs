@@ -184,6 +184,20 @@ pub fn service(w: &WorkloadSpec, cluster_ip: &str, created: &str) -> Value {
     })
 }
 
+/// The CA bundle every namespace holds, as kube-controller-manager's
+/// root-ca-cert-publisher puts it there.
+pub fn root_ca(namespace: &str, created: &str) -> Value {
+    json!({
+        "metadata": {
+            "name": "kube-root-ca.crt",
+            "namespace": namespace,
+            "creationTimestamp": created,
+            "annotations": {"kubernetes.io/description": "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters."}
+        },
+        "data": {"ca.crt": "-----BEGIN CERTIFICATE-----\nMIIBdzCCAR2gAwIBAgIBADAKBggqhkjOPQQDAjAjMSEwHwYDVQQDDBhwaXR3YWxs\n-----END CERTIFICATE-----\n"}
+    })
+}
+
 pub fn namespace(name: &str, created: &str) -> Value {
     json!({
         "metadata": {

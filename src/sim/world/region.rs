@@ -38,6 +38,8 @@ pub struct Region {
     /// API requests received (admin excluded), for tests that bound a
     /// client's request rate.
     pub requests: RequestCounts,
+    /// Custom resources the scenario defines, with this region's objects.
+    pub custom: Vec<crate::world::custom::Served>,
 }
 
 #[derive(Debug, Default)]

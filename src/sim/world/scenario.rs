@@ -34,6 +34,12 @@ pub struct ScenarioFile {
     pub workloads: Vec<WorkloadSpec>,
     #[serde(default, rename = "fault")]
     pub faults: Vec<TimedFault>,
+    /// Custom resource definitions (`world/custom.rs`).
+    #[serde(default, rename = "crd")]
+    pub crds: Vec<super::custom::CrdSpec>,
+    /// Objects of those custom resources.
+    #[serde(default, rename = "custom")]
+    pub customs: Vec<super::custom::CustomSpec>,
 }
 
 fn default_seed() -> u64 {
@@ -296,6 +302,9 @@ impl ScenarioFile {
         }
         if self.regions.is_empty() {
             return Err(err(file, "region", "at least one [[region]] is required"));
+        }
+        if let Err((field, why)) = super::custom::validate(&self.crds, &self.customs) {
+            return Err(err(file, &field, &why));
         }
         let mut names = BTreeSet::new();
         for (i, r) in self.regions.iter().enumerate() {

@@ -20,9 +20,10 @@ pub enum Kind {
     ReplicaSet,
     StatefulSet,
     HorizontalPodAutoscaler,
+    ConfigMap,
 }
 
-pub const ALL_KINDS: [Kind; 10] = [
+pub const ALL_KINDS: [Kind; 11] = [
     Kind::Namespace,
     Kind::Node,
     Kind::Pod,
@@ -33,6 +34,7 @@ pub const ALL_KINDS: [Kind; 10] = [
     Kind::ReplicaSet,
     Kind::StatefulSet,
     Kind::HorizontalPodAutoscaler,
+    Kind::ConfigMap,
 ];
 
 impl Kind {
@@ -51,6 +53,7 @@ impl Kind {
             Kind::ReplicaSet => "replicasets",
             Kind::StatefulSet => "statefulsets",
             Kind::HorizontalPodAutoscaler => "horizontalpodautoscalers",
+            Kind::ConfigMap => "configmaps",
         }
     }
     pub fn name(self) -> &'static str {
@@ -65,6 +68,7 @@ impl Kind {
             Kind::ReplicaSet => "ReplicaSet",
             Kind::StatefulSet => "StatefulSet",
             Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
+            Kind::ConfigMap => "ConfigMap",
         }
     }
     pub fn singular(self) -> &'static str {
@@ -88,6 +92,7 @@ impl Kind {
             Kind::ReplicaSet => &["rs"],
             Kind::StatefulSet => &["sts"],
             Kind::HorizontalPodAutoscaler => &["hpa"],
+            Kind::ConfigMap => &["cm"],
         }
     }
     pub fn group(self) -> &'static str {

@@ -41,7 +41,7 @@ pub fn draw(styles: &Styles, frame: &mut Frame, area: Rect, view: &DescribeView)
         .borders(Borders::ALL)
         .border_style(styles.get("ui.border.focused"))
         .title(format!(
-            " {} ({how}, read-only; {other}, / search, Esc closes){search} ",
+            " {}{search} ({how}, read-only; {other}, / search, Esc closes) ",
             sanitize(&view.title)
         ))
         .style(styles.get("ui.modal"));
