@@ -505,7 +505,6 @@ async fn a_forward_answers_follows_its_workload_and_releases_its_port() {
 // The real binary in tmux, on a `pitwall sim` fleet (test-small: alpha,
 // beta) so kubectl can delete the pod a forward reaches.
 
-#[allow(dead_code)]
 mod common;
 
 /// `pitwall sim` until it says `ready`; killed (by its pid) when dropped.
@@ -673,7 +672,8 @@ fn exec_and_a_forward_in_a_real_terminal() {
         second = curl(local).filter(|b| *b != first);
         second.is_some()
     });
-    assert!(second.unwrap_or_default().starts_with("web-"));
+    let second = second.unwrap_or_default();
+    assert!(second.starts_with("web-"), "{second}");
 
     // the pane; x stops it and the port is free
     t.keys(&["f"]);
@@ -720,8 +720,14 @@ fn exec_and_a_forward_in_a_real_terminal() {
     assert_eq!(fwd[1]["object"]["name"], "web");
     assert!(fwd[1]["session"]["bytes_out"].as_u64().unwrap_or(0) > 0);
 
-    // another forward, then SIGTERM: the cockpit ends and takes it along
+    // another forward (on the pod that answered last: the first may be the
+    // one deleted), then SIGTERM: the cockpit ends and takes it along
     t.keys(&["o"]);
+    t.keys(&["Escape"]);
+    t.wait_for("the filter cleared", |s| !s.contains(&format!("/{pod}")));
+    t.type_text(&format!("/{second}"));
+    t.keys(&["Enter"]);
+    t.wait_for("the live pod alone in the table", |s| s.contains("Pods 1/"));
     t.keys(&["F"]);
     t.wait_for("the forward dialog again", |s| {
         s.contains("┌ port-forward") && s.contains("allowed") && s.contains("[8080")
