@@ -57,7 +57,14 @@ pub fn open(state: &mut State) -> Vec<Effect> {
         );
         return Vec::new();
     };
-    let owner = WorkloadKey::of_pod(&pod);
+    open_on(state, &pod)
+}
+
+/// Opens the forward dialog on `pod`, its Deployment or StatefulSet chosen
+/// when it has one (the workloads pane passes a pod of the selected
+/// workload).
+pub fn open_on(state: &mut State, pod: &crate::model::PodRow) -> Vec<Effect> {
+    let owner = WorkloadKey::of_pod(pod);
     let workload = match owner.kind {
         OwnerKind::Deployment => Some(ForwardTarget::Deployment(owner.name)),
         OwnerKind::StatefulSet => Some(ForwardTarget::StatefulSet(owner.name)),
