@@ -272,6 +272,44 @@ async fn connections_per_second(port: u16, span: Duration) -> f64 {
     n as f64 / t0.elapsed().as_secs_f64()
 }
 
+/// `kubectl port-forward` to the same pod, for comparison (its SPDY-in-
+/// WebSocket path through the same simulator): the child and its port.
+async fn kubectl_forward(kc: &std::path::Path, pod: &str) -> Option<(tokio::process::Child, u16)> {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kc)
+        .args(["--context", "beta", "-n", "shop", "port-forward"])
+        .arg(format!("pod/{pod}"))
+        .arg(":8080")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .ok()?;
+    let out = child.stdout.take()?;
+    let mut lines = tokio::io::BufReader::new(out).lines();
+    let port = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Ok(Some(l)) = lines.next_line().await {
+            // Forwarding from 127.0.0.1:41234 -> 8080
+            if let Some(p) = l
+                .strip_prefix("Forwarding from 127.0.0.1:")
+                .and_then(|r| r.split_whitespace().next())
+                .and_then(|p| p.parse::<u16>().ok())
+            {
+                return Some(p);
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()?;
+    // keep reading its output so it never blocks on a full pipe
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Some((child, port))
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
@@ -369,7 +407,16 @@ async fn main() {
     let mut rx_drain = std::mem::replace(&mut b.rx, mpsc::channel(1).1);
     let drain = tokio::spawn(async move { while rx_drain.recv().await.is_some() {} });
     let direct = direct_server(pod.clone()).await;
-    for (name, port) in [("direct", direct), ("port-forward", local)] {
+    let kc = dir.path().join("kubeconfig");
+    std::fs::write(&kc, fleet.kubeconfig_yaml()).unwrap_or_else(|e| panic!("{e}"));
+    let kubectl = kubectl_forward(&kc, &pod).await;
+    let mut targets = vec![("direct", direct), ("port-forward", local)];
+    if let Some((_, port)) = &kubectl {
+        targets.push(("kubectl port-forward", *port));
+    } else {
+        println!("| P11 kubectl port-forward | kubectl not found: no comparison |");
+    }
+    for (name, port) in targets {
         let rps = requests_per_second(port, span).await;
         let up = upload_mib_per_second(port, upload).await;
         let cps = connections_per_second(port, span).await;
