@@ -247,5 +247,42 @@ fn exec_and_a_forward_in_a_real_terminal() {
     assert!(killed.success());
     t.wait_for_prompt();
     until("no listener after SIGTERM", || !listening(local));
+    // `pitwall audit` reads it all back, the forward SIGTERM ended included
+    let printed = t.home().join("audit.txt");
+    t.run(&format!(
+        "{} audit --region beta > {}",
+        common::BIN,
+        printed.display()
+    ));
+    t.wait_for_prompt();
+    let lines: Vec<Value> = common::wait_for_file(&printed)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    let kinds: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["action"].as_str().unwrap_or_default(),
+                l["session"]["phase"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("exec", "start"),
+            ("exec", "end"),
+            ("port-forward", "start"),
+            ("port-forward", "end"),
+            ("port-forward", "start"),
+            ("port-forward", "end"),
+        ]
+    );
+    assert_eq!(lines[5]["result"], "ok");
+    assert_eq!(
+        lines[5]["parameters"]["local_address"],
+        format!("127.0.0.1:{local}")
+    );
     t.assert_terminal_restored();
 }
