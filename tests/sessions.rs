@@ -40,6 +40,11 @@ fn press(c: crossterm::event::KeyCode) -> Msg {
 
 /// A running, ready pod of `app` in `namespace`.
 async fn ready_pod(h: &Harness, region: &str, namespace: &str, app: &str) -> String {
+    ready_pod_but(h, region, namespace, app, "").await
+}
+
+/// A running, ready pod of `app` other than `not`.
+async fn ready_pod_but(h: &Harness, region: &str, namespace: &str, app: &str, not: &str) -> String {
     let client = h.api(region).await.into_client();
     let api: KubeApi<CorePod> = KubeApi::namespaced(client, namespace);
     let deadline = tokio::time::Instant::now() + WAIT;
@@ -50,7 +55,8 @@ async fn ready_pod(h: &Harness, region: &str, namespace: &str, app: &str) -> Str
             .unwrap_or_else(|e| panic!("list {app}: {e}"));
         let ready = pods.items.into_iter().find(|p| {
             let st = p.status.as_ref();
-            p.metadata.deletion_timestamp.is_none()
+            p.metadata.name.as_deref() != Some(not)
+                && p.metadata.deletion_timestamp.is_none()
                 && st.and_then(|s| s.phase.as_deref()) == Some("Running")
                 && st
                     .and_then(|s| s.conditions.as_ref())
@@ -135,6 +141,34 @@ async fn exec_runs_commands_returns_exit_codes_and_is_refused_where_it_must_be()
     let (_, code) = exec(&h, us, &pod, &["sh", "-c", "exit 3"]).await;
     assert_eq!(code, Some(3));
 
+    // another pod deleted under a session: the session ends with 137
+    let victim = ready_pod_but(&h, "us-east", "shop", "cart", &pod).await;
+    let req = ExecRequest {
+        region: us,
+        namespace: "shop".into(),
+        pod: victim.clone(),
+        container: None,
+        command: vec!["sleep".into(), "60".into()],
+        tty: false,
+    };
+    let mut s = session::exec_session(&h.env.writer, &req)
+        .await
+        .unwrap_or_else(|r| panic!("exec sleep: {r}"));
+    let status = s
+        .process
+        .take_status()
+        .unwrap_or_else(|| panic!("no status"));
+    let api: KubeApi<CorePod> = KubeApi::namespaced(h.api("us-east").await.into_client(), "shop");
+    api.delete(&victim, &DeleteParams::default())
+        .await
+        .unwrap_or_else(|e| panic!("delete {victim}: {e}"));
+    let ended = tokio::time::timeout(WAIT, status)
+        .await
+        .unwrap_or_else(|_| panic!("the session outlived its pod"));
+    assert_eq!(ended.as_ref().and_then(session::exit_code), Some(137));
+    s.audit
+        .end(Some(137), pitwall::write::audit::AuditResult::Ok);
+
     // cn-north forbids exec: refused by the access review, so the exec
     // request itself is never sent (the server would answer it 403: Failed)
     let cn_pod = ready_pod(&h, "cn-north", "shop", "cart").await;
@@ -216,7 +250,10 @@ async fn exec_runs_commands_returns_exit_codes_and_is_refused_where_it_must_be()
 
     // the audit: a start and an end per session, field by field
     let lines = audit_lines(&h);
-    let sessions: Vec<&Value> = lines.iter().filter(|l| l["action"] == "exec").collect();
+    let sessions: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["action"] == "exec" && l["object"]["name"] == pod.as_str())
+        .collect();
     assert_eq!(sessions.len(), 4, "{lines:?}");
     for l in &sessions {
         assert_eq!(l["region"], "us-east");
@@ -501,3 +538,8 @@ async fn a_forward_answers_follows_its_workload_and_releases_its_port() {
         .as_str()
         .is_some_and(|w| w.contains("gone") || w.contains("no longer")));
 }
+
+mod common;
+// the real binary in tmux
+#[path = "sessions/tmux.rs"]
+mod tmux;

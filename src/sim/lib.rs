@@ -17,6 +17,9 @@ mod world;
 
 pub use faults::Fault;
 pub use world::region::Requests;
+/// What a pod serves behind a port-forward; public so a benchmark can
+/// reach the same responder directly, without the API server in between.
+pub use world::responder::Responder;
 pub use world::{faults, scenario};
 
 use scenario::ScenarioFile;

@@ -51,7 +51,8 @@ impl RegionPolicy {
             name: r.name.clone(),
             context: r.context.clone(),
             production: r.production,
-            read_only: false,
+            // `read_only = true` in the region's `[[region]]`
+            read_only: r.read_only,
         }
     }
 }

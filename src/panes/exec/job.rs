@@ -200,6 +200,9 @@ async fn pump(
     }
     // what the process printed last may still be in the pipe
     let _ = tokio::time::timeout(DRAIN, async {
+        if stdout.is_none() {
+            return;
+        }
         while let Some(n) = read_some(&mut stdout, &mut out_buf).await {
             seen = true;
             counters.add_out(n);

@@ -91,6 +91,9 @@ pub fn open_on(state: &mut State, pod: &PodRow) -> Vec<Effect> {
     let id = state.forwards.id();
     let region = pod.region;
     let production = state.regions.get(region).is_some_and(|r| r.production);
+    // read-only (flag, config, the region's own): greyed, nothing asked
+    let refused = state.read_only(region).map(|r| Err(r.reason()));
+    let ask = refused.is_none();
     state.ui.modal = Some(Modal::Session(Box::new(SessionDialog::Exec(ExecPicker {
         id,
         region,
@@ -102,9 +105,12 @@ pub fn open_on(state: &mut State, pod: &PodRow) -> Vec<Effect> {
         command: TextArea::default(),
         typed: production.then(TextArea::default),
         typing_name: false,
-        access: None,
+        access: refused,
         error: None,
     }))));
+    if !ask {
+        return Vec::new();
+    }
     vec![check(id, region, Permission::exec(&pod.namespace), None)]
 }
 

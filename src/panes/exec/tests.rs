@@ -150,3 +150,24 @@ fn commands_split_like_a_shell_line() {
     assert_eq!(split_command("echo \"\" x"), ["echo", "", "x"]);
     assert!(split_command("   ").is_empty());
 }
+
+#[test]
+fn a_read_only_region_greys_exec_and_forward_without_asking() {
+    let mut s = with_pod(false);
+    s.regions[0].read_only = true;
+    assert!(update(&mut s, key('e')).is_empty());
+    assert!(matches!(&picker(&s).access, Some(Err(why)) if why.contains("read-only")));
+    assert!(update(&mut s, code(KeyCode::Enter)).is_empty());
+    update(&mut s, code(KeyCode::Esc));
+    assert!(update(&mut s, key('F')).is_empty());
+    match &s.ui.modal {
+        Some(Modal::Session(d)) => match d.as_ref() {
+            SessionDialog::Forward(f) => {
+                assert!(matches!(&f.access, Some(Err(why)) if why.contains("read-only")))
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+    assert!(update(&mut s, code(KeyCode::Enter)).is_empty());
+}

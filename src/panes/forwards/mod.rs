@@ -57,7 +57,14 @@ pub fn open(state: &mut State) -> Vec<Effect> {
         );
         return Vec::new();
     };
-    let owner = WorkloadKey::of_pod(&pod);
+    open_on(state, &pod)
+}
+
+/// Opens the forward dialog on `pod`, its Deployment or StatefulSet chosen
+/// when it has one (the workloads pane passes a pod of the selected
+/// workload).
+pub fn open_on(state: &mut State, pod: &crate::model::PodRow) -> Vec<Effect> {
+    let owner = WorkloadKey::of_pod(pod);
     let workload = match owner.kind {
         OwnerKind::Deployment => Some(ForwardTarget::Deployment(owner.name)),
         OwnerKind::StatefulSet => Some(ForwardTarget::StatefulSet(owner.name)),
@@ -65,6 +72,8 @@ pub fn open(state: &mut State) -> Vec<Effect> {
     };
     let id = state.forwards.id();
     let production = state.regions.get(pod.region).is_some_and(|r| r.production);
+    // read-only (flag, config, the region's own): greyed, nothing asked
+    let refused = state.read_only(pod.region).map(|r| r.reason());
     let dialog = ForwardDialog {
         id,
         region: pod.region,
@@ -74,14 +83,19 @@ pub fn open(state: &mut State) -> Vec<Effect> {
         to_workload: workload.is_some(),
         workload,
         ports: TextArea::default(),
-        declared: None,
-        access: None,
+        declared: refused
+            .as_ref()
+            .map(|_| Err("not asked (read-only)".to_string())),
+        access: refused.clone().map(Err),
         typed: production.then(TextArea::default),
         typing_name: false,
         waiting: None,
         error: None,
     };
     state.ui.modal = Some(Modal::Session(Box::new(SessionDialog::Forward(dialog))));
+    if refused.is_some() {
+        return Vec::new();
+    }
     vec![exec::check(
         id,
         pod.region,
