@@ -339,8 +339,8 @@ fn bindable(port: u16) -> bool {
 async fn a_forward_answers_follows_its_workload_and_releases_its_port() {
     let mut h = start(|_| {}, &[]).await;
     h.all_live().await;
-    let us = h.region("us-east");
-    let pod = ready_pod(&h, "us-east", "shop", "cart").await;
+    let us = h.region("pre-release");
+    let pod = ready_pod(&h, "pre-release", "shop", "cart").await;
     h.until("the pod in the table", |s| {
         s.store.rows().any(|r| r.region == us && r.name == pod)
     })
@@ -382,7 +382,9 @@ async fn a_forward_answers_follows_its_workload_and_releases_its_port() {
         "{effects:?}"
     );
     h.run(effects);
-    let key_ = TaskKey(format!("port-forward us-east/shop/deployment/cart {local}"));
+    let key_ = TaskKey(format!(
+        "port-forward pre-release/shop/deployment/cart {local}"
+    ));
     h.until("the forward to listen", |s| {
         matches!(
             s.tasks.get(&key_),
@@ -408,7 +410,8 @@ async fn a_forward_answers_follows_its_workload_and_releases_its_port() {
     assert!(h.cockpit.state.tasks.get(&key_).is_some());
 
     // the pod it reaches is deleted: the next answers come from another
-    let api: KubeApi<CorePod> = KubeApi::namespaced(h.api("us-east").await.into_client(), "shop");
+    let api: KubeApi<CorePod> =
+        KubeApi::namespaced(h.api("pre-release").await.into_client(), "shop");
     api.delete(&cart, &DeleteParams::default())
         .await
         .unwrap_or_else(|e| panic!("delete {cart}: {e}"));
@@ -436,10 +439,10 @@ async fn a_forward_answers_follows_its_workload_and_releases_its_port() {
     })
     .await;
     h.cockpit.handle(key('f'));
-    let screen = h.screen(119, 30);
+    let screen = h.screen(160, 30);
     assert!(screen.contains(&format!("127.0.0.1:{local}")), "{screen}");
     assert!(
-        screen.contains("us-east/shop/deployment/cart:8080"),
+        screen.contains("pre-release/shop/deployment/cart:8080"),
         "{screen}"
     );
     assert!(screen.contains("forwarding"), "{screen}");
@@ -465,7 +468,7 @@ async fn a_forward_answers_follows_its_workload_and_releases_its_port() {
     let busy = holder.local_addr().unwrap_or_else(|e| panic!("{e}")).port();
     let to_pod = ForwardSpec {
         region: us,
-        region_name: "us-east".into(),
+        region_name: "pre-release".into(),
         namespace: "shop".into(),
         target: ForwardTarget::Pod(replacement.clone()),
         remote: 8080,
@@ -523,7 +526,7 @@ async fn a_forward_answers_follows_its_workload_and_releases_its_port() {
     assert_eq!(phases, ["start", "end", "start", "end"]);
     assert_eq!(fwd[0]["object"]["kind"], "Deployment");
     assert_eq!(fwd[0]["object"]["name"], "cart");
-    assert_eq!(fwd[0]["region"], "us-east");
+    assert_eq!(fwd[0]["region"], "pre-release");
     assert_eq!(fwd[0]["verb"], "create");
     assert_eq!(
         fwd[0]["parameters"]["local_address"],

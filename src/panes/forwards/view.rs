@@ -1,5 +1,6 @@
 //! The forwards pane: one row per forward started here.
 
+use super::state::ForwardSpec;
 use crate::sanitize::sanitize;
 use crate::state::State;
 use crate::tasks::TaskState;
@@ -75,13 +76,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
                 _ => ("stopped", None),
             };
             let st = st.to_string();
-            let target = format!(
-                "{}/{}/{}:{}",
-                s.region_name,
-                s.namespace,
-                s.target.label(),
-                s.remote
-            );
+            let target = target_of(s);
             let last_error = failure
                 .or_else(|| r.stats.last_error.clone())
                 .unwrap_or_default();
@@ -111,6 +106,14 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
             };
             Row::new(cells).style(row_style(styles, focused && i == fw.cursor, false, base))
         });
+    // the target column fits the longest target, so none is cut
+    let target_w = fw
+        .rows
+        .values()
+        .map(|r| target_of(&r.spec).chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(12, 64) as u16;
     let widths: &[Constraint] = if narrow {
         &[
             Constraint::Length(16),
@@ -121,7 +124,7 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
     } else {
         &[
             Constraint::Length(16),
-            Constraint::Min(36),
+            Constraint::Length(target_w),
             Constraint::Fill(2),
             Constraint::Length(12),
             Constraint::Length(8),
@@ -134,4 +137,15 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame, area: Rect, focus
         Table::new(rows, widths.iter().copied()).header(header),
         inner,
     );
+}
+
+/// `region/namespace/target:port`, as the TARGET column shows it.
+fn target_of(s: &ForwardSpec) -> String {
+    format!(
+        "{}/{}/{}:{}",
+        s.region_name,
+        s.namespace,
+        s.target.label(),
+        s.remote
+    )
 }

@@ -41,9 +41,42 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             crate::panes::pods::show_target(state, PodsTarget::workload(&key));
         }
         a if act::ROW_ACTIONS.contains(&a) => return Some(act::on_action(state, a)),
+        // a session on a workload: one of its ready pods
+        Action::Exec | Action::PortForward => {
+            let Some(pod) = ready_pod_of_selected(state) else {
+                state.ui.toast(
+                    crate::state::ToastLevel::Warning,
+                    "no ready pod of the selected workload",
+                    state.now,
+                );
+                return Some(Vec::new());
+            };
+            return Some(if action == Action::Exec {
+                crate::panes::exec::open_on(state, &pod)
+            } else {
+                crate::panes::forwards::open_on(state, &pod)
+            });
+        }
         _ => return None,
     }
     Some(Vec::new())
+}
+
+/// A ready pod of the selected workload (the first by name, so the choice
+/// is stable), not being deleted.
+fn ready_pod_of_selected(state: &State) -> Option<crate::model::PodRow> {
+    let row = state.workloads.selected(&state.store)?;
+    let key = act::key_of(&act::workload_target(row))?;
+    let mut pods: Vec<&crate::model::PodRow> = state
+        .store
+        .owners()
+        .pods_of(&key)?
+        .keys()
+        .filter_map(|uid| state.store.find(key.region, uid))
+        .filter(|p| p.total > 0 && p.ready == p.total && !p.deleting)
+        .collect();
+    pods.sort_by(|a, b| a.name.cmp(&b.name));
+    pods.first().map(|p| (*p).clone())
 }
 
 /// Before a draw: the view, the live status view, and the selection's

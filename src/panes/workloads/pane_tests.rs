@@ -407,3 +407,40 @@ fn undo_lists_revisions_with_the_image_diff_and_v_follows_the_rollout() {
         "{text}"
     );
 }
+
+#[test]
+fn exec_and_port_forward_from_a_workload_row_open_on_one_of_its_ready_pods() {
+    let mut s = fleet();
+    list(
+        &mut s,
+        1,
+        vec![
+            pod(1, "shop", "checkout-2", "CrashLoopBackOff"),
+            pod(1, "shop", "checkout-1", "Running"),
+            pod(1, "shop", "cart-1", "Running"),
+        ],
+    );
+    select(&mut s, "us/shop/checkout");
+    let opened = |s: &State| match &s.ui.modal {
+        Some(Modal::Session(d)) => match d.as_ref() {
+            crate::panes::exec::SessionDialog::Exec(p) => format!("exec {}", p.pod),
+            crate::panes::exec::SessionDialog::Forward(f) => format!("forward {}", f.pod),
+        },
+        other => format!("{other:?}"),
+    };
+    update(&mut s, key('e'));
+    assert_eq!(opened(&s), "exec checkout-1");
+    s.ui.modal = None;
+    update(&mut s, key('F'));
+    assert_eq!(opened(&s), "forward checkout-1");
+    // a workload with no ready pod says so and opens nothing
+    s.ui.modal = None;
+    select(&mut s, "eu/web/front");
+    update(&mut s, key('e'));
+    assert!(s.ui.modal.is_none());
+    assert!(s
+        .ui
+        .toasts
+        .iter()
+        .any(|t| t.text.contains("no ready pod of the selected workload")));
+}
