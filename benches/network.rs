@@ -159,7 +159,10 @@ fn poll(c: &mut Cockpit, texts: &[String], region: usize, t: f64) -> usize {
         fresh.ingest(&node(region, n), t, &parse(text).samples);
     }
     let shared = c.state.network.regions[region].net.clone();
-    shared.lock().unwrap_or_else(|p| p.into_inner()).merge(fresh);
+    shared
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .merge(fresh);
     c.handle(Msg::Network {
         region,
         error: None,
@@ -216,7 +219,10 @@ fn main() {
         p99.as_secs_f64() * 1e3,
         max.as_secs_f64() * 1e3,
     );
-    assert!(findings >= STALE + 2, "the hot node, its drops and the stale backends are found");
+    assert!(
+        findings >= STALE + 2,
+        "the hot node, its drops and the stale backends are found"
+    );
 
     // frames with the pane open
     let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap_or_else(|e| panic!("{e}"));
@@ -227,13 +233,19 @@ fn main() {
     )));
     for (view, key) in [("nodes", None), ("LVS", Some('v'))] {
         if let Some(k) = key {
-            c.handle(Msg::Key(KeyEvent::new(KeyCode::Char(k), KeyModifiers::NONE)));
+            c.handle(Msg::Key(KeyEvent::new(
+                KeyCode::Char(k),
+                KeyModifiers::NONE,
+            )));
         }
         let mut times = Vec::new();
         for i in 0..frames {
             // something changed since the last frame: a cursor move
             let k = if i % 2 == 0 { 'j' } else { 'k' };
-            c.handle(Msg::Key(KeyEvent::new(KeyCode::Char(k), KeyModifiers::NONE)));
+            c.handle(Msg::Key(KeyEvent::new(
+                KeyCode::Char(k),
+                KeyModifiers::NONE,
+            )));
             let t = Instant::now();
             c.draw(&mut term).unwrap_or_else(|e| panic!("draw: {e}"));
             times.push(t.elapsed());

@@ -46,6 +46,11 @@ impl RegionView<'_> {
     }
 }
 
+/// Names from a cluster or from metric labels, defused for the screen.
+fn clean(s: &str) -> String {
+    crate::sanitize::sanitize(s).into_owned()
+}
+
 const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// A text sparkline of `width` cells over the last 30 minutes (fractions).
@@ -88,13 +93,23 @@ fn level_style(l: Level) -> Style {
 
 fn title(regions: &[RegionView], what: &str) -> Line<'static> {
     let mut spans = vec![Span::raw(format!(" Network · {what} · "))];
+    // one source for all, or each region's
     let mut sources: Vec<&str> = regions.iter().map(|r| r.source).collect();
     sources.dedup();
-    spans.push(Span::raw(format!("source: {} ", sources.join(", "))));
+    let said = if sources.len() > 1 {
+        regions
+            .iter()
+            .map(|r| format!("{} {}", r.name, r.source))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    } else {
+        sources.join("")
+    };
+    spans.push(Span::raw(format!("source: {} ", clean(&said))));
     for r in regions {
         if let Some(e) = r.error {
             spans.push(Span::styled(
-                format!("[{} metrics: {e}] ", r.name),
+                clean(&format!("[{} metrics: {e}] ", r.name)),
                 Style::new().red(),
             ));
         }
@@ -152,7 +167,7 @@ fn nodes(
         .flat_map(|r| {
             r.findings(th)
                 .into_iter()
-                .map(move |f| (f.level(), format!("{} {}", r.name, f.text())))
+                .map(move |f| (f.level(), clean(&format!("{} {}", r.name, f.text()))))
         })
         .collect();
     let [table_area, flags_area] = Layout::vertical([
@@ -192,7 +207,7 @@ fn nodes(
             };
             Row::new(vec![
                 format!("{mark}{region}"),
-                node.to_string(),
+                clean(node),
                 format!("{} {:>3.0}%", gauge(u, 10), u * 100.0),
                 format!("{entries:.0}/{limit:.0}"),
                 format!("{:.1}", rates.drop),
@@ -254,7 +269,7 @@ fn lvs(regions: &[RegionView], cursor: usize, area: Rect, buf: &mut Buffer) {
             if shown.contains(&i) {
                 let row = Row::new(vec![
                     r.name.to_string(),
-                    format!("{} on {}", virt_name(k), k.director),
+                    clean(&format!("{} on {}", virt_name(k), k.director)),
                     String::new(),
                     String::new(),
                     String::new(),
@@ -276,12 +291,12 @@ fn lvs(regions: &[RegionView], cursor: usize, area: Rect, buf: &mut Buffer) {
                         level_style(Level::Critical),
                     ),
                     Some(p) if !p.ready => (
-                        format!("{}/{}", p.namespace, p.name),
+                        clean(&format!("{}/{}", p.namespace, p.name)),
                         "not ready".to_string(),
                         level_style(Level::Warn),
                     ),
                     Some(p) => (
-                        format!("{}/{}", p.namespace, p.name),
+                        clean(&format!("{}/{}", p.namespace, p.name)),
                         "ready".to_string(),
                         Style::new(),
                     ),
@@ -293,7 +308,7 @@ fn lvs(regions: &[RegionView], cursor: usize, area: Rect, buf: &mut Buffer) {
                 };
                 let row = Row::new(vec![
                     String::new(),
-                    format!("  -> {}:{}", s.ip, s.port),
+                    clean(&format!("  -> {}:{}", s.ip, s.port)),
                     pod,
                     ready,
                     format!("w={:.0}", s.weight),
@@ -348,7 +363,7 @@ fn detail(
 ) {
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(title(regions, &format!("{region}/{node}")));
+        .title(title(regions, &clean(&format!("{region}/{node}"))));
     let inner = block.inner(area);
     block.render(area, buf);
     let n = regions
@@ -427,7 +442,7 @@ pub fn triage(regions: &[RegionView], th: &Thresholds) -> Vec<(Level, String)> {
                             | Finding::StaleBackend { .. }
                     )
                 })
-                .map(move |f| (f.level(), format!("{}: {}", r.name, f.text())))
+                .map(move |f| (f.level(), clean(&format!("{}: {}", r.name, f.text()))))
         })
         .collect()
 }
