@@ -354,6 +354,41 @@ fn the_pane_open_over_the_cockpit() {
 }
 
 #[test]
+fn enter_on_a_network_item_in_triage_opens_the_pane() {
+    let mut c = cockpit();
+    live(&mut c, 0);
+    polls(&mut c, 5);
+    key(&mut c, 't');
+    c.state.refresh_view();
+    let at = |c: &Cockpit, p: Problem| {
+        c.state
+            .incident
+            .triage
+            .items
+            .iter()
+            .position(|i| i.id.problem == p)
+            .unwrap_or_else(|| panic!("{p:?} listed"))
+    };
+    for _ in 0..at(&c, Problem::Conntrack) {
+        key(&mut c, 'j');
+    }
+    c.handle(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    assert_eq!(c.state.ui.focus, Pane::Network);
+    assert_eq!(
+        c.state.network.view,
+        View::Detail("ap-southeast".into(), "ap-node-02".into())
+    );
+    key(&mut c, 't');
+    c.handle(Msg::Key(KeyEvent::new(KeyCode::Home, KeyModifiers::NONE)));
+    for _ in 0..at(&c, Problem::StaleBackend) {
+        key(&mut c, 'j');
+    }
+    c.handle(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    assert_eq!(c.state.ui.focus, Pane::Network);
+    assert_eq!(c.state.network.view, View::Lvs);
+}
+
+#[test]
 fn hostile_names_from_labels_are_defused() {
     let mut c = cockpit();
     live(&mut c, 0);
