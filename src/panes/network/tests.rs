@@ -396,7 +396,7 @@ fn hostile_names_from_labels_are_defused() {
     {
         let mut net = super::state::lock(&c.state.network.regions[0].net);
         let evil = "n\u{1b}[2J\u{202e}x";
-        let l = format!("local_address=\"10.96.0.1\u{1b}]52;c;AAAA\u{7}\",local_mark=\"\",local_port=\"80\",proto=\"TCP\",remote_address=\"10.9.9.9\",remote_port=\"1\"");
+        let l = "local_address=\"10.96.0.1\u{1b}]52;c;AAAA\u{7}\",local_mark=\"\",local_port=\"80\",proto=\"TCP\",remote_address=\"10.9.9.9\",remote_port=\"1\"";
         net.ingest(
             evil,
             NOW as f64,
