@@ -44,6 +44,7 @@ pub struct State {
 impl State {
     pub fn new(regions: Vec<RegionState>, keymap: Keymap, now: Timestamp) -> State {
         let region_names = regions.iter().map(|r| r.name.clone()).collect();
+        let region_count = regions.len();
         State {
             store: Store::new(regions.len()),
             regions,
@@ -53,7 +54,7 @@ impl State {
             now,
             quit: false,
             incident: incident::IncidentPanes::default(),
-            network: Default::default(),
+            network: crate::panes::network::state::NetworkState::for_regions(region_count),
             tasks: crate::tasks::TaskBoard::default(),
             access: crate::config::Access::default(),
             problems: Vec::new(),
