@@ -284,8 +284,8 @@ pub fn configure_network(
             })
         })
         .collect();
-    state.network.configure(network.clone(), prometheus);
     state.network.why_direct = why_direct;
+    state.network.configure(network.clone(), prometheus);
 }
 
 /// Config, keymap and theme, as `check-config` checks them; NO_COLOR and

@@ -524,6 +524,17 @@ use harness::{start_on, WAIT as COCKPIT_WAIT};
 /// cause once, and the region's metrics badge stays out of its health.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pane_and_triage_show_every_network_fault_through_the_cockpit() {
+    pane_and_triage(false).await;
+}
+
+/// The same through a real Prometheus (1 s scrapes) as each region's
+/// source.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pane_and_triage_show_every_network_fault_read_through_prometheus() {
+    pane_and_triage(true).await;
+}
+
+async fn pane_and_triage(through_prometheus: bool) {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     use pitwall::msg::Msg;
     use pitwall::panes::network::config::NetworkSettings;
@@ -535,7 +546,32 @@ async fn the_pane_and_triage_show_every_network_fault_through_the_cockpit() {
         idle_poll_interval: Duration::from_millis(500),
         ..NetworkSettings::default()
     };
-    h.cockpit.state.network.configure(fast, vec![None, None]);
+    let prometheus = if through_prometheus {
+        let binary = prometheus_process::find().expect("prometheus on PATH");
+        let p = prometheus_process::LocalPrometheus::start(
+            &binary,
+            &h.fleet.prometheus_config(1.0),
+            WAIT,
+        )
+        .await
+        .expect("prometheus starts");
+        Some(p)
+    } else {
+        None
+    };
+    let sources = h
+        .names
+        .iter()
+        .map(|name| {
+            prometheus.as_ref().map(|p| {
+                let mut cfg = PromConfig::new(&p.url);
+                cfg.selector = format!("region=\"{name}\"");
+                cfg.poll_interval = Duration::from_millis(500);
+                cfg
+            })
+        })
+        .collect();
+    h.cockpit.state.network.configure(fast, sources);
     h.all_live().await;
     let north = h.region("north");
     // the pollers started as tasks once the regions were live
@@ -631,10 +667,12 @@ async fn the_pane_and_triage_show_every_network_fault_through_the_cockpit() {
         nodes_screen.contains("conntrack drops on north-node-02"),
         "{nodes_screen}"
     );
-    assert!(
-        nodes_screen.contains("source: direct scrape"),
-        "{nodes_screen}"
-    );
+    let source = if through_prometheus {
+        "source: Prometheus http://127.0.0.1:"
+    } else {
+        "source: direct scrape"
+    };
+    assert!(nodes_screen.contains(source), "{nodes_screen}");
     // the LVS view: the stale real server says "no pod", weight 0 flagged
     h.cockpit.handle(Msg::Key(KeyEvent::new(
         KeyCode::Char('v'),
@@ -656,4 +694,7 @@ async fn the_pane_and_triage_show_every_network_fault_through_the_cockpit() {
     let aborted = h.tasks.shutdown(pitwall::tasks::SHUTDOWN_GRACE).await;
     assert_eq!(aborted, 0);
     assert!(h.tasks.list().is_empty());
+    if let Some(p) = prometheus {
+        p.stop().await;
+    }
 }

@@ -471,3 +471,61 @@ fn a_bad_stage_is_reported_with_its_line() {
         "{text:?}"
     );
 }
+
+#[test]
+fn the_network_settings_and_a_regions_prometheus_are_read() {
+    let source = r#"
+[network]
+warn = 0.6
+critical = 0.8
+poll_interval_seconds = 10
+
+[network.queries]
+drop = 'irate(node_nf_conntrack_stat_drop{$selector}[1m])'
+
+[[region]]
+name = "us-east"
+context = "us"
+[region.prometheus]
+url = "https://prom.us.example"
+bearer_token_env = "HOME"
+timeout_seconds = 3
+selector = 'cluster="us"'
+"#;
+    let config = match parse("config.toml", source, None) {
+        Ok(c) => c,
+        Err(d) => panic!("{d:?}"),
+    };
+    let n = &config.network;
+    assert_eq!((n.thresholds.warn, n.thresholds.critical), (0.6, 0.8));
+    assert_eq!(n.poll_interval, std::time::Duration::from_secs(10));
+    let p = config.regions[0].prometheus.as_ref().expect("prometheus");
+    assert_eq!(p.url, "https://prom.us.example");
+    assert_eq!(p.selector, "cluster=\"us\"");
+    assert_eq!(p.timeout, std::time::Duration::from_secs(3));
+    // the token is the variable's value, and never printed
+    let home = std::env::var("HOME").unwrap_or_default();
+    assert_eq!(
+        p.auth,
+        crate::panes::network::prom::Auth::Bearer(home.clone())
+    );
+    assert!(home.is_empty() || !format!("{config:?}").contains(&home));
+    assert_eq!(
+        n.region_prometheus(p).queries.drop,
+        "irate(node_nf_conntrack_stat_drop{$selector}[1m])"
+    );
+    // an unset variable and a bad threshold are problems, with their place
+    let shown = errors(
+        "[network]\nwarn = 2\n\n[[region]]\nname = \"a\"\ncontext = \"a\"\n[region.prometheus]\nurl = \"http://p\"\nbearer_token_env = \"PITWALL_SURELY_UNSET_TOKEN\"\n",
+    );
+    assert_eq!(shown.len(), 2, "{shown:#?}");
+    assert!(
+        shown[0].starts_with("config.toml:2:1:") || shown[0].starts_with("config.toml:1:"),
+        "{shown:#?}"
+    );
+    assert!(shown[0].contains("network.warn"), "{shown:#?}");
+    assert!(
+        shown[1].contains("PITWALL_SURELY_UNSET_TOKEN is not set"),
+        "{shown:#?}"
+    );
+}

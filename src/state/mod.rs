@@ -54,6 +54,7 @@ pub struct State {
 impl State {
     pub fn new(regions: Vec<RegionState>, keymap: Keymap, now: Timestamp) -> State {
         let region_names = regions.iter().map(|r| r.name.clone()).collect();
+        let region_count = regions.len();
         State {
             store: Store::new(regions.len()),
             regions,
@@ -65,7 +66,7 @@ impl State {
             incident: incident::IncidentPanes::default(),
             workloads: Default::default(),
             logs: Default::default(),
-            network: Default::default(),
+            network: crate::panes::network::state::NetworkState::for_regions(region_count),
             resources: Default::default(),
             tasks: crate::tasks::TaskBoard::default(),
             forwards: Default::default(),

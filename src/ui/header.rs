@@ -122,9 +122,13 @@ fn badge_body(state: &State, i: usize, r: &RegionState, detail: Detail) -> Strin
     sanitize(&text).into_owned()
 }
 
-/// The network metrics' own badge, only while its polls fail: it never
-/// changes the region's.
+/// The network metrics' own badge, only while its polls fail and the
+/// region itself is live (a region that is down says why itself): it never
+/// changes the region's badge.
 fn metrics_badge(r: &RegionState, detail: Detail) -> Option<String> {
+    if !r.health.is_live() {
+        return None;
+    }
     let (_, h) = r
         .feeds
         .iter()

@@ -154,6 +154,17 @@ pub fn open_node(state: &mut State, region: RegionId, node: &str) {
     state.ui.focus = Pane::Network;
 }
 
+/// From a triage item: a node's chart, or the LVS view.
+pub fn open_item(state: &mut State, region: RegionId, kind: &str, name: &str) {
+    if kind == "Node" {
+        open_node(state, region, name);
+    } else {
+        state.network.view = View::Lvs;
+        state.network.cursor = 0;
+        state.ui.focus = Pane::Network;
+    }
+}
+
 pub fn draw(state: &State, _styles: &Styles, frame: &mut Frame, area: Rect, _focused: bool) {
     let net = &state.network;
     let th = net.thresholds();

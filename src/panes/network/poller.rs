@@ -186,10 +186,12 @@ pub async fn run_paced(
             }
             Err(_) => {
                 failures = failures.saturating_add(1);
+                // never sooner than the pace itself (idle: the idle interval)
                 let exp = pace
                     .interval
                     .saturating_mul(1u32 << failures.min(8))
-                    .min(MAX_BACKOFF);
+                    .min(MAX_BACKOFF)
+                    .max(interval);
                 // jitter: 75 % to 125 %
                 exp.mul_f64(0.75 + fastrand::f64() * 0.5)
             }

@@ -167,6 +167,15 @@ fn connect_reason(e: &reqwest::Error) -> String {
     last
 }
 
+/// Without the node list (RBAC may refuse listing nodes), a series still
+/// names its node: its `node` label, else its `instance` as written.
+fn unmatched_node(m: &HashMap<String, String>, nodes: &[(String, String)]) -> Option<String> {
+    if !nodes.is_empty() {
+        return None;
+    }
+    m.get("node").or_else(|| m.get("instance")).cloned()
+}
+
 pub struct PromSource {
     client: Client,
     cfg: PromConfig,
@@ -269,6 +278,7 @@ impl PromSource {
             m.get("instance")
                 .and_then(|i| instance_node(i, nodes))
                 .or_else(|| m.get("node").and_then(|n| instance_node(n, nodes)))
+                .or_else(|| unmatched_node(m, nodes))
         };
         let by_node = |v: &Vector| -> BTreeMap<String, f64> {
             v.iter()
@@ -372,6 +382,7 @@ impl PromSource {
                 .get("instance")
                 .and_then(|i| instance_node(i, nodes))
                 .or_else(|| labels.get("node").and_then(|n| instance_node(n, nodes)))
+                .or_else(|| unmatched_node(&labels, nodes))
             else {
                 continue;
             };

@@ -69,7 +69,16 @@ impl NetworkState {
             .map(|p| p.map(|p| settings.region_prometheus(&p)))
             .collect();
         self.settings = settings;
+        let n = self.regions.len().max(self.prometheus.len());
         self.regions.clear();
+        self.ensure(n);
+    }
+
+    /// Default settings, direct scrape, a slot per region.
+    pub fn for_regions(regions: usize) -> NetworkState {
+        let mut n = NetworkState::default();
+        n.ensure(regions);
+        n
     }
 
     /// Makes sure every region has its slot.

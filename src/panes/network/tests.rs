@@ -352,3 +352,75 @@ fn the_pane_open_over_the_cockpit() {
     let s = screen(&mut c, 120, 24);
     insta::assert_snapshot!("network_pane_lvs_120x24", s);
 }
+
+#[test]
+fn enter_on_a_network_item_in_triage_opens_the_pane() {
+    let mut c = cockpit();
+    live(&mut c, 0);
+    polls(&mut c, 5);
+    key(&mut c, 't');
+    c.state.refresh_view();
+    let at = |c: &Cockpit, p: Problem| {
+        c.state
+            .incident
+            .triage
+            .items
+            .iter()
+            .position(|i| i.id.problem == p)
+            .unwrap_or_else(|| panic!("{p:?} listed"))
+    };
+    for _ in 0..at(&c, Problem::Conntrack) {
+        key(&mut c, 'j');
+    }
+    c.handle(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    assert_eq!(c.state.ui.focus, Pane::Network);
+    assert_eq!(
+        c.state.network.view,
+        View::Detail("ap-southeast".into(), "ap-node-02".into())
+    );
+    key(&mut c, 't');
+    c.handle(Msg::Key(KeyEvent::new(KeyCode::Home, KeyModifiers::NONE)));
+    for _ in 0..at(&c, Problem::StaleBackend) {
+        key(&mut c, 'j');
+    }
+    c.handle(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    assert_eq!(c.state.ui.focus, Pane::Network);
+    assert_eq!(c.state.network.view, View::Lvs);
+}
+
+#[test]
+fn hostile_names_from_labels_are_defused() {
+    let mut c = cockpit();
+    live(&mut c, 0);
+    c.state.network.ensure(2);
+    {
+        let mut net = super::state::lock(&c.state.network.regions[0].net);
+        let evil = "n\u{1b}[2J\u{202e}x";
+        let l = "local_address=\"10.96.0.1\u{1b}]52;c;AAAA\u{7}\",local_mark=\"\",local_port=\"80\",proto=\"TCP\",remote_address=\"10.9.9.9\",remote_port=\"1\"";
+        net.ingest(
+            evil,
+            NOW as f64,
+            &parse(&format!(
+                "node_nf_conntrack_entries 250000\nnode_nf_conntrack_entries_limit 262144\nnode_ipvs_backend_weight{{{l}}} 1\n"
+            ))
+            .samples,
+        );
+    }
+    c.handle(Msg::Network {
+        region: 0,
+        error: Some("query error: \u{1b}[31mred".into()),
+    });
+    key(&mut c, 'M');
+    for view in ["nodes", "lvs"] {
+        let s = screen(&mut c, 160, 30);
+        assert!(s.contains("[ap-southeast metrics: query error:"), "{s}");
+        assert!(
+            !s.contains('\u{1b}') && !s.contains('\u{202e}') && !s.contains('\u{7}'),
+            "{view}: hostile text reached the screen:\n{s}"
+        );
+        key(&mut c, 'v');
+    }
+    c.state.refresh_view();
+    let s = screen(&mut c, 160, 30);
+    assert!(!s.contains('\u{1b}'));
+}

@@ -16,6 +16,17 @@ use crate::widgets::movement;
 use rank::{PodsTarget, RegionState as RegionView};
 
 pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+    // a network item opens the network pane: the node's chart, or the LVS view
+    if action == Action::Select {
+        let net = state.incident.triage.selected().and_then(|i| {
+            matches!(i.id.kind.as_str(), "Node" | "VirtualService")
+                .then(|| (i.id.region, i.id.kind.clone(), i.id.name.clone()))
+        });
+        if let Some((region, kind, name)) = net {
+            crate::panes::network::open_item(state, region, &kind, &name);
+            return Some(Vec::new());
+        }
+    }
     list_keys(
         state,
         action,

@@ -9,7 +9,7 @@ use crate::fleet::owners::{OwnerIndex, OwnerKind, PodFacts, WorkloadKey};
 use crate::fleet::store::workloads::mid_flight;
 use crate::fleet::workloads::{progress_deadline_exceeded, ProbeKind, WorkloadInfo};
 use crate::model::{RegionId, Timestamp};
-use crate::panes::network::join::{Finding, Level as NetLevel};
+use crate::panes::network::join::Finding;
 use crate::panes::probes::book::{ProbeRow, Severity};
 use std::collections::HashMap;
 use std::fmt;
@@ -483,101 +483,6 @@ fn region_items(input: &TriageInput, out: &mut Vec<TriageItem>) {
     }
 }
 
-/// Network items, one per cause: a node's conntrack (full and dropping is
-/// one item, worded with both), a virtual service's stale backends, a
-/// virtual service's weight-0 backends with connections. Unready backends
-/// are left to the pod items (the pod is what is wrong).
-fn network_items(input: &TriageInput, out: &mut Vec<TriageItem>) {
-    use std::collections::BTreeMap;
-    // (region, kind, name, problem) -> (critical, parts of the wording, since)
-    type Key = (RegionId, &'static str, String, Problem);
-    let mut causes: BTreeMap<Key, (bool, Vec<String>, Timestamp)> = BTreeMap::new();
-    for t in input.network {
-        let (kind, name, problem, critical, part) = match &t.finding {
-            Finding::Conntrack {
-                node,
-                level,
-                utilisation,
-            } => (
-                "Node",
-                node.clone(),
-                Problem::Conntrack,
-                *level == NetLevel::Critical,
-                format!("conntrack {:.0}% full", utilisation * 100.0),
-            ),
-            Finding::Drops {
-                node,
-                drop,
-                insert_failed,
-            } => (
-                "Node",
-                node.clone(),
-                Problem::Conntrack,
-                true,
-                format!("dropping {drop:.1}/s, insert_failed {insert_failed:.1}/s"),
-            ),
-            Finding::StaleBackend { virt, real } => (
-                "VirtualService",
-                virt.clone(),
-                Problem::StaleBackend,
-                true,
-                format!("{real} no pod"),
-            ),
-            Finding::WeightZero { virt, real, active } => (
-                "VirtualService",
-                virt.clone(),
-                Problem::WeightZero,
-                false,
-                format!("{real} weight 0 with {active:.0} active"),
-            ),
-            Finding::UnreadyBackend { .. } => continue,
-        };
-        let e =
-            causes
-                .entry((t.region, kind, name, problem))
-                .or_insert((false, Vec::new(), t.since));
-        e.0 |= critical;
-        e.1.push(part);
-        e.2 = e.2.min(t.since);
-    }
-    for ((region, kind, name, problem), (critical, mut parts, since)) in causes {
-        // the conntrack figure first, then the drops
-        parts.sort_by_key(|p| !p.starts_with("conntrack"));
-        let score = match problem {
-            Problem::Conntrack if critical => 66,
-            p => p.base(),
-        };
-        let how_bad = match problem {
-            Problem::StaleBackend => format!(
-                "{} ({})",
-                plural(parts.len() as u32, "stale backend", "stale backends"),
-                parts.join(", ")
-            ),
-            _ => parts.join(", "),
-        };
-        out.push(TriageItem {
-            id: TriageId {
-                region,
-                namespace: String::new(),
-                kind: kind.into(),
-                name,
-                problem,
-            },
-            level: level(score),
-            score,
-            how_bad,
-            detail: String::new(),
-            since: Some(since),
-            stale: false,
-            target: PodsTarget {
-                region,
-                namespace: None,
-                owner: None,
-            },
-        });
-    }
-}
-
 /// The ranked list: highest score first, then the longest-standing, then
 /// by identity so equal items never swap places between frames.
 pub fn triage(input: &TriageInput, now: Timestamp) -> Vec<TriageItem> {
@@ -586,7 +491,7 @@ pub fn triage(input: &TriageInput, now: Timestamp) -> Vec<TriageItem> {
     pod_items(input, now, &mut out);
     rollout_items(input, now, &mut out);
     probe_items(input, &mut out);
-    network_items(input, &mut out);
+    network::network_items(input, &mut out);
     for item in &mut out {
         if let Some(r) = input.regions.get(item.id.region) {
             item.stale |= !r.is_live();
@@ -617,5 +522,6 @@ pub fn reselect(
         .or(Some(old_index.min(items.len() - 1)))
 }
 
+mod network;
 #[cfg(test)]
 mod tests;
