@@ -59,7 +59,10 @@ impl LogClient for Generator {
                             produced.fetch_add(1, Ordering::Relaxed);
                         }
                     }
-                    Some((Ok::<_, std::io::Error>(buf.into_bytes()), (i + per_step, next + STEP)))
+                    Some((
+                        Ok::<_, std::io::Error>(buf.into_bytes()),
+                        (i + per_step, next + STEP),
+                    ))
                 }
             });
             Ok(Box::pin(Box::pin(chunks).into_async_read()) as BoxRead)
@@ -253,7 +256,11 @@ pub fn run(secs: u64) {
             cockpit.handle(m);
         }
     });
-    cockpit.state.logs.view.tick(Instant::now() + Duration::from_secs(5));
+    cockpit
+        .state
+        .logs
+        .view
+        .tick(Instant::now() + Duration::from_secs(5));
     let v = &cockpit.state.logs.view;
     let c = v.counts();
     let received: u64 = v.streams.values().map(|s| s.lines).sum();

@@ -100,6 +100,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::TaskRefused { key, reason } => {
+            state.logs.refused(&key, &reason);
             let text = crate::sanitize::sanitize(&format!("{key}: {reason}")).into_owned();
             state.ui.toast(ToastLevel::Error, text, state.now);
             Vec::new()

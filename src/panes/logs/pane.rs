@@ -202,6 +202,17 @@ impl LogsPane {
         (stop, key)
     }
 
+    /// A stream's task could not start (the registry is full, ...): the
+    /// pane says so on that stream rather than show it as running.
+    pub fn refused(&mut self, key: &crate::tasks::TaskKey, why: &str) {
+        if let Some((id, _)) = self.started.iter().find(|(_, k)| *k == key) {
+            if let Some(info) = self.view.streams.get_mut(id) {
+                info.ended =
+                    Some(crate::sanitize::sanitize(&format!("not started: {why}")).into_owned());
+            }
+        }
+    }
+
     /// A message from a logs task.
     pub fn on_msg(&mut self, msg: LogsMsg, now: Instant) {
         match msg {
