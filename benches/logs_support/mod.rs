@@ -135,10 +135,11 @@ pub fn run(secs: u64) {
         });
     }
     // the pane's own path: selection, plan (every stream under the cap)
-    let sel = match LogSelection::parse("shop", 0, &cockpit.state.store) {
-        Ok(s) => s,
-        Err(e) => panic!("selection: {e}"),
-    };
+    let sel =
+        match LogSelection::parse("shop", 0, &cockpit.state.store, &cockpit.state.region_names) {
+            Ok(s) => s,
+            Err(e) => panic!("selection: {e}"),
+        };
     let planned = pitwall::panes::logs::keys::open(&mut cockpit.state, sel.clone());
     let starts = planned
         .iter()

@@ -273,7 +273,7 @@ fn apply(state: &mut State, kind: InputKind, text: &str) -> Result<Vec<Effect>, 
     match kind {
         InputKind::Select => {
             let region = state.logs.selection.as_ref().map_or(0, |s| s.region);
-            let sel = LogSelection::parse(text, region, &state.store)?;
+            let sel = LogSelection::parse(text, region, &state.store, &state.region_names)?;
             Ok(open(state, sel))
         }
         InputKind::Include => filter_result(state, |f| f.set_include(text)),

@@ -35,7 +35,9 @@ pub enum InputKind {
 impl InputKind {
     pub fn prompt(self) -> &'static str {
         match self {
-            InputKind::Select => "logs of (namespace, namespace/workload, namespace/pod/NAME)",
+            InputKind::Select => {
+                "logs of (namespace, namespace/workload or namespace/pod/NAME; @region for one region)"
+            }
             InputKind::Include => "include regex",
             InputKind::Exclude => "exclude regex",
             InputKind::Level => "level at least (trace debug info warn error fatal, empty: any)",

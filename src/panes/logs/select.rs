@@ -86,8 +86,27 @@ impl LogSelection {
         LogSelection::new(scope, key.region)
     }
 
-    /// Typed: `namespace`, `namespace/workload`, or `namespace/pod/NAME`.
-    pub fn parse(text: &str, region: RegionId, store: &Store) -> Result<LogSelection, String> {
+    /// Typed: `namespace`, `namespace/workload`, or `namespace/pod/NAME`;
+    /// `@region` after it picks the region (a workload or namespace is
+    /// then followed there only; without it, everywhere).
+    pub fn parse(
+        text: &str,
+        region: RegionId,
+        store: &Store,
+        region_names: &[String],
+    ) -> Result<LogSelection, String> {
+        let (text, at) = match text.trim().rsplit_once('@') {
+            Some((t, r)) => {
+                let r = r.trim();
+                let id = region_names
+                    .iter()
+                    .position(|n| n == r)
+                    .ok_or_else(|| format!("no region {r}"))?;
+                (t, Some(id))
+            }
+            None => (text, None),
+        };
+        let region = at.unwrap_or(region);
         let parts: Vec<&str> = text.trim().split('/').map(str::trim).collect();
         let scope = match parts.as_slice() {
             [ns] if !ns.is_empty() => Scope::Namespace(ns.to_string()),
@@ -118,8 +137,9 @@ impl LogSelection {
             }
         };
         let mut sel = LogSelection::new(scope, region);
-        // a typed workload or namespace is wanted everywhere
-        sel.all_regions = !matches!(sel.scope, Scope::Pod { .. });
+        // a typed workload or namespace is wanted everywhere, unless a
+        // region was named
+        sel.all_regions = at.is_none() && !matches!(sel.scope, Scope::Pod { .. });
         Ok(sel)
     }
 
@@ -290,10 +310,14 @@ mod tests {
         store.upsert(pod(0, "checkout-7d9f8c-a", 1));
         let t2 = sel.targets(&store, &names);
         assert_ne!(t[0].container_id, t2[0].container_id);
-        let typed = LogSelection::parse("shop/checkout", 0, &store).unwrap();
+        let typed = LogSelection::parse("shop/checkout", 0, &store, &names).unwrap();
         assert_eq!(typed.targets(&store, &names).len(), 2);
-        assert!(LogSelection::parse("shop/nothing", 0, &store).is_err());
-        assert!(LogSelection::parse("a/b/c/d", 0, &store).is_err());
+        let us = LogSelection::parse("shop/checkout@us", 0, &store, &names).unwrap();
+        assert_eq!((us.region, us.all_regions), (1, false));
+        assert_eq!(us.targets(&store, &names).len(), 1);
+        assert!(LogSelection::parse("shop@mars", 0, &store, &names).is_err());
+        assert!(LogSelection::parse("shop/nothing", 0, &store, &names).is_err());
+        assert!(LogSelection::parse("a/b/c/d", 0, &store, &names).is_err());
         sel.containers = vec!["migrate".into()];
         let init = sel.targets(&store, &names);
         assert!(init.iter().all(|t| t.container == "migrate"));
