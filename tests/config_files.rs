@@ -115,7 +115,7 @@ tests/fixtures/config-broken.toml:2:13: `read_only` must be true or false, found
 tests/fixtures/config-broken.toml:3:1: unknown key `colour` (expected theme, keymap, read_only, [[region]] or [layout])
 tests/fixtures/config-broken.toml:10:8: duplicate region name `eu` (first on line 6)
 tests/fixtures/config-broken.toml:11:11: `context` must not be empty
-tests/fixtures/config-broken.toml:14:17: unknown pane `logs` (expected triage, pods or probes)
+tests/fixtures/config-broken.toml:14:17: unknown pane `gantt` (expected triage, pods, probes or logs)
 check-config: 5 problems found
 ",
     );

@@ -26,7 +26,7 @@ context = "eu"
 production = "no"
 
 [layout]
-wide = ["logs"]
+wide = ["gantt"]
 narrow = "tiles"
 "#;
 
@@ -39,7 +39,7 @@ const NINE_AT: [&str; 9] = [
     "config.toml:8:1: unknown key `zone`",
     "config.toml:11:8: duplicate region name `eu`",
     "config.toml:13:14: `production` must be",
-    "config.toml:16:9: unknown pane `logs`",
+    "config.toml:16:9: unknown pane `gantt`",
     "config.toml:17:10: unknown narrow layout `tiles`",
 ];
 

@@ -584,3 +584,42 @@ async fn previous_reads_each_restarted_container_as_kubectl_logs_previous_does()
     let screen = h.screen(200, 30);
     assert!(screen.contains("previous containers"), "{screen}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_typed_label_selector_follows_the_pods_each_server_matches() {
+    let mut h = harness::start_on(small(), |_| {}, &[]).await;
+    h.all_live().await;
+    press(&mut h, KeyCode::Char('L'));
+    press(&mut h, KeyCode::Char('l'));
+    typed(&mut h, "shop app=web");
+    let mut want = Vec::new();
+    for region in ["alpha", "beta"] {
+        let lp = harness::ListParams::default().labels("app=web");
+        let pods = h.api(region).await.list(&lp).await.expect("list");
+        want.extend(
+            pods.items
+                .iter()
+                .filter(|p| p.metadata.deletion_timestamp.is_none())
+                .filter_map(|p| p.metadata.name.clone()),
+        );
+    }
+    assert!(!want.is_empty());
+    h.until("a stream per web pod", |s| {
+        let tags: Vec<&str> = s
+            .logs
+            .view
+            .streams
+            .values()
+            .map(|i| i.tag.as_str())
+            .collect();
+        want.iter()
+            .all(|p| tags.iter().any(|t| t.contains(&format!("/{p}/"))))
+            && tags.iter().all(|t| t.contains("/web-"))
+    })
+    .await;
+    h.until("web's lines", |s| s.logs.view.counts().entries > 0)
+        .await;
+    assert!(h
+        .screen(200, 30)
+        .contains("Logs · pods app=web in shop in every region"));
+}

@@ -106,8 +106,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Logs(m) => {
-            state.logs.on_msg(m, std::time::Instant::now());
-            Vec::new()
+            let logs = &mut state.logs;
+            logs.on_msg(
+                m,
+                std::time::Instant::now(),
+                &state.store,
+                &state.region_names,
+            )
         }
         Msg::TerminalReturned { label, result } => {
             let (level, text) = match result {

@@ -44,6 +44,12 @@ pub enum LogsMsg {
         why: String,
         dropped: u64,
     },
+    /// The pods of a region that match the selection's label selector
+    /// (`Err`: why the region could not answer).
+    Matched {
+        region: RegionId,
+        pods: Result<Vec<(String, String)>, String>,
+    },
     /// A page of history, merged across regions in time order.
     History {
         lines: Vec<Line>,
@@ -238,6 +244,79 @@ pub fn job(region: RegionId, target: Target, settings: StreamSettings, previous:
             self::previous(client, target, settings, tx).await
         } else {
             stream(client, target, settings, tx, ctx.token().clone()).await
+        }
+    })
+}
+
+/// How often a label selector is asked again (pods come and go).
+const LABELS_EVERY: Duration = Duration::from_secs(10);
+
+/// `-._~` and alphanumerics as they are, the rest percent-encoded.
+fn query_escape(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Which pods match `selector` in each region, asked of each region's
+/// server now and every 10 s (jittered) while the selection lasts.
+pub fn labels_job(regions: Vec<RegionId>, namespace: Option<String>, selector: String) -> TaskJob {
+    TaskJob::new(move |env, ctx: TaskCtx| async move {
+        let tx = ctx.sender();
+        let path = match &namespace {
+            Some(ns) => format!("/api/v1/namespaces/{ns}/pods"),
+            None => "/api/v1/pods".to_string(),
+        };
+        let path = format!(
+            "{path}?labelSelector={}&limit={}",
+            query_escape(&selector),
+            super::select::MAX_MATCHED
+        );
+        loop {
+            for &region in &regions {
+                let pods = match env.clients.get(region) {
+                    None => Err("the region is not connected yet".to_string()),
+                    Some(c) => c
+                        .text(path.clone())
+                        .await
+                        .map_err(open_error)
+                        .and_then(|t| {
+                            let v: serde_json::Value =
+                                serde_json::from_str(&t).map_err(|e| format!("pods: {e}"))?;
+                            Ok(v["items"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .filter_map(|p| {
+                                    let m = &p["metadata"];
+                                    Some((
+                                        m["namespace"].as_str()?.to_string(),
+                                        m["name"].as_str()?.to_string(),
+                                    ))
+                                })
+                                .take(super::select::MAX_MATCHED)
+                                .collect())
+                        }),
+                };
+                if tx
+                    .send(Msg::Logs(LogsMsg::Matched { region, pods }))
+                    .await
+                    .is_err()
+                {
+                    return Ok(());
+                }
+            }
+            let jitter = fastrand::f64() * 0.5 + 0.75;
+            tokio::select! {
+                _ = ctx.token().cancelled() => return Ok(()),
+                _ = tokio::time::sleep(LABELS_EVERY.mul_f64(jitter)) => {}
+            }
         }
     })
 }
