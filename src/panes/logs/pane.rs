@@ -224,6 +224,14 @@ impl LogsPane {
         (stop, key)
     }
 
+    /// The target id of the stream running under task key `key`.
+    fn stream_of(&self, key: &str) -> Option<Arc<str>> {
+        self.started
+            .iter()
+            .find(|(_, k)| k.0 == key)
+            .map(|(id, _)| id.as_str().into())
+    }
+
     /// A stream's task could not start (the registry is full, ...): the
     /// pane says so on that stream rather than show it as running.
     pub fn refused(&mut self, key: &crate::tasks::TaskKey, why: &str) {
@@ -275,9 +283,9 @@ impl LogsPane {
                 dropped,
             } => {
                 // a late batch of a stream already stopped is let go
-                if !self.started.contains_key(&*key) {
+                let Some(key) = self.stream_of(&key) else {
                     return Vec::new();
-                }
+                };
                 self.view.ingest(
                     super::follow::Batch {
                         container_id: key.clone(),
@@ -291,6 +299,9 @@ impl LogsPane {
                 self.view.tick(now);
             }
             LogsMsg::Ended { key, why, dropped } => {
+                let Some(key) = self.stream_of(&key) else {
+                    return Vec::new();
+                };
                 if let Some(info) = self.view.streams.get_mut(&*key) {
                     info.dropped = info.dropped.max(dropped);
                     info.ended = Some(crate::sanitize::sanitize(&why).into_owned());

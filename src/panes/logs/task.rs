@@ -32,7 +32,9 @@ const HISTORY_BATCH: usize = 500;
 /// What the logs tasks tell the pane.
 #[derive(Debug, Clone)]
 pub enum LogsMsg {
-    /// Entries of one stream; `dropped` is the stream's total so far.
+    /// Entries of one stream (`key`: its task key, so a late batch of a
+    /// stream already replaced is told apart); `dropped` is the stream's
+    /// total so far.
     Batch {
         key: Arc<str>,
         lines: Vec<Line>,
@@ -106,15 +108,14 @@ fn open_error(e: OpenError) -> String {
 }
 
 /// Follows one container instance until it ends or is stopped, sending its
-/// batches to `tx`.
+/// batches to `tx` under `key` (the task's).
 pub async fn stream<C: LogClient>(
     client: C,
     target: Target,
     settings: StreamSettings,
-    tx: mpsc::Sender<Msg>,
+    (key, tx): (Arc<str>, mpsc::Sender<Msg>),
     cancel: CancellationToken,
 ) -> Result<(), String> {
-    let key: Arc<str> = target.container_id.as_str().into();
     let counters = Arc::new(Counters::default());
     let why = match container_id(&client, &target).await {
         Err(why) => why,
@@ -159,9 +160,8 @@ pub async fn previous<C: LogClient>(
     client: C,
     target: Target,
     settings: StreamSettings,
-    tx: mpsc::Sender<Msg>,
+    (key, tx): (Arc<str>, mpsc::Sender<Msg>),
 ) -> Result<(), String> {
-    let key: Arc<str> = target.container_id.as_str().into();
     let o = origin(&target);
     let path = format!(
         "/api/v1/namespaces/{}/pods/{}/log?previous=true&timestamps=true&container={}&tailLines={}",
@@ -239,11 +239,11 @@ pub fn job(region: RegionId, target: Target, settings: StreamSettings, previous:
             ));
         };
         ctx.running(target.container_id.clone()).await;
-        let tx = ctx.sender();
+        let out = (ctx.key().0.as_str().into(), ctx.sender());
         if previous {
-            self::previous(client, target, settings, tx).await
+            self::previous(client, target, settings, out).await
         } else {
-            stream(client, target, settings, tx, ctx.token().clone()).await
+            stream(client, target, settings, out, ctx.token().clone()).await
         }
     })
 }
