@@ -46,6 +46,11 @@ pub fn draw(state: &State, styles: &Styles, frame: &mut Frame) {
     for (pane, rect) in &areas {
         crate::panes::draw(state, styles, frame, *pane, *rect);
     }
+    // the tab line names the pane opened on demand too
+    let mut panes = panes;
+    if on_demand {
+        panes.push(state.ui.focus);
+    }
     if panes.len() > 1 && areas.len() == 1 {
         let titles: Vec<String> = panes.iter().map(|p| tab_title(state, *p)).collect();
         let labels: Vec<(&str, bool)> = titles
