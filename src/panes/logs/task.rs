@@ -24,8 +24,9 @@ use tokio_util::sync::CancellationToken;
 /// or refusing. It never counts toward the region's badge.
 pub const ES_FEED: Feed = Feed::own_badge("logs");
 
-/// Batches a stream may have waiting for the loop before it drops.
-const STREAM_QUEUE: usize = 8;
+/// Batches a stream may have waiting for the loop before it drops (each up
+/// to 256 entries: 200 streams must not queue more than the ring holds).
+const STREAM_QUEUE: usize = 2;
 /// Entries per history message.
 const HISTORY_BATCH: usize = 500;
 
