@@ -499,3 +499,127 @@ async fn elasticsearch_500_timeout_and_bad_credentials_show_in_the_logs_badge_of
     );
     h.fleet.clear_faults("alpha").expect("clear");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn previous_reads_each_restarted_container_as_kubectl_logs_previous_does() {
+    let mut h = harness::start_on(small(), |_| {}, &[]).await;
+    h.all_live().await;
+    let beta = h.region("beta");
+    h.fleet
+        .set_fault(
+            "beta",
+            Fault::LivenessFailure {
+                namespace: "shop".into(),
+                workload: "web".into(),
+                pods: 1,
+            },
+        )
+        .expect("liveness");
+    h.until("a restarted web pod in beta", |s| {
+        s.store.rows().any(|p| {
+            p.region == beta
+                && p.name.starts_with("web-")
+                && p.containers.iter().any(|c| {
+                    c.restart_count > 0
+                        && matches!(c.state, pitwall::model::ContainerState::Running { .. })
+                })
+        })
+    })
+    .await;
+    h.fleet.clear_faults("beta").expect("clear");
+    let pod = h
+        .cockpit
+        .state
+        .store
+        .rows()
+        .find(|p| p.region == beta && p.name.starts_with("web-") && p.restarts > 0)
+        .map(|p| p.name.clone())
+        .expect("pod");
+    press(&mut h, KeyCode::Char('L'));
+    press(&mut h, KeyCode::Char('l'));
+    typed(&mut h, &format!("shop/pod/{pod}@beta"));
+    let sel = h.cockpit.state.logs.selection.clone().expect("selection");
+    assert_eq!((sel.region, sel.all_regions), (beta, false));
+    press(&mut h, KeyCode::Char('P'));
+    h.until("the previous container read to its end", |s| {
+        s.logs.view.streams.values().any(|i| {
+            i.ended
+                .as_deref()
+                .is_some_and(|e| e.starts_with("previous container"))
+        })
+    })
+    .await;
+    h.cockpit
+        .state
+        .logs
+        .view
+        .tick(Instant::now() + Duration::from_secs(5));
+    let lines: Vec<Line> = h
+        .cockpit
+        .state
+        .logs
+        .view
+        .ring
+        .iter()
+        .map(|(_, l)| l.clone())
+        .collect();
+    let dir = tempfile::tempdir().expect("dir");
+    let kc = dir.path().join("kubeconfig");
+    std::fs::write(&kc, h.fleet.kubeconfig_yaml()).expect("kubeconfig");
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&kc)
+        .args(["--context", "beta", "-n", "shop", "logs", &pod])
+        .args(["--previous", "--timestamps", "--tail=200"])
+        .output()
+        .await
+        .expect("kubectl");
+    assert!(out.status.success(), "{out:?}");
+    let want = sanitised(&String::from_utf8_lossy(&out.stdout));
+    let got = physical(&lines);
+    assert!(!got.is_empty());
+    // the entries the pane read are kubectl's lines (a stack trace cut by
+    // the tail may start the read: its lines are still there, in order)
+    assert_contiguous(&got, &want);
+    let screen = h.screen(200, 30);
+    assert!(screen.contains("previous containers"), "{screen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_typed_label_selector_follows_the_pods_each_server_matches() {
+    let mut h = harness::start_on(small(), |_| {}, &[]).await;
+    h.all_live().await;
+    press(&mut h, KeyCode::Char('L'));
+    press(&mut h, KeyCode::Char('l'));
+    typed(&mut h, "shop app=web");
+    let mut want = Vec::new();
+    for region in ["alpha", "beta"] {
+        let lp = harness::ListParams::default().labels("app=web");
+        let pods = h.api(region).await.list(&lp).await.expect("list");
+        want.extend(
+            pods.items
+                .iter()
+                .filter(|p| p.metadata.deletion_timestamp.is_none())
+                .filter_map(|p| p.metadata.name.clone()),
+        );
+    }
+    assert!(!want.is_empty());
+    h.until("a stream per web pod", |s| {
+        let tags: Vec<&str> = s
+            .logs
+            .view
+            .streams
+            .values()
+            .map(|i| i.tag.as_str())
+            .collect();
+        want.iter()
+            .all(|p| tags.iter().any(|t| t.contains(&format!("/{p}/"))))
+            && tags.iter().all(|t| t.contains("/web-"))
+    })
+    .await;
+    h.until("web's lines", |s| s.logs.view.counts().entries > 0)
+        .await;
+    assert!(h
+        .screen(200, 30)
+        .contains("Logs · pods app=web in shop in every region"));
+}

@@ -135,10 +135,11 @@ pub fn run(secs: u64) {
         });
     }
     // the pane's own path: selection, plan (every stream under the cap)
-    let sel = match LogSelection::parse("shop", 0, &cockpit.state.store) {
-        Ok(s) => s,
-        Err(e) => panic!("selection: {e}"),
-    };
+    let sel =
+        match LogSelection::parse("shop", 0, &cockpit.state.store, &cockpit.state.region_names) {
+            Ok(s) => s,
+            Err(e) => panic!("selection: {e}"),
+        };
     let planned = pitwall::panes::logs::keys::open(&mut cockpit.state, sel.clone());
     let starts = planned
         .iter()
@@ -176,7 +177,8 @@ pub fn run(secs: u64) {
         };
         let (g, t, ss) = (generator.clone(), t.clone(), stream_settings.clone());
         if let Err(e) = tasks.start(key, move |ctx| {
-            task::stream(g, t, ss, ctx.sender(), ctx.token().clone())
+            let out = (ctx.key().0.as_str().into(), ctx.sender());
+            task::stream(g, t, ss, out, ctx.token().clone())
         }) {
             panic!("task: {e}");
         }

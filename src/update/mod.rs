@@ -153,6 +153,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Session(msg) => crate::panes::exec::on_msg(state, msg),
         Msg::TaskRefused { key, reason } => {
+            state.logs.refused(&key, &reason);
             let text = crate::sanitize::sanitize(&format!("{key}: {reason}")).into_owned();
             state.ui.toast(ToastLevel::Error, text, state.now);
             Vec::new()
@@ -166,8 +167,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Logs(m) => {
-            state.logs.on_msg(m, std::time::Instant::now());
-            Vec::new()
+            let logs = &mut state.logs;
+            logs.on_msg(
+                m,
+                std::time::Instant::now(),
+                &state.store,
+                &state.region_names,
+            )
         }
         Msg::Network { region, error } => {
             crate::panes::network::on_poll(state, region, error);

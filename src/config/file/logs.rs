@@ -56,7 +56,9 @@ impl Checker<'_> {
         for (key, v) in fields {
             match key.get_ref().as_str() {
                 "max_streams" => {
-                    if let Some(n) = self.int_in("max_streams", v, 1, 500) {
+                    // the task registry runs 64 at once: 8 stay for the rest
+                    let most = (crate::tasks::MAX_TASKS - 8) as i64;
+                    if let Some(n) = self.int_in("max_streams", v, 1, most) {
                         s.max_streams = n as usize;
                     }
                 }
@@ -283,7 +285,7 @@ password = "x"
             .collect();
         let all = errors.join("\n");
         for want in [
-            "`max_streams` must be between 1 and 500, found 0",
+            "`max_streams` must be between 1 and 56, found 0",
             "unknown key `colour` in [logs]",
             "`url` must start with http:// or https://",
             "unknown mapping `loki`",

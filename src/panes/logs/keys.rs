@@ -286,7 +286,7 @@ fn apply(state: &mut State, kind: InputKind, text: &str) -> Result<Vec<Effect>, 
     match kind {
         InputKind::Select => {
             let region = state.logs.selection.as_ref().map_or(0, |s| s.region);
-            let sel = LogSelection::parse(text, region, &state.store)?;
+            let sel = LogSelection::parse(text, region, &state.store, &state.region_names)?;
             Ok(open(state, sel))
         }
         InputKind::Include => filter_result(state, |f| f.set_include(text)),
@@ -355,17 +355,21 @@ fn history(state: &mut State, text: &str) -> Result<Vec<Effect>, String> {
         .ok_or("nothing followed: select what to read the history of first")?;
     let targets = sel.targets(&state.store, &state.region_names);
     let (namespace, mut pods) = match &sel.scope {
-        Scope::Pod { namespace, name } => (namespace.clone(), vec![name.clone()]),
+        Scope::Pod { namespace, name } => (Some(namespace.clone()), vec![name.clone()]),
         Scope::Workload { namespace, .. } => (
+            Some(namespace.clone()),
+            targets.iter().map(|t| t.pod.clone()).collect(),
+        ),
+        Scope::Labels { namespace, .. } => (
             namespace.clone(),
             targets.iter().map(|t| t.pod.clone()).collect(),
         ),
-        Scope::Namespace(ns) => (ns.clone(), Vec::new()),
+        Scope::Namespace(ns) => (Some(ns.clone()), Vec::new()),
     };
     pods.sort();
     pods.dedup();
-    if matches!(sel.scope, Scope::Workload { .. }) && pods.is_empty() {
-        return Err("the workload has no pods to read the history of".into());
+    if matches!(sel.scope, Scope::Workload { .. } | Scope::Labels { .. }) && pods.is_empty() {
+        return Err("no pods selected to read the history of".into());
     }
     let regions: Vec<_> = if sel.all_regions {
         (0..state.region_names.len()).collect()
@@ -386,7 +390,7 @@ fn history(state: &mut State, text: &str) -> Result<Vec<Effect>, String> {
     }
     let now = jiff::Timestamp::now().as_nanosecond() as i64;
     let q = Query {
-        namespace: Some(namespace),
+        namespace,
         pods,
         from: Some(now - minutes * 60_000_000_000),
         to: Some(now),

@@ -23,3 +23,6 @@ pub mod state;
 pub mod stream;
 pub mod task;
 pub mod view;
+
+#[cfg(test)]
+mod tests;

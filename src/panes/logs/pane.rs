@@ -4,7 +4,7 @@
 //! running streams in line with the selection and the fleet store.
 
 use super::es::EsConfig;
-use super::select::LogSelection;
+use super::select::{LogSelection, Scope};
 use super::state::{plan, LogsSettings, LogsState};
 use super::task::{self, key_of, LogsMsg, StreamSettings};
 use crate::fleet::store::Store;
@@ -35,7 +35,9 @@ pub enum InputKind {
 impl InputKind {
     pub fn prompt(self) -> &'static str {
         match self {
-            InputKind::Select => "logs of (namespace, namespace/workload, namespace/pod/NAME)",
+            InputKind::Select => {
+                "logs of (namespace, namespace/workload or namespace/pod/NAME; @region for one region)"
+            }
             InputKind::Include => "include regex",
             InputKind::Exclude => "exclude regex",
             InputKind::Level => "level at least (trace debug info warn error fatal, empty: any)",
@@ -85,6 +87,7 @@ pub struct LogsPane {
     /// waits on the key of one still stopping.
     generation: u64,
     history_task: Option<crate::tasks::TaskKey>,
+    labels_task: Option<crate::tasks::TaskKey>,
 }
 
 impl Default for LogsPane {
@@ -106,6 +109,7 @@ impl LogsPane {
             saved: None,
             generation: 0,
             history_task: None,
+            labels_task: None,
         }
     }
 
@@ -169,6 +173,21 @@ impl LogsPane {
         let mut out = self.stop_all();
         self.generation += 1;
         self.view.clear();
+        if let Some(Scope::Labels {
+            namespace,
+            selector,
+        }) = sel.as_ref().map(|s| &s.scope)
+        {
+            // the server says which pods match; the streams follow its answers
+            let regions = sel
+                .as_ref()
+                .map(|s| s.regions(region_names.len()))
+                .unwrap_or_default();
+            let key = crate::tasks::TaskKey(format!("logs#{} labels", self.generation));
+            let job = task::labels_job(regions, namespace.clone(), selector.clone());
+            self.labels_task = Some(key.clone());
+            out.push(Effect::Task(TaskCommand::Start(key, job)));
+        }
         self.selection = sel;
         out.extend(self.replan(store, region_names));
         out
@@ -181,6 +200,9 @@ impl LogsPane {
             .map(|k| Effect::Task(TaskCommand::Stop(k)))
             .collect();
         out.extend(self.stop_history());
+        if let Some(k) = self.labels_task.take() {
+            out.push(Effect::Task(TaskCommand::Stop(k)));
+        }
         self.view.streams.clear();
         self.view.not_streamed = 0;
         out
@@ -202,18 +224,68 @@ impl LogsPane {
         (stop, key)
     }
 
+    /// The target id of the stream running under task key `key`.
+    fn stream_of(&self, key: &str) -> Option<Arc<str>> {
+        self.started
+            .iter()
+            .find(|(_, k)| k.0 == key)
+            .map(|(id, _)| id.as_str().into())
+    }
+
+    /// A stream's task could not start (the registry is full, ...): the
+    /// pane says so on that stream rather than show it as running.
+    pub fn refused(&mut self, key: &crate::tasks::TaskKey, why: &str) {
+        if let Some((id, _)) = self.started.iter().find(|(_, k)| *k == key) {
+            if let Some(info) = self.view.streams.get_mut(id) {
+                info.ended =
+                    Some(crate::sanitize::sanitize(&format!("not started: {why}")).into_owned());
+            }
+        }
+    }
+
     /// A message from a logs task.
-    pub fn on_msg(&mut self, msg: LogsMsg, now: Instant) {
+    pub fn on_msg(
+        &mut self,
+        msg: LogsMsg,
+        now: Instant,
+        store: &Store,
+        region_names: &[String],
+    ) -> Vec<Effect> {
         match msg {
+            LogsMsg::Matched { region, pods } => {
+                let Some(sel) = self.selection.as_mut() else {
+                    return Vec::new();
+                };
+                if !matches!(sel.scope, Scope::Labels { .. }) {
+                    return Vec::new();
+                }
+                match pods {
+                    Ok(pods) => {
+                        sel.matched.retain(|(r, _, _)| *r != region);
+                        sel.matched
+                            .extend(pods.into_iter().map(|(ns, name)| (region, ns, name)));
+                    }
+                    Err(why) => {
+                        let name = region_names.get(region).map_or("?", String::as_str);
+                        self.view.error = Some(
+                            crate::sanitize::sanitize(&format!(
+                                "{name}: the label selector: {why}"
+                            ))
+                            .into_owned(),
+                        );
+                    }
+                }
+                return self.replan(store, region_names);
+            }
             LogsMsg::Batch {
                 key,
                 lines,
                 dropped,
             } => {
                 // a late batch of a stream already stopped is let go
-                if !self.started.contains_key(&*key) {
-                    return;
-                }
+                let Some(key) = self.stream_of(&key) else {
+                    return Vec::new();
+                };
                 self.view.ingest(
                     super::follow::Batch {
                         container_id: key.clone(),
@@ -227,6 +299,9 @@ impl LogsPane {
                 self.view.tick(now);
             }
             LogsMsg::Ended { key, why, dropped } => {
+                let Some(key) = self.stream_of(&key) else {
+                    return Vec::new();
+                };
                 if let Some(info) = self.view.streams.get_mut(&*key) {
                     info.dropped = info.dropped.max(dropped);
                     info.ended = Some(crate::sanitize::sanitize(&why).into_owned());
@@ -244,5 +319,6 @@ impl LogsPane {
                 self.view.push_history(lines);
             }
         }
+        Vec::new()
     }
 }

@@ -8,6 +8,7 @@ use super::state::Target;
 use crate::fleet::owners::{OwnerKind, WorkloadKey};
 use crate::fleet::store::Store;
 use crate::model::{ContainerState, PodRow, RegionId};
+use std::collections::BTreeSet;
 
 /// What is selected, region aside.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +24,12 @@ pub enum Scope {
     },
     /// Every pod of a namespace.
     Namespace(String),
+    /// Pods matching a label selector (in a namespace, or all), as each
+    /// region's server answers it (`LogSelection::matched`).
+    Labels {
+        namespace: Option<String>,
+        selector: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +44,18 @@ pub struct LogSelection {
     pub containers: Vec<String>,
     /// The previous instance of each container (`previous=true`, no follow).
     pub previous: bool,
+    /// For a label selector: the pods each region's server said match
+    /// (region, namespace, name), kept up to date by a task.
+    pub matched: BTreeSet<(RegionId, String, String)>,
+}
+
+/// Most pods a label selector may match per region.
+pub const MAX_MATCHED: usize = 10_000;
+
+/// A label selector as typed: `app=checkout`, `tier in (front,back)`,
+/// `!canary`: anything with `=`, `!` or ` in ` / ` notin `.
+fn is_selector(s: &str) -> bool {
+    s.contains('=') || s.contains('!') || s.contains(" in ") || s.contains(" notin ")
 }
 
 impl LogSelection {
@@ -47,6 +66,7 @@ impl LogSelection {
             all_regions: false,
             containers: Vec::new(),
             previous: false,
+            matched: BTreeSet::new(),
         }
     }
 
@@ -86,8 +106,44 @@ impl LogSelection {
         LogSelection::new(scope, key.region)
     }
 
-    /// Typed: `namespace`, `namespace/workload`, or `namespace/pod/NAME`.
-    pub fn parse(text: &str, region: RegionId, store: &Store) -> Result<LogSelection, String> {
+    /// Typed: `namespace`, `namespace/workload`, or `namespace/pod/NAME`;
+    /// `@region` after it picks the region (a workload or namespace is
+    /// then followed there only; without it, everywhere).
+    pub fn parse(
+        text: &str,
+        region: RegionId,
+        store: &Store,
+        region_names: &[String],
+    ) -> Result<LogSelection, String> {
+        let (text, at) = match text.trim().rsplit_once('@') {
+            Some((t, r)) => {
+                let r = r.trim();
+                let id = region_names
+                    .iter()
+                    .position(|n| n == r)
+                    .ok_or_else(|| format!("no region {r}"))?;
+                (t, Some(id))
+            }
+            None => (text, None),
+        };
+        let region = at.unwrap_or(region);
+        if is_selector(text) {
+            // `[namespace ]selector`
+            let text = text.trim();
+            let (namespace, selector) = match text.split_once(' ') {
+                Some((ns, rest)) if !is_selector(ns) => (Some(ns.to_string()), rest.trim()),
+                _ => (None, text),
+            };
+            let mut sel = LogSelection::new(
+                Scope::Labels {
+                    namespace,
+                    selector: selector.to_string(),
+                },
+                region,
+            );
+            sel.all_regions = at.is_none();
+            return Ok(sel);
+        }
         let parts: Vec<&str> = text.trim().split('/').map(str::trim).collect();
         let scope = match parts.as_slice() {
             [ns] if !ns.is_empty() => Scope::Namespace(ns.to_string()),
@@ -118,8 +174,9 @@ impl LogSelection {
             }
         };
         let mut sel = LogSelection::new(scope, region);
-        // a typed workload or namespace is wanted everywhere
-        sel.all_regions = !matches!(sel.scope, Scope::Pod { .. });
+        // a typed workload or namespace is wanted everywhere, unless a
+        // region was named
+        sel.all_regions = at.is_none() && !matches!(sel.scope, Scope::Pod { .. });
         Ok(sel)
     }
 
@@ -133,6 +190,13 @@ impl LogSelection {
                 name,
             } => format!("{} {namespace}/{name}", kind.as_str().to_lowercase()),
             Scope::Namespace(ns) => format!("namespace {ns}"),
+            Scope::Labels {
+                namespace,
+                selector,
+            } => match namespace {
+                Some(ns) => format!("pods {selector} in {ns}"),
+                None => format!("pods {selector}"),
+            },
         };
         let region = if self.all_regions {
             "every region".to_string()
@@ -152,7 +216,8 @@ impl LogSelection {
         out
     }
 
-    fn regions(&self, n: usize) -> Vec<RegionId> {
+    /// The regions the selection covers.
+    pub fn regions(&self, n: usize) -> Vec<RegionId> {
         if self.all_regions && !matches!(self.scope, Scope::Pod { .. }) {
             (0..n).collect()
         } else {
@@ -199,6 +264,14 @@ impl LogSelection {
                 Scope::Namespace(ns) => {
                     for row in store.rows() {
                         if row.region == region && row.namespace == *ns {
+                            self.push_pod(name, row, &mut out);
+                        }
+                    }
+                }
+                Scope::Labels { .. } => {
+                    for row in store.rows() {
+                        let key = (region, row.namespace.clone(), row.name.clone());
+                        if row.region == region && self.matched.contains(&key) {
                             self.push_pod(name, row, &mut out);
                         }
                     }
@@ -290,10 +363,31 @@ mod tests {
         store.upsert(pod(0, "checkout-7d9f8c-a", 1));
         let t2 = sel.targets(&store, &names);
         assert_ne!(t[0].container_id, t2[0].container_id);
-        let typed = LogSelection::parse("shop/checkout", 0, &store).unwrap();
+        let typed = LogSelection::parse("shop/checkout", 0, &store, &names).unwrap();
         assert_eq!(typed.targets(&store, &names).len(), 2);
-        assert!(LogSelection::parse("shop/nothing", 0, &store).is_err());
-        assert!(LogSelection::parse("a/b/c/d", 0, &store).is_err());
+        let us = LogSelection::parse("shop/checkout@us", 0, &store, &names).unwrap();
+        assert_eq!((us.region, us.all_regions), (1, false));
+        assert_eq!(us.targets(&store, &names).len(), 1);
+        assert!(LogSelection::parse("shop@mars", 0, &store, &names).is_err());
+        assert!(LogSelection::parse("shop/nothing", 0, &store, &names).is_err());
+        assert!(LogSelection::parse("a/b/c/d", 0, &store, &names).is_err());
+        let mut labels = LogSelection::parse("shop app=checkout", 0, &store, &names).unwrap();
+        assert!(labels.all_regions);
+        assert_eq!(
+            labels.scope,
+            Scope::Labels {
+                namespace: Some("shop".into()),
+                selector: "app=checkout".into()
+            }
+        );
+        assert!(
+            labels.targets(&store, &names).is_empty(),
+            "nothing matched yet"
+        );
+        labels
+            .matched
+            .insert((1, "shop".into(), "checkout-7d9f8c-b".into()));
+        assert_eq!(labels.targets(&store, &names).len(), 1);
         sel.containers = vec!["migrate".into()];
         let init = sel.targets(&store, &names);
         assert!(init.iter().all(|t| t.container == "migrate"));

@@ -24,15 +24,18 @@ use tokio_util::sync::CancellationToken;
 /// or refusing. It never counts toward the region's badge.
 pub const ES_FEED: Feed = Feed::own_badge("logs");
 
-/// Batches a stream may have waiting for the loop before it drops.
-const STREAM_QUEUE: usize = 8;
+/// Batches a stream may have waiting for the loop before it drops (each up
+/// to 256 entries: 200 streams must not queue more than the ring holds).
+const STREAM_QUEUE: usize = 2;
 /// Entries per history message.
 const HISTORY_BATCH: usize = 500;
 
 /// What the logs tasks tell the pane.
 #[derive(Debug, Clone)]
 pub enum LogsMsg {
-    /// Entries of one stream; `dropped` is the stream's total so far.
+    /// Entries of one stream (`key`: its task key, so a late batch of a
+    /// stream already replaced is told apart); `dropped` is the stream's
+    /// total so far.
     Batch {
         key: Arc<str>,
         lines: Vec<Line>,
@@ -43,6 +46,12 @@ pub enum LogsMsg {
         key: Arc<str>,
         why: String,
         dropped: u64,
+    },
+    /// The pods of a region that match the selection's label selector
+    /// (`Err`: why the region could not answer).
+    Matched {
+        region: RegionId,
+        pods: Result<Vec<(String, String)>, String>,
     },
     /// A page of history, merged across regions in time order.
     History {
@@ -100,15 +109,14 @@ fn open_error(e: OpenError) -> String {
 }
 
 /// Follows one container instance until it ends or is stopped, sending its
-/// batches to `tx`.
+/// batches to `tx` under `key` (the task's).
 pub async fn stream<C: LogClient>(
     client: C,
     target: Target,
     settings: StreamSettings,
-    tx: mpsc::Sender<Msg>,
+    (key, tx): (Arc<str>, mpsc::Sender<Msg>),
     cancel: CancellationToken,
 ) -> Result<(), String> {
-    let key: Arc<str> = target.container_id.as_str().into();
     let counters = Arc::new(Counters::default());
     let why = match container_id(&client, &target).await {
         Err(why) => why,
@@ -153,9 +161,8 @@ pub async fn previous<C: LogClient>(
     client: C,
     target: Target,
     settings: StreamSettings,
-    tx: mpsc::Sender<Msg>,
+    (key, tx): (Arc<str>, mpsc::Sender<Msg>),
 ) -> Result<(), String> {
-    let key: Arc<str> = target.container_id.as_str().into();
     let o = origin(&target);
     let path = format!(
         "/api/v1/namespaces/{}/pods/{}/log?previous=true&timestamps=true&container={}&tailLines={}",
@@ -233,11 +240,84 @@ pub fn job(region: RegionId, target: Target, settings: StreamSettings, previous:
             ));
         };
         ctx.running(target.container_id.clone()).await;
-        let tx = ctx.sender().clone();
+        let out = (ctx.key().0.as_str().into(), ctx.sender().clone());
         if previous {
-            self::previous(client, target, settings, tx).await
+            self::previous(client, target, settings, out).await
         } else {
-            stream(client, target, settings, tx, ctx.token().clone()).await
+            stream(client, target, settings, out, ctx.token().clone()).await
+        }
+    })
+}
+
+/// How often a label selector is asked again (pods come and go).
+const LABELS_EVERY: Duration = Duration::from_secs(10);
+
+/// `-._~` and alphanumerics as they are, the rest percent-encoded.
+fn query_escape(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Which pods match `selector` in each region, asked of each region's
+/// server now and every 10 s (jittered) while the selection lasts.
+pub fn labels_job(regions: Vec<RegionId>, namespace: Option<String>, selector: String) -> TaskJob {
+    TaskJob::new(move |env, ctx: TaskCtx| async move {
+        let tx = ctx.sender();
+        let path = match &namespace {
+            Some(ns) => format!("/api/v1/namespaces/{ns}/pods"),
+            None => "/api/v1/pods".to_string(),
+        };
+        let path = format!(
+            "{path}?labelSelector={}&limit={}",
+            query_escape(&selector),
+            super::select::MAX_MATCHED
+        );
+        loop {
+            for &region in &regions {
+                let pods = match env.clients.get(region) {
+                    None => Err("the region is not connected yet".to_string()),
+                    Some(c) => c
+                        .text(path.clone())
+                        .await
+                        .map_err(open_error)
+                        .and_then(|t| {
+                            let v: serde_json::Value =
+                                serde_json::from_str(&t).map_err(|e| format!("pods: {e}"))?;
+                            Ok(v["items"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .filter_map(|p| {
+                                    let m = &p["metadata"];
+                                    Some((
+                                        m["namespace"].as_str()?.to_string(),
+                                        m["name"].as_str()?.to_string(),
+                                    ))
+                                })
+                                .take(super::select::MAX_MATCHED)
+                                .collect())
+                        }),
+                };
+                if tx
+                    .send(Msg::Logs(LogsMsg::Matched { region, pods }))
+                    .await
+                    .is_err()
+                {
+                    return Ok(());
+                }
+            }
+            let jitter = fastrand::f64() * 0.5 + 0.75;
+            tokio::select! {
+                _ = ctx.token().cancelled() => return Ok(()),
+                _ = tokio::time::sleep(LABELS_EVERY.mul_f64(jitter)) => {}
+            }
         }
     })
 }

@@ -158,6 +158,33 @@ pub fn draw(
             Style::new().fg(Color::DarkGray),
         )));
     }
+    // per stream: what it dropped, and why it ended
+    let dropping: Vec<String> = logs
+        .view
+        .streams
+        .values()
+        .filter(|s| s.dropped > 0)
+        .map(|s| format!("{} {}", s.tag, s.dropped))
+        .collect();
+    if !dropping.is_empty() {
+        top.push(TextLine::from(Span::styled(
+            crate::sanitize::sanitize(&format!("dropped at streams: {}", dropping.join(" · ")))
+                .into_owned(),
+            Style::new().fg(Color::Yellow),
+        )));
+    }
+    let ended: Vec<String> = logs
+        .view
+        .streams
+        .values()
+        .filter_map(|s| Some(format!("{} ({})", s.tag, s.ended.as_ref()?)))
+        .collect();
+    if !ended.is_empty() {
+        top.push(TextLine::from(Span::styled(
+            crate::sanitize::sanitize(&format!("ended: {}", ended.join(" · "))).into_owned(),
+            Style::new().fg(Color::DarkGray),
+        )));
+    }
     if let Some(said) = &logs.saved {
         top.push(TextLine::from(Span::styled(
             crate::sanitize::sanitize(said).into_owned(),

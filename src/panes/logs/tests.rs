@@ -1,0 +1,195 @@
+//! The logs pane's reducer: keys in, selection, stream tasks and state out.
+
+use crate::fleet::owners::{OwnerKind, WorkloadKey};
+use crate::model::{ContainerRow, ContainerState, PodRow};
+use crate::msg::{Msg, PodChange, PodUpdate};
+use crate::panes::logs::select::Scope;
+use crate::state::{Pane, State};
+use crate::tasks::TaskCommand;
+use crate::update::tests::{code, key, list, state};
+use crate::update::{update, Effect};
+use crossterm::event::KeyCode;
+
+fn checkout(region: usize, name: &str, restarts: u32) -> PodRow {
+    PodRow {
+        region,
+        uid: format!("uid-{region}-{name}"),
+        namespace: "shop".into(),
+        name: name.into(),
+        phase: "Running".into(),
+        status: "Running".into(),
+        owner_kind: "ReplicaSet".into(),
+        owner_name: "checkout-7d9f8c".into(),
+        containers: vec![ContainerRow {
+            name: "app".into(),
+            restart_count: restarts,
+            state: ContainerState::Running { started: None },
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+fn starts(effects: &[Effect]) -> usize {
+    effects
+        .iter()
+        .filter(|e| matches!(e, Effect::Task(TaskCommand::Start(..))))
+        .count()
+}
+
+fn stops(effects: &[Effect]) -> usize {
+    effects
+        .iter()
+        .filter(|e| matches!(e, Effect::Task(TaskCommand::Stop(k)) if !k.0.ends_with("history")))
+        .count()
+}
+
+fn fleet() -> State {
+    let mut s = state(&["eu", "us"]);
+    list(&mut s, 0, vec![checkout(0, "checkout-7d9f8c-a", 0)]);
+    list(&mut s, 1, vec![checkout(1, "checkout-7d9f8c-b", 0)]);
+    s
+}
+
+fn typed(s: &mut State, text: &str) -> Vec<Effect> {
+    for c in text.chars() {
+        update(s, key(c));
+    }
+    update(s, code(KeyCode::Enter))
+}
+
+#[test]
+fn l_on_a_pod_then_every_region_follows_pods_as_they_join_restart_and_leave() {
+    let mut s = fleet();
+    s.ui.focus = Pane::Pods;
+    s.refresh_view();
+    let fx = update(&mut s, key('l'));
+    assert_eq!(s.ui.focus, Pane::Logs);
+    assert_eq!(starts(&fx), 1, "{fx:?}");
+    assert!(matches!(
+        s.logs.selection.as_ref().map(|x| &x.scope),
+        Some(Scope::Pod { .. })
+    ));
+    // a: the pod's workload in every region; the old stream stops
+    let fx = update(&mut s, key('a'));
+    assert_eq!((stops(&fx), starts(&fx)), (1, 2), "{fx:?}");
+    let sel = s.logs.selection.clone().expect("selection");
+    assert!(sel.all_regions);
+    assert!(matches!(sel.scope, Scope::Workload { ref name, .. } if name == "checkout"));
+    // a pod joins, restarts, leaves: one stream each way
+    let upsert = |s: &mut State, row: PodRow| {
+        update(
+            s,
+            Msg::Pods {
+                region: row.region,
+                update: PodUpdate::Changes(vec![PodChange::Upsert(row)]),
+            },
+        )
+    };
+    let fx = upsert(&mut s, checkout(1, "checkout-7d9f8c-c", 0));
+    assert_eq!((stops(&fx), starts(&fx)), (0, 1));
+    let fx = upsert(&mut s, checkout(1, "checkout-7d9f8c-c", 1));
+    assert_eq!(
+        (stops(&fx), starts(&fx)),
+        (1, 1),
+        "a restart is a new stream"
+    );
+    let fx = update(
+        &mut s,
+        Msg::Pods {
+            region: 1,
+            update: PodUpdate::Changes(vec![PodChange::Delete("uid-1-checkout-7d9f8c-c".into())]),
+        },
+    );
+    assert_eq!((stops(&fx), starts(&fx)), (1, 0));
+    // nothing changed: nothing to do
+    let fx = upsert(&mut s, checkout(0, "checkout-7d9f8c-a", 0));
+    assert!(fx.is_empty(), "{fx:?}");
+    // X closes: every stream stops, focus goes back
+    let fx = update(&mut s, key('X'));
+    assert_eq!(stops(&fx), 2);
+    assert_eq!(s.ui.focus, Pane::Pods);
+    assert!(s.logs.selection.is_none() && s.logs.started.is_empty());
+}
+
+#[test]
+fn a_workload_key_selects_its_pods_and_the_cap_counts_the_rest() {
+    let mut s = fleet();
+    s.logs.configure(crate::panes::logs::state::LogsSettings {
+        max_streams: 1,
+        ..Default::default()
+    });
+    // a workload key, as a probe row, a triage item or a workloads row has
+    s.ui.focus = Pane::Probes;
+    let fx = crate::panes::logs::keys::open_workload(
+        &mut s,
+        &WorkloadKey {
+            region: 1,
+            namespace: "shop".into(),
+            kind: OwnerKind::Deployment,
+            name: "checkout".into(),
+        },
+    );
+    assert_eq!(starts(&fx), 1);
+    assert_eq!(s.logs.view.not_streamed, 0, "one region, one pod");
+    let fx = update(&mut s, key('a'));
+    assert_eq!(starts(&fx), 1);
+    assert_eq!(
+        s.logs.view.not_streamed, 1,
+        "every region: one over the cap"
+    );
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 20)).unwrap();
+    term.draw(|f| crate::ui::draw(&s, &crate::theme::Styles::default(), f))
+        .unwrap();
+    let screen = format!("{:?}", term.backend());
+    assert!(screen.contains("not streamed 1"), "{screen}");
+    assert!(
+        screen.contains("deployment shop/checkout in every region"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn inputs_keep_the_previous_filter_on_a_bad_value_and_choose_containers() {
+    let mut s = fleet();
+    s.ui.focus = Pane::Pods;
+    s.refresh_view();
+    update(&mut s, key('l'));
+    update(&mut s, key('v'));
+    typed(&mut s, "warn");
+    assert!(s.logs.input.is_none());
+    assert!(s.logs.view.filter.min_level.is_some());
+    update(&mut s, key('i'));
+    typed(&mut s, "(");
+    assert!(s.logs.input.is_some(), "a bad regex keeps the input open");
+    let why = s.logs.view.error.clone().unwrap_or_default();
+    assert!(why.contains("unclosed group"), "{why}");
+    assert!(s.logs.view.filter.include.is_none() && s.logs.view.filter.min_level.is_some());
+    update(&mut s, code(KeyCode::Esc));
+    assert!(s.logs.input.is_none());
+    // the keys of the pane, not of the table: p pauses
+    assert!(s.logs.view.follow);
+    update(&mut s, key('p'));
+    assert!(!s.logs.view.follow);
+    // containers: init ones by name
+    update(&mut s, key('c'));
+    let fx = typed(&mut s, "migrate");
+    assert_eq!((stops(&fx), starts(&fx)), (1, 1));
+    let t = s
+        .logs
+        .selection
+        .as_ref()
+        .map(|x| x.targets(&s.store, &s.region_names))
+        .unwrap_or_default();
+    assert!(t.iter().all(|t| t.container == "migrate") && t.len() == 1);
+    // typed selection: a namespace in every region
+    update(&mut s, key('l'));
+    let fx = typed(&mut s, "shop");
+    assert_eq!(starts(&fx), 2);
+    assert!(s.logs.selection.as_ref().is_some_and(|x| x.all_regions));
+    // history without Elasticsearch says why
+    update(&mut s, key('H'));
+    typed(&mut s, "");
+    let why = s.logs.view.error.clone().unwrap_or_default();
+    assert!(why.contains("no Elasticsearch configured"), "{why}");
+}
