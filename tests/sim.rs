@@ -1876,3 +1876,66 @@ async fn a_fleet_starts_with_the_last_hour_of_events() {
         assert!(out.contains(want), "{want} missing in\n{out}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_name_resources_as_kube_apiserver_does() {
+    let env = start(small()).await;
+    let kc = env.kubeconfig.as_path();
+    let no = kubectl(kc, "alpha", &["get", "deploy", "nope", "-n", "shop"]).await;
+    assert_ne!(no.code, 0);
+    assert!(
+        no.stderr
+            .contains("Error from server (NotFound): deployments.apps \"nope\" not found"),
+        "{}",
+        no.stderr
+    );
+    // The core group stays unqualified.
+    let no = kubectl(kc, "alpha", &["get", "pod", "nope", "-n", "shop"]).await;
+    assert!(
+        no.stderr
+            .contains("Error from server (NotFound): pods \"nope\" not found"),
+        "{}",
+        no.stderr
+    );
+    let no = kubectl(kc, "alpha", &["delete", "hpa", "nope", "-n", "shop"]).await;
+    assert!(
+        no.stderr
+            .contains("horizontalpodautoscalers.autoscaling \"nope\" not found"),
+        "{}",
+        no.stderr
+    );
+
+    // AlreadyExists and Conflict name it the same way.
+    let web = ok(
+        kc,
+        "alpha",
+        &["get", "deploy", "web", "-n", "shop", "-o", "json"],
+    )
+    .await;
+    let file = env._dir.path().join("web.json");
+    std::fs::write(&file, &web).expect("write");
+    let path = file.to_str().expect("path");
+    let again = kubectl(kc, "alpha", &["create", "-f", path, "--validate=false"]).await;
+    assert!(
+        again.stderr.contains("(AlreadyExists)")
+            && again
+                .stderr
+                .contains("deployments.apps \"web\" already exists"),
+        "{}",
+        again.stderr
+    );
+    ok(
+        kc,
+        "alpha",
+        &["scale", "deploy", "web", "-n", "shop", "--replicas=5"],
+    )
+    .await;
+    let stale = kubectl(kc, "alpha", &["replace", "-f", path, "--validate=false"]).await;
+    assert!(
+        stale.stderr.contains(
+            "Operation cannot be fulfilled on deployments.apps \"web\": the object has been modified"
+        ),
+        "{}",
+        stale.stderr
+    );
+}
