@@ -1905,6 +1905,25 @@ async fn errors_name_resources_as_kube_apiserver_does() {
         no.stderr
     );
 
+    // The autoscaler's status as kubectl prints it: a steady load leaves web be.
+    let hpa = until(
+        kc,
+        "alpha",
+        &["get", "hpa", "web", "-n", "shop"],
+        "hpa status",
+        |o| o.contains("%/70%") && !o.contains("<unknown>"),
+    )
+    .await;
+    assert!(hpa.contains("Deployment/web"), "{hpa}");
+    // NAME REFERENCE TARGETS ("cpu: N%/70%") MINPODS MAXPODS REPLICAS AGE
+    let cols: Vec<&str> = hpa
+        .lines()
+        .nth(1)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(cols.get(4..7), Some(&["3", "10", "3"][..]), "{hpa}");
+
     // AlreadyExists and Conflict name it the same way.
     let web = ok(
         kc,

@@ -26,6 +26,7 @@ pub fn build(
         store: Store::new(file.watch_history, seed),
         pods: HashMap::new(),
         gone_logs: VecDeque::new(),
+        hpa_recommendations: HashMap::new(),
         nodes: Vec::new(),
         node_load: Vec::new(),
         next_ip: 0,

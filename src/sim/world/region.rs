@@ -141,6 +141,8 @@ pub const GONE_LOGS_MAX: usize = 1000;
 pub struct State {
     pub store: Store,
     pub pods: HashMap<(String, String), PodSim>,
+    /// The autoscaler's recent recommendations, per HPA (namespace, name).
+    pub(crate) hpa_recommendations: HashMap<(String, String), crate::world::hpa::Recommendations>,
     /// Deleted pods' logs, oldest first (`GONE_LOGS_*` bound it).
     pub gone_logs: VecDeque<GoneLog>,
     pub nodes: Vec<(String, String)>,
