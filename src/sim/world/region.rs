@@ -517,7 +517,7 @@ impl State {
         self.endpoints_dirty = true;
     }
 
-    fn keep_gone_log(&mut self, gone: GoneLog) {
+    pub(crate) fn keep_gone_log(&mut self, gone: GoneLog) {
         let oldest = gone.ended - GONE_LOGS_RETENTION;
         while self
             .gone_logs

@@ -43,7 +43,8 @@ pub fn instances(region: &Region, at: f64) -> Vec<Instance> {
             .unwrap_or_else(|| json!({}));
         push_pod(&mut out, st.hostile, ns, name, p, labels, at);
     }
-    for g in &st.gone_logs {
+    let kept_since = at - crate::world::region::GONE_LOGS_RETENTION;
+    for g in st.gone_logs.iter().filter(|g| g.ended >= kept_since) {
         let end = at.min(g.ended);
         push_pod(
             &mut out,
