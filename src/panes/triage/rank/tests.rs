@@ -290,6 +290,43 @@ fn pods_that_cannot_start_during_a_rollout_are_one_item() {
 }
 
 #[test]
+fn liveness_failing_on_crash_looping_pods_joins_the_crash_loop() {
+    let now = T0;
+    let mut s = IncidentState::default();
+    s.set_region(0, RegionState::Live);
+    for i in 0..4 {
+        s.apply_pod(&named(0, "worker", i, true), now - 900);
+    }
+    for i in 4..6 {
+        let p = crashlooping(named(0, "worker", i, false), false);
+        s.apply_pod(&p, now - 300);
+        let mut ev = readiness_event(&p, 5, now);
+        ev.message = "Liveness probe failed: dial tcp 10.0.0.9:8080: connection refused".into();
+        s.apply_event(&ev, now);
+    }
+    let crash = alone(&s, now, "worker", Problem::CrashLoop);
+    let probe = alone(
+        &s,
+        now,
+        "worker",
+        Problem::ProbeFailures(ProbeKind::Liveness),
+    );
+    let items = s.triage(now);
+    assert_eq!(
+        summary(&items),
+        vec![(0, "worker", Problem::CrashLoop, "2/6 pods CrashLoopBackOff")]
+    );
+    assert_eq!(items[0].score, crash.score.max(probe.score));
+    assert_eq!(items[0].since, crash.since.min(probe.since));
+    assert!(
+        items[0].detail.starts_with("liveness failing (")
+            && items[0].detail.contains("connection refused"),
+        "{}",
+        items[0].detail
+    );
+}
+
+#[test]
 fn distinct_causes_stay_distinct() {
     let now = 2_100;
     let mut s = IncidentState::default();
