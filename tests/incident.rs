@@ -382,4 +382,23 @@ async fn probe_failures_and_triage_follow_the_fault_timeline() {
     let title = format!("Probe failures {} active", active.len());
     let screen = h.screen(160, 48);
     assert!(screen.contains(&title), "{title}:\n{screen}");
+    // its detail says it recovered, not that it is failing
+    let at = h
+        .cockpit
+        .state
+        .incident
+        .probes
+        .rows
+        .iter()
+        .position(|r| r.key.workload.region == cn && r.key.workload.name == "checkout")
+        .unwrap_or_else(|| panic!("no checkout row"));
+    h.key(crossterm::event::KeyCode::Home);
+    for _ in 0..at {
+        h.key(crossterm::event::KeyCode::Down);
+    }
+    let screen = h.screen(160, 48);
+    assert!(
+        screen.contains("readiness probe of shop/checkout: recovered"),
+        "{screen}"
+    );
 }
