@@ -177,7 +177,7 @@ pub fn run(secs: u64) {
         };
         let (g, t, ss) = (generator.clone(), t.clone(), stream_settings.clone());
         if let Err(e) = tasks.start(key, move |ctx| {
-            let out = (ctx.key().0.as_str().into(), ctx.sender());
+            let out = (ctx.key().0.as_str().into(), ctx.sender().clone());
             task::stream(g, t, ss, out, ctx.token().clone())
         }) {
             panic!("task: {e}");
