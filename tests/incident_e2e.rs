@@ -57,16 +57,23 @@ fn the_demo_story_shows_in_triage_and_enter_lands_on_the_pods() {
     t.keys(&["t"]);
     t.keys(&["Home"]);
     t.keys(&["Enter"]);
+    // (the scope and its rows: a capture may land between the title's
+    // redraw and the rows')
+    let scoped_rows = |s: &str| -> Vec<String> {
+        s.lines()
+            .skip_while(|l| !l.contains("┌ Pods"))
+            .skip(2)
+            .take_while(|l| !l.starts_with('└'))
+            .filter(|l| l.contains("us-east"))
+            .map(str::to_string)
+            .collect()
+    };
     let pods = t.wait_for("the pods of search in us-east", |s| {
-        s.contains("deployment:search") && s.contains("region:us-east")
+        s.contains("deployment:search")
+            && s.contains("region:us-east")
+            && scoped_rows(s).iter().all(|l| l.contains("search-"))
     });
-    let rows: Vec<&str> = pods
-        .lines()
-        .skip_while(|l| !l.contains("┌ Pods"))
-        .skip(2)
-        .take_while(|l| !l.starts_with('└'))
-        .filter(|l| l.contains("us-east"))
-        .collect();
+    let rows = scoped_rows(&pods);
     assert!(!rows.is_empty(), "{pods}");
     assert!(rows.iter().all(|l| l.contains("search-")), "{pods}");
 
