@@ -319,6 +319,7 @@ mod tests {
             Batch {
                 container_id: "c1".into(),
                 lines,
+                bytes: 0,
             },
             t0,
         );
