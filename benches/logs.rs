@@ -132,7 +132,7 @@ fn pipeline(secs: u64) {
                 Batch {
                     container_id: format!("c{s}").into(),
                     lines,
-                    bytes: 0,
+                    held: Default::default(),
                 },
                 Instant::now(),
             );
@@ -152,7 +152,7 @@ fn pipeline(secs: u64) {
             Batch {
                 container_id: format!("c{s}").into(),
                 lines,
-                bytes: 0,
+                held: Default::default(),
             },
             Instant::now(),
         );

@@ -6,9 +6,47 @@
 //! top of its ring, whatever the streams offer, and the loop never waits.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// The share of the ring's bytes (`[logs] buffer_mib`) allowed in flight.
 pub const SHARE: usize = 4;
+
+/// Bytes a batch holds of a budget, given back when it is dropped: taken
+/// by the pane, let go by a stopped stream or a closed channel alike. A
+/// copy holds nothing (the original gives the bytes back once).
+#[derive(Debug, Default)]
+pub struct Held {
+    budget: Option<Arc<Budget>>,
+    bytes: usize,
+}
+
+impl Held {
+    /// `n` bytes of `budget`, if they fit.
+    pub fn take(budget: &Arc<Budget>, n: usize) -> Option<Held> {
+        budget.try_take(n).then(|| Held {
+            budget: Some(budget.clone()),
+            bytes: n,
+        })
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+}
+
+impl Clone for Held {
+    fn clone(&self) -> Held {
+        Held::default()
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Some(b) = &self.budget {
+            b.give_back(self.bytes);
+        }
+    }
+}
 
 /// Bytes in flight, under a limit.
 #[derive(Debug, Default)]
@@ -94,5 +132,17 @@ mod tests {
         assert!(b.try_take(60));
         b.give_back(200);
         assert_eq!((b.held(), b.peak()), (0, 100));
+    }
+
+    #[test]
+    fn held_bytes_go_back_once_when_dropped() {
+        let b = Arc::new(Budget::new(100));
+        let h = Held::take(&b, 70).expect("fits");
+        assert!(Held::take(&b, 31).is_none());
+        let copy = h.clone();
+        drop(copy);
+        assert_eq!(b.held(), 70, "a copy gives nothing back");
+        drop(h);
+        assert_eq!(b.held(), 0);
     }
 }

@@ -7,7 +7,7 @@
 //! bounded channel under the in-flight byte budget (`budget.rs`); when
 //! either is full they are dropped and counted here.
 
-use super::budget::Budget;
+use super::budget::{Budget, Held};
 use super::line::{build_cut, FieldNames, Line, Origin};
 use super::stream::{Assembler, Resume};
 use futures::future::BoxFuture;
@@ -57,8 +57,9 @@ pub struct Counters {
 pub struct Batch {
     pub container_id: Arc<str>,
     pub lines: Vec<Line>,
-    /// Bytes of the in-flight budget this batch holds (0: none).
-    pub bytes: usize,
+    /// Bytes of the in-flight budget this batch holds, given back when
+    /// it is dropped (default: none).
+    pub held: Held,
 }
 
 #[derive(Debug, Clone)]
@@ -166,17 +167,17 @@ fn send(tx: &mpsc::Sender<Batch>, spec: &Spec, out: &mut Vec<Line>, c: &Counters
     let n = lines.len() as u64;
     c.lines.fetch_add(n, Ordering::Relaxed);
     let bytes = lines.iter().map(Line::cost).sum();
-    if !spec.budget.try_take(bytes) {
+    let Some(held) = Held::take(&spec.budget, bytes) else {
         c.dropped.fetch_add(n, Ordering::Relaxed);
         return;
-    }
+    };
     let batch = Batch {
         container_id: spec.container_id.clone(),
         lines,
-        bytes,
+        held,
     };
+    // a batch not sent gives its bytes back as it drops
     if tx.try_send(batch).is_err() {
-        spec.budget.give_back(bytes);
         c.dropped.fetch_add(n, Ordering::Relaxed);
     }
 }

@@ -290,10 +290,10 @@ impl LogsPane {
                 key,
                 lines,
                 dropped,
-                bytes,
+                held,
             } => {
                 // taken now, late or not: the entries left the channel
-                self.budget.give_back(bytes);
+                drop(held);
                 // a late batch of a stream already stopped is let go
                 let Some(key) = self.stream_of(&key) else {
                     return Vec::new();
@@ -302,7 +302,7 @@ impl LogsPane {
                     super::follow::Batch {
                         container_id: key.clone(),
                         lines,
-                        bytes,
+                        held: Default::default(),
                     },
                     now,
                 );

@@ -447,7 +447,7 @@ mod tests {
                     build(&o, raw.as_bytes(), &FieldNames::default(), 1000)
                 })
                 .collect(),
-            bytes: 0,
+            held: Default::default(),
         }
     }
 

@@ -8,7 +8,7 @@
 //! they are dropped, counted the same way. A previous container's read
 //! (one task, waiting on the channel, never dropping) holds none.
 
-use super::budget::Budget;
+use super::budget::{Budget, Held};
 use super::es::{EsConfig, EsError, History, Query, RegionPager};
 use super::follow::{follow, Batch, Counters, LogClient, OpenError, Spec};
 use super::line::{build, FieldNames, Line, Origin};
@@ -44,8 +44,8 @@ pub enum LogsMsg {
         key: Arc<str>,
         lines: Vec<Line>,
         dropped: u64,
-        /// Bytes of the in-flight budget to give back (0: none taken).
-        bytes: usize,
+        /// Bytes of the in-flight budget, given back when dropped.
+        held: Held,
     },
     /// A stream ended by itself: why, and its final drop count.
     Ended {
@@ -145,15 +145,9 @@ pub async fn stream<C: LogClient>(
                         key: key.clone(),
                         lines: b.lines,
                         dropped,
-                        bytes: b.bytes,
+                        held: b.held,
                     });
                     if tx.send(msg).await.is_err() {
-                        // the loop is gone: what is queued is let go
-                        settings.budget.give_back(b.bytes);
-                        brx.close();
-                        while let Some(b) = brx.recv().await {
-                            settings.budget.give_back(b.bytes);
-                        }
                         break;
                     }
                 }
@@ -220,7 +214,7 @@ pub async fn previous<C: LogClient>(
                         key: key.clone(),
                         lines: std::mem::take(&mut lines),
                         dropped: 0,
-                        bytes: 0,
+                        held: Held::default(),
                     });
                     if tx.send(batch).await.is_err() {
                         return Ok(());
@@ -232,7 +226,7 @@ pub async fn previous<C: LogClient>(
                     key: key.clone(),
                     lines,
                     dropped: 0,
-                    bytes: 0,
+                    held: Held::default(),
                 }))
                 .await;
             format!("previous container: {n} lines")

@@ -319,7 +319,7 @@ mod tests {
             Batch {
                 container_id: "c1".into(),
                 lines,
-                bytes: 0,
+                held: Default::default(),
             },
             t0,
         );
