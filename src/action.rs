@@ -145,7 +145,7 @@ actions! {
     MarkerNext = "marker_next", Safe, "Timeline: the next marker";
     PromotionAbort = "promotion_abort", Safe, "Abort the workload's promotion (sends nothing more)";
     Exec = "exec", Mutating, "Open a shell or run a command in a container of the selected pod";
-    PortForward = "port_forward", Mutating, "Forward a local port to the selected pod or its workload";
+    PortForward = "port_forward", Mutating, "Forward a local port to the selected pod, its workload or a Service";
     ShowForwards = "show_forwards", Safe, "Show the port-forwards pane";
     StopForward = "stop_forward", Safe, "Stop the selected port-forward";
     StopAllForwards = "stop_all_forwards", Safe, "Stop every port-forward";

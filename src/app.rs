@@ -142,7 +142,6 @@ pub async fn run_demo(args: CockpitArgs, demo: DemoArgs) -> Result<ExitCode, Str
     let fleet = pitwall_sim::Fleet::start(scenario, None).await?;
     let (mut regions, specs) = fleet_regions(&fleet)?;
     let (prometheus, why) = demo_prometheus(&fleet, &mut regions).await;
-    let mut settings = settings;
     settings.config.network.poll_interval = DEMO_POLL;
     let result = run_cockpit_with(settings, regions, specs, why).await;
     // stopped on every way out; killed on drop and with us anyway

@@ -157,6 +157,38 @@ fn a_60000_key_binding_is_reported_in_the_cockpit_not_a_crash() {
 /// A kubeconfig whose one context gets its credentials from `plugin` (a
 /// shell script written to $HOME), and a config naming that context.
 fn exec_plugin_setup(t: &Tmux, plugin: &str, timeout: u64) -> std::path::PathBuf {
+    plugin_setup(t, plugin, timeout, |script| {
+        format!(
+            "    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: {script}
+      interactiveMode: Never
+"
+        )
+    })
+}
+
+/// The same, the script named by the old `auth-provider`'s `cmd-path`.
+fn provider_plugin_setup(t: &Tmux, plugin: &str, timeout: u64) -> std::path::PathBuf {
+    plugin_setup(t, plugin, timeout, |script| {
+        format!(
+            "    auth-provider:
+      name: gcp
+      config:
+        cmd-path: {script}
+        cmd-args: config config-helper --format=json
+        token-key: '{{.credential.access_token}}'
+"
+        )
+    })
+}
+
+fn plugin_setup(
+    t: &Tmux,
+    plugin: &str,
+    timeout: u64,
+    user: impl Fn(&str) -> String,
+) -> std::path::PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let home = t.home();
     let script = home.join("plugin.sh");
@@ -174,15 +206,11 @@ clusters:
 users:
 - name: plugged
   user:
-    exec:
-      apiVersion: client.authentication.k8s.io/v1
-      command: {}
-      interactiveMode: Never
-contexts:
+{}contexts:
 - name: ctx-plugged
   context: {{cluster: nowhere, user: plugged}}
 ",
-            script.display()
+            user(&script.display().to_string())
         ),
     )
     .expect("write kubeconfig");
@@ -261,6 +289,29 @@ fn a_credential_plugin_that_runs_too_long_is_an_error_on_the_badge() {
     t.wait_for_prompt();
     t.assert_terminal_restored();
     wait_until_gone("sleep 100019");
+}
+
+#[test]
+fn an_auth_provider_command_runs_through_the_same_guard() {
+    let t = Tmux::start(140, 30, &[]);
+    let home = t.home().display().to_string();
+    // it gets the arguments kube gives it, and nothing to read on stdin
+    let plugin = format!(
+        "echo \"$@\" > {home}/provider-args\ncat > {home}/provider-stdin\nexec sleep 100029\n"
+    );
+    let config = provider_plugin_setup(&t, &plugin, 2);
+    t.run(&format!("{BIN} --config {}", config.display()));
+    t.wait_for("the timeout on the badge", |s| {
+        s.contains("[plugged error: credential plugin timed out after 2s]")
+    });
+    wait_until_gone("sleep 100029");
+    let args = std::fs::read_to_string(t.home().join("provider-args")).unwrap_or_default();
+    assert_eq!(args.trim(), "config config-helper --format=json");
+    let stdin = std::fs::read(t.home().join("provider-stdin")).expect("stdin was read");
+    assert!(stdin.is_empty(), "{stdin:?}");
+    t.keys(&["q"]);
+    t.wait_for_prompt();
+    t.assert_terminal_restored();
 }
 
 #[test]

@@ -15,7 +15,7 @@ use pitwall::fleet::workloads::ProbeKind;
 use pitwall::fleet::{self, Clients, SourceOptions};
 use pitwall::keymap::Keymap;
 use pitwall::msg::Msg;
-use pitwall::panes::probes::book::ProbeRow;
+use pitwall::panes::probes::book::{ProbeRow, Severity};
 use pitwall::panes::triage::rank::Problem;
 use pitwall::state::{Pane, State};
 use pitwall::theme::Styles;
@@ -227,6 +227,30 @@ async fn probe_failures_and_triage_follow_the_fault_timeline() {
         unready.map(|i| i.how_bad.as_str()),
         Some("2/6 pods unready")
     );
+    // one cause, one item: the readiness failures are in the unready item
+    assert!(
+        unready.is_some_and(|i| i.detail.contains(CHECKOUT_MESSAGE)),
+        "{unready:?}"
+    );
+    let items_of = |s: &State, region: usize, name: &str| {
+        s.incident
+            .triage
+            .items
+            .iter()
+            .filter(|i| i.id.region == region && i.id.name == name)
+            .count()
+    };
+    assert_eq!(items_of(&h.cockpit.state, cn, "checkout"), 1);
+    // search's crash loop and its rollout are one item, worded by both
+    h.until("search's stuck rollout as one item", move |s| {
+        s.incident.triage.items.first().is_some_and(|i| {
+            i.id.name == "search"
+                && i.how_bad.starts_with("rollout of search stuck: ")
+                && i.how_bad.ends_with(" pods CrashLoopBackOff")
+        })
+    })
+    .await;
+    assert_eq!(items_of(&h.cockpit.state, us, "search"), 1);
 
     // 160x48: triage, pods and probes at once
     let wide = h.screen(160, 48);
@@ -333,4 +357,48 @@ async fn probe_failures_and_triage_follow_the_fault_timeline() {
     let row = row.unwrap_or_else(|| panic!("checkout row lost its history"));
     assert_eq!(row.pods_affected, 0);
     assert!(row.failures_total >= seen);
+    // and probes agree with triage: the row is no longer active
+    assert_eq!(row.severity, Severity::Quiet);
+    // every row still active is a workload triage still lists (cart's
+    // hostile readiness failures go on), and the title counts only those
+    let st = &h.cockpit.state;
+    let active: Vec<&ProbeRow> = st
+        .incident
+        .probes
+        .rows
+        .iter()
+        .filter(|r| r.severity != Severity::Quiet)
+        .collect();
+    assert!(active.iter().all(|r| r.key.workload.name != "checkout"));
+    for r in &active {
+        assert!(
+            st.incident.triage.items.iter().any(|i| {
+                i.id.region == r.key.workload.region && i.id.name == r.key.workload.name
+            }),
+            "{} active in probes, absent from triage",
+            r.key.workload.name
+        );
+    }
+    let title = format!("Probe failures {} active", active.len());
+    let screen = h.screen(160, 48);
+    assert!(screen.contains(&title), "{title}:\n{screen}");
+    // its detail says it recovered, not that it is failing
+    let at = h
+        .cockpit
+        .state
+        .incident
+        .probes
+        .rows
+        .iter()
+        .position(|r| r.key.workload.region == cn && r.key.workload.name == "checkout")
+        .unwrap_or_else(|| panic!("no checkout row"));
+    h.key(crossterm::event::KeyCode::Home);
+    for _ in 0..at {
+        h.key(crossterm::event::KeyCode::Down);
+    }
+    let screen = h.screen(160, 48);
+    assert!(
+        screen.contains("readiness probe of shop/checkout: recovered"),
+        "{screen}"
+    );
 }

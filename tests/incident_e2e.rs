@@ -39,6 +39,19 @@ fn the_demo_story_shows_in_triage_and_enter_lands_on_the_pods() {
         screen.contains("HTTP probe failed with statuscode: 503"),
         "{screen}"
     );
+    // one cause, one item: search's crash loop and its rollout are one line
+    let screen = t.wait_for("search's rollout stuck as one line", |s| {
+        let lines = triage_lines(s);
+        lines
+            .first()
+            .is_some_and(|l| l.contains("us-east") && l.contains("rollout of search stuck: "))
+            && lines.iter().filter(|l| l.contains("search/search")).count() == 1
+    });
+    let checkout = triage_lines(&screen)
+        .into_iter()
+        .filter(|l| l.contains("cn-north shop/checkout "))
+        .count();
+    assert_eq!(checkout, 1, "{screen}");
 
     // focus triage, go to the top item (the crash loop) and press Enter
     t.keys(&["t"]);

@@ -254,6 +254,14 @@ async fn node_exporter_through_the_pod_proxy_and_network_faults() {
         .expect("svc"),
     )
     .expect("JSON");
+    // what a port-forward to the Service resolves: its selector and ports
+    assert_eq!(svc["spec"]["selector"], serde_json::json!({"app": "web"}));
+    let ports = svc["spec"]["ports"].as_array().expect("ports");
+    assert!(!ports.is_empty(), "{svc}");
+    for p in ports {
+        assert!(p["port"].as_u64().is_some_and(|n| n > 0), "{p}");
+        assert_eq!(p["targetPort"], p["port"], "{p}");
+    }
     let vip = svc["spec"]["clusterIP"]
         .as_str()
         .expect("clusterIP")

@@ -5,8 +5,10 @@
 //! before anything is sent; a forward started from the cockpit answers HTTP
 //! with the pod's name, follows its workload to the replacement when the
 //! pod is deleted, and releases its port when stopped; a forward to a pod
-//! ends, listener and all, when the pod is deleted. The audit lines are
-//! read back field by field.
+//! ends, listener and all, when the pod is deleted; a forward to a Service
+//! from the resources pane (`:svc`, `F`) answers from a pod of its
+//! selector and follows it to a replacement. The audit lines are read back
+//! field by field.
 
 // the harness re-exports more than these tests use
 #[allow(unused_imports)]
@@ -540,6 +542,156 @@ async fn a_forward_answers_follows_its_workload_and_releases_its_port() {
     assert!(fwd[3]["result"]["failed"]
         .as_str()
         .is_some_and(|w| w.contains("gone") || w.contains("no longer")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forward_to_a_service_follows_its_pods_and_releases_its_port() {
+    let mut h = start(|_| {}, &[]).await;
+    h.all_live().await;
+    let us = h.region("pre-release");
+    // a Service pod is ready before the forward is asked for
+    ready_pod(&h, "pre-release", "shop", "cart").await;
+
+    // `:svc`: the resources pane lists every region's Services
+    let effects = h.cockpit.handle(key(':'));
+    h.run(effects);
+    for c in "svc".chars() {
+        h.cockpit.handle(key(c));
+    }
+    let effects = h.cockpit.handle(press(crossterm::event::KeyCode::Enter));
+    h.run(effects);
+    let row_of_cart = |s: &pitwall::state::State| {
+        let spec = s.store.view_spec();
+        s.resources
+            .view(&s.region_names, spec.region, spec.namespace.as_deref())
+            .rows
+            .iter()
+            .position(|r| r.region == us && r.namespace == "shop" && r.name == "cart")
+    };
+    h.until("service/cart in the resources pane", |s| {
+        row_of_cart(s).is_some()
+    })
+    .await;
+    assert_eq!(
+        h.cockpit
+            .state
+            .resources
+            .rt
+            .as_ref()
+            .map(|t| t.kind.as_str()),
+        Some("Service")
+    );
+    h.cockpit.state.resources.cursor = row_of_cart(&h.cockpit.state).unwrap_or_default();
+
+    // F on the row: the dialog offers the Service with its ports
+    let effects = h.cockpit.handle(key('F'));
+    h.run(effects);
+    h.until("the service forward dialog's check", |s| {
+        matches!(&s.ui.modal, Some(Modal::Session(d))
+            if matches!(d.as_ref(), SessionDialog::Forward(f) if f.access.is_some() && f.declared.is_some()))
+    })
+    .await;
+    {
+        let Some(Modal::Session(d)) = &h.cockpit.state.ui.modal else {
+            panic!("no dialog")
+        };
+        let SessionDialog::Forward(f) = d.as_ref() else {
+            panic!("not the forward dialog")
+        };
+        assert_eq!(f.access, Some(Ok(())));
+        assert_eq!(f.declared, Some(Ok(vec![8080])));
+        assert_eq!(f.target(), ForwardTarget::Service("cart".into()));
+    }
+    let screen = h.screen(160, 40);
+    assert!(screen.contains("service/cart"), "{screen}");
+    assert!(screen.contains("service ports"), "{screen}");
+    let local = free_port();
+    h.cockpit.handle(press(crossterm::event::KeyCode::Home));
+    for c in format!("{local}:").chars() {
+        h.cockpit.handle(key(c));
+    }
+    let effects = h.cockpit.handle(press(crossterm::event::KeyCode::Enter));
+    h.run(effects);
+    let key_ = TaskKey(format!(
+        "port-forward pre-release/shop/service/cart {local}"
+    ));
+    h.until("the service forward to listen", |s| {
+        matches!(
+            s.tasks.get(&key_),
+            Some(TaskState::Running(_) | TaskState::Failed(_))
+        )
+    })
+    .await;
+    assert!(
+        matches!(
+            h.cockpit.state.tasks.get(&key_),
+            Some(TaskState::Running(_))
+        ),
+        "{:?}",
+        h.cockpit.state.tasks.get(&key_)
+    );
+
+    // HTTP answers with a pod of the Service (the oldest ready one)
+    let served = http_get(local)
+        .await
+        .unwrap_or_else(|e| panic!("curl: {e}"));
+    assert!(served.starts_with("cart-"), "{served}");
+
+    // its pod is deleted: the answers come from a replacement
+    let api: KubeApi<CorePod> =
+        KubeApi::namespaced(h.api("pre-release").await.into_client(), "shop");
+    api.delete(&served, &DeleteParams::default())
+        .await
+        .unwrap_or_else(|e| panic!("delete {served}: {e}"));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let replacement = loop {
+        h.run_for(Duration::from_millis(200)).await;
+        if let Ok(name) = http_get(local).await {
+            if name != served {
+                break name;
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still forwarding to {served}"
+        );
+    };
+    assert!(replacement.starts_with("cart-"), "{replacement}");
+
+    // x in the forwards pane frees the port
+    h.cockpit.handle(key('f'));
+    let screen = h.screen(160, 30);
+    assert!(
+        screen.contains("pre-release/shop/service/cart:8080"),
+        "{screen}"
+    );
+    let effects = h.cockpit.handle(key('x'));
+    h.run(effects);
+    h.until("the service forward to stop", |s| {
+        matches!(s.tasks.get(&key_), Some(TaskState::Stopped))
+    })
+    .await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !bindable(local) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "127.0.0.1:{local} still held"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // audited as a forward to the Service
+    let lines = audit_lines(&h);
+    let fwd: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["action"] == "port-forward")
+        .collect();
+    assert_eq!(fwd.len(), 2, "{lines:?}");
+    assert_eq!(fwd[0]["object"]["kind"], "Service");
+    assert_eq!(fwd[0]["object"]["name"], "cart");
+    assert_eq!(fwd[0]["parameters"]["remote_port"], 8080);
+    assert_eq!(fwd[1]["session"]["phase"], "end");
+    assert_eq!(fwd[1]["result"], "ok");
 }
 
 mod common;

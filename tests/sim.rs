@@ -1941,7 +1941,13 @@ async fn a_scenario_crd_reads_like_a_real_one_to_kubectl() {
     assert_eq!(cn.trim(), "canary.rollouts.pitwall.dev/checkout-canary");
     let missing = kubectl(kc, "us-east", &["get", "canary", "nope", "-n", "shop"]).await;
     assert_ne!(missing.code, 0);
-    assert!(missing.stderr.contains("not found"), "{}", missing.stderr);
+    assert!(
+        missing
+            .stderr
+            .contains("canaries.rollouts.pitwall.dev \"nope\" not found"),
+        "{}",
+        missing.stderr
+    );
     // every namespace holds the CA bundle ConfigMap, as a real cluster's
     let cms = ok(kc, "us-east", &["get", "cm", "-n", "shop"]).await;
     let cm: Vec<&str> = cms
@@ -1959,4 +1965,86 @@ async fn a_scenario_crd_reads_like_a_real_one_to_kubectl() {
     )
     .await;
     assert!(watch.stdout.contains("checkout-canary"), "{}", watch.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_name_resources_as_kube_apiserver_does() {
+    let env = start(small()).await;
+    let kc = env.kubeconfig.as_path();
+    let no = kubectl(kc, "alpha", &["get", "deploy", "nope", "-n", "shop"]).await;
+    assert_ne!(no.code, 0);
+    assert!(
+        no.stderr
+            .contains("Error from server (NotFound): deployments.apps \"nope\" not found"),
+        "{}",
+        no.stderr
+    );
+    // The core group stays unqualified.
+    let no = kubectl(kc, "alpha", &["get", "pod", "nope", "-n", "shop"]).await;
+    assert!(
+        no.stderr
+            .contains("Error from server (NotFound): pods \"nope\" not found"),
+        "{}",
+        no.stderr
+    );
+    let no = kubectl(kc, "alpha", &["delete", "hpa", "nope", "-n", "shop"]).await;
+    assert!(
+        no.stderr
+            .contains("horizontalpodautoscalers.autoscaling \"nope\" not found"),
+        "{}",
+        no.stderr
+    );
+
+    // The autoscaler's status as kubectl prints it: a steady load leaves web be.
+    let hpa = until(
+        kc,
+        "alpha",
+        &["get", "hpa", "web", "-n", "shop"],
+        "hpa status",
+        |o| o.contains("%/70%") && !o.contains("<unknown>"),
+    )
+    .await;
+    assert!(hpa.contains("Deployment/web"), "{hpa}");
+    // NAME REFERENCE TARGETS ("cpu: N%/70%") MINPODS MAXPODS REPLICAS AGE
+    let cols: Vec<&str> = hpa
+        .lines()
+        .nth(1)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(cols.get(4..7), Some(&["3", "10", "3"][..]), "{hpa}");
+
+    // AlreadyExists and Conflict name it the same way.
+    let web = ok(
+        kc,
+        "alpha",
+        &["get", "deploy", "web", "-n", "shop", "-o", "json"],
+    )
+    .await;
+    let file = env._dir.path().join("web.json");
+    std::fs::write(&file, &web).expect("write");
+    let path = file.to_str().expect("path");
+    let again = kubectl(kc, "alpha", &["create", "-f", path, "--validate=false"]).await;
+    assert!(
+        again.stderr.contains("(AlreadyExists)")
+            && again
+                .stderr
+                .contains("deployments.apps \"web\" already exists"),
+        "{}",
+        again.stderr
+    );
+    ok(
+        kc,
+        "alpha",
+        &["scale", "deploy", "web", "-n", "shop", "--replicas=5"],
+    )
+    .await;
+    let stale = kubectl(kc, "alpha", &["replace", "-f", path, "--validate=false"]).await;
+    assert!(
+        stale.stderr.contains(
+            "Operation cannot be fulfilled on deployments.apps \"web\": the object has been modified"
+        ),
+        "{}",
+        stale.stderr
+    );
 }

@@ -100,3 +100,70 @@ async fn python_elasticsearch_client_pages_the_same_lines_as_kubectl_logs() {
         assert!(out.contains(step), "missing {step:?} in\n{out}");
     }
 }
+
+/// How many documents the region's log store holds for `pod` (by curl).
+async fn es_count(url: &str, ca: &Path, token: &str, pod: &str) -> u64 {
+    let query = format!(r#"{{"query":{{"term":{{"kubernetes.pod.name":"{pod}"}}}}}}"#);
+    let (ok, out) = run(Command::new("curl")
+        .args(["-sS", "--fail-with-body", "--cacert"])
+        .arg(ca)
+        .args(["-u", &format!("elastic:{token}")])
+        .args(["-H", "Content-Type: application/json", "-d", &query])
+        .arg(format!("{url}/logs-*/_count")))
+    .await;
+    assert!(ok, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("count is JSON");
+    v["count"].as_u64().expect("a count")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_pods_lines_stay_in_the_log_store() {
+    let fleet = Fleet::start(small(), None).await.expect("fleet starts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kc = dir.path().join("kubeconfig");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&kc, fleet.kubeconfig_yaml()).expect("write kubeconfig");
+    std::fs::write(&ca, fleet.ca_pem()).expect("write ca");
+    let alpha = fleet.regions()[0].clone();
+    let kubectl = |args: &[&str]| {
+        let mut c = Command::new("kubectl");
+        c.arg("--kubeconfig")
+            .arg(&kc)
+            .args(["--context", "alpha", "-n", "shop"])
+            .args(args);
+        c
+    };
+    let (ok, out) = run(&mut kubectl(&["get", "pods", "-o", "name"])).await;
+    assert!(ok, "{out}");
+    let pod = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("pod/"))
+        .find(|p| p.starts_with("api-"))
+        .expect("an api pod")
+        .to_string();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let before = loop {
+        let n = es_count(&alpha.es_url, &ca, &alpha.token, &pod).await;
+        if n >= 20 {
+            break n;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{pod} logs {n} lines"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let (ok, out) = run(&mut kubectl(&["delete", "pod", &pod, "--wait=true"])).await;
+    assert!(ok, "{out}");
+    let (ok, out) = run(&mut kubectl(&["get", "pod", &pod])).await;
+    assert!(!ok && out.contains("NotFound"), "{out}");
+    // Its lines are still there, all of them, and no longer grow.
+    let after = es_count(&alpha.es_url, &ca, &alpha.token, &pod).await;
+    assert!(after >= before, "{after} < {before}");
+    let (ok, out) = run(&mut kubectl(&["get", "pods", "-o", "name"])).await;
+    assert!(ok && !out.contains(&pod), "{out}");
+    assert_eq!(
+        es_count(&alpha.es_url, &ca, &alpha.token, &pod).await,
+        after
+    );
+}

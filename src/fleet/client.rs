@@ -8,7 +8,8 @@
 //! terminal reachable through /dev/tty. The guard gives the plugin its own
 //! session (no controlling terminal, so it cannot read the cockpit's keys),
 //! a null stdin, a deadline after which its process group is killed, and a
-//! parent-death signal so it never outlives pitwall.
+//! parent-death signal so it never outlives pitwall. The old
+//! `auth-provider`'s `cmd-path` goes through the same guard.
 
 use kube::config::{ExecInteractiveMode, KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
@@ -181,7 +182,24 @@ pub async fn build(spec: &ClientSpec) -> Result<Client, String> {
         }
     };
     let timeout = plugin_timeout();
+    let mut refused = None;
     for user in &mut kubeconfig.auth_infos {
+        if let Some(provider) = user
+            .auth_info
+            .as_mut()
+            .and_then(|a| a.auth_provider.as_mut())
+        {
+            if let Err(e) = guard_provider_command(&user.name, &mut provider.config, timeout) {
+                // only the context's own user matters
+                let ours = kubeconfig.contexts.iter().any(|c| {
+                    c.name == spec.context
+                        && c.context.as_ref().and_then(|c| c.user.as_deref()) == Some(&user.name)
+                });
+                if ours {
+                    refused = Some(e);
+                }
+            }
+        }
         if let Some(exec) = user.auth_info.as_mut().and_then(|a| a.exec.as_mut()) {
             exec.interactive_mode = Some(ExecInteractiveMode::Never);
             if let (Some(guard), Some(command)) = (GUARD_EXE.get(), exec.command.as_ref()) {
@@ -192,6 +210,9 @@ pub async fn build(spec: &ClientSpec) -> Result<Client, String> {
                 exec.args = Some(args);
             }
         }
+    }
+    if let Some(e) = refused {
+        return Err(format!("context {}: {e}", spec.context));
     }
     let options = KubeConfigOptions {
         context: Some(spec.context.clone()),
@@ -218,6 +239,37 @@ pub async fn build(spec: &ClientSpec) -> Result<Client, String> {
         Ok(Err(e)) => Err(format!("context {}: {e}", spec.context)),
         Err(_) => Err(format!("credential plugin timed out after {timeout}s")),
     }
+}
+
+/// The old `auth-provider` (`gcp`) runs `cmd-path` with `cmd-args` split
+/// on spaces, as blocking as an exec plugin: put the guard in front of it
+/// the same way. A `cmd-path` with a space cannot be passed through the
+/// split, so it is refused rather than run unguarded.
+fn guard_provider_command(
+    user: &str,
+    config: &mut std::collections::HashMap<String, String>,
+    timeout: u64,
+) -> Result<(), String> {
+    let (Some(guard), Some(cmd)) = (GUARD_EXE.get(), config.get("cmd-path")) else {
+        return Ok(());
+    };
+    if cmd.contains(' ') {
+        return Err(format!(
+            "user {user}: auth-provider cmd-path {cmd:?} has a space; pitwall runs \
+             credential commands through its guard and cannot pass it (use an exec plugin)"
+        ));
+    }
+    let guard = guard.display().to_string();
+    if guard.contains(' ') {
+        return Err(format!(
+            "user {user}: auth-provider cmd-path cannot run: pitwall's own path {guard:?} has a space"
+        ));
+    }
+    let params = config.get("cmd-args").map(|p| p.trim()).unwrap_or("");
+    let args = format!("{PLUGIN_GUARD} {timeout} {cmd} {params}");
+    config.insert("cmd-args".into(), args.trim_end().to_string());
+    config.insert("cmd-path".into(), guard);
+    Ok(())
 }
 
 /// kube's exec-plugin errors carry the whole environment and output; the

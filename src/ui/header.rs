@@ -122,28 +122,35 @@ fn badge_body(state: &State, i: usize, r: &RegionState, detail: Detail) -> Strin
     sanitize(&text).into_owned()
 }
 
-/// The network metrics' own badge, only while its polls fail and the
-/// region itself is live (a region that is down says why itself): it never
-/// changes the region's badge.
-fn metrics_badge(r: &RegionState, detail: Detail) -> Option<String> {
+/// The badges of feeds that have their own (the network's metrics, the
+/// logs' Elasticsearch), only while they fail and the region itself is live
+/// (a region that is down says why itself): they never change the region's
+/// badge. ` · metrics: timed out`, ` · logs: 401 Unauthorized`.
+fn own_badges(r: &RegionState, detail: Detail) -> Vec<String> {
     if !r.health.is_live() {
-        return None;
+        return Vec::new();
     }
-    let (_, h) = r
-        .feeds
+    r.feeds
         .iter()
-        .find(|(f, h)| f.name == crate::panes::network::METRICS.name && !h.is_live())?;
-    let why = match h {
-        Health::Unreachable(m) | Health::Error(m) => m.as_str(),
-        _ => "",
-    };
-    Some(match detail {
-        Detail::Full(max) | Detail::Reason(max) if !why.is_empty() => {
-            format!(" · metrics: {}", sanitize(&cut(why, max)))
-        }
-        Detail::Mark => " m!".into(),
-        _ => " · metrics down".into(),
-    })
+        .filter(|(f, _)| !f.counts_toward_badge)
+        .filter_map(|(f, h)| {
+            let why = match h {
+                Health::Live | Health::Connecting | Health::Syncing => return None,
+                Health::Unreachable(m)
+                | Health::Error(m)
+                | Health::Unauthorized(m)
+                | Health::Forbidden(m) => m.as_str(),
+                Health::Stale { reason, .. } => reason.as_str(),
+            };
+            Some(match detail {
+                Detail::Full(max) | Detail::Reason(max) if !why.is_empty() => {
+                    format!(" · {}: {}", f.name, sanitize(&cut(why, max)))
+                }
+                Detail::Mark => format!(" {}!", f.name.chars().next().unwrap_or('?')),
+                _ => format!(" · {} down", f.name),
+            })
+        })
+        .collect()
 }
 
 fn badge_spans_at<'a>(state: &State, styles: &Styles, detail: Detail) -> Vec<Span<'a>> {
@@ -167,7 +174,7 @@ fn badge_spans_at<'a>(state: &State, styles: &Styles, detail: Detail) -> Vec<Spa
         let text = badge_body(state, i, r, detail);
         let style = styles.get(badge_scope(&r.health));
         spans.push(Span::styled(format!(" {text}"), style));
-        if let Some(m) = metrics_badge(r, detail) {
+        for m in own_badges(r, detail) {
             spans.push(Span::styled(m, styles.get("region.badge.error")));
         }
         spans.push(Span::styled("]", style));

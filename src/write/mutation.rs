@@ -41,6 +41,10 @@ impl ObjectRef {
         ObjectRef::new("StatefulSet", "apps", "v1", "statefulsets", namespace, name)
     }
 
+    pub fn service(namespace: &str, name: &str) -> ObjectRef {
+        ObjectRef::new("Service", "", "v1", "services", namespace, name)
+    }
+
     pub fn pod(namespace: &str, name: &str) -> ObjectRef {
         ObjectRef::new("Pod", "", "v1", "pods", namespace, name)
     }

@@ -201,7 +201,9 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
             }
         },
         SessionDialog::Forward(d) => match ev.code {
-            KeyCode::Up | KeyCode::Down if d.workload.is_some() => d.to_workload = !d.to_workload,
+            KeyCode::Up | KeyCode::Down if d.workload.is_some() && !d.is_service() => {
+                d.to_workload = !d.to_workload
+            }
             KeyCode::Tab | KeyCode::BackTab if d.typed.is_some() => d.typing_name = !d.typing_name,
             _ => {
                 let input = match (&mut d.typed, d.typing_name) {

@@ -127,8 +127,10 @@ fn forward_lines<'a>(d: &ForwardDialog, styles: &Styles) -> Vec<Line<'a>> {
         field("region", &d.region_name, text),
         field("namespace", &d.namespace, text),
     ];
-    let pod = format!("pod/{}", d.pod);
-    let mut targets = vec![(pod, !d.to_workload)];
+    let mut targets = Vec::new();
+    if !d.is_service() {
+        targets.push((format!("pod/{}", d.pod), !d.to_workload));
+    }
     if let Some(w) = &d.workload {
         targets.push((
             format!("{} (follows it to a ready pod)", w.label()),
@@ -154,7 +156,12 @@ fn forward_lines<'a>(d: &ForwardDialog, styles: &Styles) -> Vec<Line<'a>> {
         Some(Ok(p)) => p.iter().map(u16::to_string).collect::<Vec<_>>().join(", "),
         Some(Err(e)) => format!("unknown ({e})"),
     };
-    out.push(field("pod ports", &declared, styles.get("ui.hint")));
+    let ports = if d.is_service() {
+        "service ports"
+    } else {
+        "pod ports"
+    };
+    out.push(field(ports, &declared, styles.get("ui.hint")));
     out.push(input_line("port", &d.ports, !d.typing_name, styles));
     out.push(Line::styled(
         "           PORT (local = remote) or LOCAL:REMOTE; listens on 127.0.0.1",
@@ -180,7 +187,7 @@ fn forward_lines<'a>(d: &ForwardDialog, styles: &Styles) -> Vec<Line<'a>> {
             styles.get("ui.error"),
         ));
     }
-    let keys = if d.workload.is_some() {
+    let keys = if d.workload.is_some() && !d.is_service() {
         "Enter start · ↑↓ pod or workload · Esc cancel"
     } else {
         "Enter start · Esc cancel"

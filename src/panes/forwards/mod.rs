@@ -1,10 +1,12 @@
 //! The port-forward manager: `F` on a pod opens a dialog (the pod or its
-//! workload, the ports, checked by the write path first), Enter starts the
-//! forward as a long-lived task (`task`), and this pane lists every forward:
-//! local address, region/namespace/target:port, state, connections, bytes
-//! in and out, last error; `x` stops one, `X` all. Services are not a
-//! streamed kind yet, so forwards go to pods and workloads.
+//! workload, the ports, checked by the write path first), `F` on a Service
+//! row of the resources pane the same dialog with the Service's ports;
+//! Enter starts the forward as a long-lived task (`task`), and this pane
+//! lists every forward: local address, region/namespace/target:port,
+//! state, connections, bytes in and out, last error; `x` stops one, `X`
+//! all.
 
+pub mod service;
 pub mod state;
 pub mod task;
 pub mod view;
@@ -102,6 +104,60 @@ pub fn open_on(state: &mut State, pod: &crate::model::PodRow) -> Vec<Effect> {
         Permission::port_forward(&pod.namespace),
         Some((pod.namespace.clone(), pod.name.clone())),
     )]
+}
+
+/// Opens the forward dialog on a Service (`F` on a Service row of the
+/// resources pane): its ports offered, its pods found when it starts.
+pub fn open_service(
+    state: &mut State,
+    region: crate::model::RegionId,
+    namespace: &str,
+    name: &str,
+) -> Vec<Effect> {
+    let id = state.forwards.id();
+    let production = state.regions.get(region).is_some_and(|r| r.production);
+    let refused = state.read_only(region).map(|r| r.reason());
+    let dialog = ForwardDialog {
+        id,
+        region,
+        region_name: state.region_name(region).to_string(),
+        namespace: namespace.to_string(),
+        pod: String::new(),
+        to_workload: true,
+        workload: Some(ForwardTarget::Service(name.to_string())),
+        ports: TextArea::default(),
+        declared: refused
+            .as_ref()
+            .map(|_| Err("not asked (read-only)".to_string())),
+        access: refused.clone().map(Err),
+        typed: production.then(TextArea::default),
+        typing_name: false,
+        waiting: None,
+        error: None,
+    };
+    state.ui.modal = Some(Modal::Session(Box::new(SessionDialog::Forward(dialog))));
+    if refused.is_some() {
+        return Vec::new();
+    }
+    let (namespace, name) = (namespace.to_string(), name.to_string());
+    let perm = Permission::port_forward(&namespace);
+    vec![Effect::Io(crate::effects::IoJob::new(
+        move |env: Env| async move {
+            let access = match crate::write::allowed(&env.writer, region, &perm).await {
+                crate::write::Access::Allowed => Ok(()),
+                crate::write::Access::Denied(why) | crate::write::Access::Unknown(why) => Err(why),
+            };
+            let ports = match env.clients.get(region) {
+                Some(c) => service::ports(&c, &namespace, &name).await,
+                None => Err("the region is not connected yet".into()),
+            };
+            crate::msg::Msg::Session(exec::SessionMsg::Checked {
+                id,
+                access,
+                ports: Some(ports),
+            })
+        },
+    ))]
 }
 
 /// The check's answer: the declared ports, the first one typed in for the

@@ -16,6 +16,9 @@ pub enum ForwardTarget {
     /// Follows the workload: a ready pod of it, re-resolved when replaced.
     Deployment(String),
     StatefulSet(String),
+    /// Follows the Service as kubectl does: a ready pod matching its
+    /// selector, the service port mapped to the pod's target port.
+    Service(String),
 }
 
 impl ForwardTarget {
@@ -25,6 +28,7 @@ impl ForwardTarget {
             ForwardTarget::Pod(n) => format!("pod/{n}"),
             ForwardTarget::Deployment(n) => format!("deployment/{n}"),
             ForwardTarget::StatefulSet(n) => format!("statefulset/{n}"),
+            ForwardTarget::Service(n) => format!("service/{n}"),
         }
     }
 
@@ -32,7 +36,8 @@ impl ForwardTarget {
         match self {
             ForwardTarget::Pod(n)
             | ForwardTarget::Deployment(n)
-            | ForwardTarget::StatefulSet(n) => n,
+            | ForwardTarget::StatefulSet(n)
+            | ForwardTarget::Service(n) => n,
         }
     }
 }
@@ -138,12 +143,14 @@ pub struct ForwardDialog {
     pub region_name: String,
     pub namespace: String,
     pub pod: String,
-    /// The pod's Deployment or StatefulSet, when it has one.
+    /// The pod's Deployment or StatefulSet, when it has one; the Service
+    /// itself (and no pod) when opened on a Service.
     pub workload: Option<ForwardTarget>,
     pub to_workload: bool,
     /// `PORT` or `LOCAL:REMOTE`.
     pub ports: TextArea<'static>,
-    /// The ports the pod's containers declare, once fetched.
+    /// The ports the pod's containers (or the Service) declare, once
+    /// fetched.
     pub declared: Option<Result<Vec<u16>, String>>,
     /// `None` while checking; `Err` greys the dialog with the reason.
     pub access: Option<Result<(), String>>,
@@ -157,6 +164,11 @@ pub struct ForwardDialog {
 }
 
 impl ForwardDialog {
+    /// Opened on a Service: the only target there is.
+    pub fn is_service(&self) -> bool {
+        matches!(self.workload, Some(ForwardTarget::Service(_)))
+    }
+
     pub fn target(&self) -> ForwardTarget {
         match (&self.workload, self.to_workload) {
             (Some(w), true) => w.clone(),

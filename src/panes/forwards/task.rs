@@ -7,6 +7,7 @@
 //! Everything (listener, connections) lives in the task's future, so a
 //! stop, a quit or SIGTERM releases the port.
 
+use super::service;
 use super::state::{ForwardSpec, ForwardTarget, Stats};
 use crate::effects::Env;
 use crate::msg::Msg;
@@ -72,6 +73,7 @@ pub async fn run(env: Env, ctx: TaskCtx, spec: ForwardSpec) -> Result<(), String
         ForwardTarget::Pod(name) => ObjectRef::pod(&spec.namespace, name),
         ForwardTarget::Deployment(name) => ObjectRef::deployment(&spec.namespace, name),
         ForwardTarget::StatefulSet(name) => ObjectRef::stateful_set(&spec.namespace, name),
+        ForwardTarget::Service(name) => ObjectRef::service(&spec.namespace, name),
     };
     let params = serde_json::json!({
         "local_address": format!("127.0.0.1:{}", spec.local),
@@ -102,7 +104,7 @@ async fn serve(
     let shared = Arc::new(Shared::default());
     let counters = fwd.audit.counters().clone();
     let mut current = Some(resolve(fwd.reader(), spec).await?);
-    shared.update(|s| s.pod = current.clone().unwrap_or_default());
+    shared.update(|s| s.pod = pod_of(&current));
     ctx.running(format!(
         "127.0.0.1:{} -> {}:{}",
         spec.local,
@@ -139,11 +141,11 @@ async fn serve(
                     shared.update(|s| s.last_error = Some(format!("more than {MAX_CONNECTIONS} connections: one refused")));
                     continue;
                 }
-                let pod = match &current {
+                let (pod, port) = match &current {
                     Some(p) => p.clone(),
                     None => match resolve(fwd.reader(), spec).await {
                         Ok(p) => {
-                            shared.update(|s| s.pod = p.clone());
+                            shared.update(|s| s.pod = p.0.clone());
                             current = Some(p.clone());
                             p
                         }
@@ -154,7 +156,7 @@ async fn serve(
                     },
                 };
                 shared.update(|s| { s.active += 1; s.total += 1; });
-                conns.spawn(connection(fwd.clone(), pod, spec.remote, sock, counters.clone()));
+                conns.spawn(connection(fwd.clone(), pod, port, sock, counters.clone()));
             }
             Some(done) = conns.join_next() => {
                 shared.update(|s| s.active = s.active.saturating_sub(1));
@@ -166,7 +168,7 @@ async fn serve(
                 }
             }
             _ = check.tick() => {
-                let Some(pod) = current.clone() else { continue };
+                let Some((pod, _)) = current.clone() else { continue };
                 match pod_state(fwd.reader(), &spec.namespace, &pod).await {
                     PodState::Ready => {}
                     PodState::Unknown(why) => shared.update(|s| s.last_error = Some(why)),
@@ -180,7 +182,7 @@ async fn serve(
                         // the next connection finds the replacement
                         _ => {
                             current = resolve(fwd.reader(), spec).await.ok();
-                            let p = current.clone().unwrap_or_default();
+                            let p = pod_of(&current);
                             shared.update(|s| s.pod = p);
                         }
                     },
@@ -293,19 +295,31 @@ async fn pod_state(client: &ReadClient, namespace: &str, name: &str) -> PodState
     }
 }
 
-/// The pod to forward to: the pod itself (it must be ready), or a ready
-/// pod of the workload (by its selector; the oldest first, so a forward
-/// stays on one pod while it lasts).
-pub async fn resolve(client: &ReadClient, spec: &ForwardSpec) -> Result<String, String> {
+fn pod_of(current: &Option<(String, u16)>) -> String {
+    current.as_ref().map(|c| c.0.clone()).unwrap_or_default()
+}
+
+/// The pod to forward to and its port: the pod itself (it must be ready),
+/// a ready pod of the workload (by its selector; the oldest first, so a
+/// forward stays on one pod while it lasts), or of the Service, its port
+/// mapped to the pod's target port.
+pub async fn resolve(client: &ReadClient, spec: &ForwardSpec) -> Result<(String, u16), String> {
     let ns = &spec.namespace;
     let (path, name) = match &spec.target {
         ForwardTarget::Pod(name) => {
             return match pod_state(client, ns, name).await {
-                PodState::Ready => Ok(name.clone()),
+                PodState::Ready => Ok((name.clone(), spec.remote)),
                 PodState::Gone => Err(format!("pod {name} is gone")),
                 PodState::NotReady => Err(format!("pod {name} is not running and ready")),
                 PodState::Unknown(why) => Err(why),
             };
+        }
+        ForwardTarget::Service(name) => {
+            let svc = service::get(client, ns, name).await?;
+            let labels = service::selector(&svc, name)?;
+            let pod = ready_pod(client, ns, &labels, &spec.target.label()).await?;
+            let port = service::target_port(&svc, name, spec.remote, &pod)?;
+            return Ok((pod.metadata.name.unwrap_or_default(), port));
         }
         ForwardTarget::Deployment(n) => (format!("/apis/apps/v1/namespaces/{ns}/deployments"), n),
         ForwardTarget::StatefulSet(n) => (format!("/apis/apps/v1/namespaces/{ns}/statefulsets"), n),
@@ -333,6 +347,17 @@ pub async fn resolve(client: &ReadClient, spec: &ForwardSpec) -> Result<String, 
                 spec.target.label()
             )
         })?;
+    let pod = ready_pod(client, ns, &labels, &spec.target.label()).await?;
+    Ok((pod.metadata.name.unwrap_or_default(), spec.remote))
+}
+
+/// The oldest ready pod matching `labels` (GET pods with labelSelector).
+async fn ready_pod(
+    client: &ReadClient,
+    ns: &str,
+    labels: &std::collections::BTreeMap<String, String>,
+    what: &str,
+) -> Result<Pod, String> {
     let selector: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let list = kube::core::Request::new(format!("/api/v1/namespaces/{ns}/pods"))
         .list(&ListParams::default().labels(&selector.join(",")).limit(500))
@@ -341,7 +366,7 @@ pub async fn resolve(client: &ReadClient, spec: &ForwardSpec) -> Result<String, 
         .request::<k8s_openapi::List<Pod>>(list)
         .await
         .map_err(|e| session::describe_error(&e))?;
-    let mut ready: Vec<&Pod> = pods.items.iter().filter(|p| ready(p)).collect();
+    let mut ready: Vec<Pod> = pods.items.into_iter().filter(ready).collect();
     ready.sort_by(|a, b| {
         let created = |p: &Pod| p.metadata.creation_timestamp.as_ref().map(|t| t.0);
         created(a)
@@ -349,7 +374,7 @@ pub async fn resolve(client: &ReadClient, spec: &ForwardSpec) -> Result<String, 
             .then_with(|| a.metadata.name.cmp(&b.metadata.name))
     });
     ready
-        .first()
-        .and_then(|p| p.metadata.name.clone())
-        .ok_or_else(|| format!("no ready pod of {}", spec.target.label()))
+        .into_iter()
+        .find(|p| p.metadata.name.is_some())
+        .ok_or_else(|| format!("no ready pod of {what}"))
 }

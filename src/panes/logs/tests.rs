@@ -331,3 +331,49 @@ async fn streams_faster_than_the_pane_stay_within_the_byte_budget_and_every_drop
     assert_eq!(c.dropped_streams, dropped, "every stream shows its drops");
     assert_eq!(c.entries as u64 + c.dropped_oldest, received);
 }
+
+#[test]
+fn elasticsearch_failing_is_a_logs_badge_in_the_header_never_the_regions() {
+    use crate::fleet::health::{Feed, Health};
+    let mut s = state(&["eu", "us"]);
+    for r in 0..2 {
+        update(
+            &mut s,
+            Msg::RegionHealth {
+                region: r,
+                feed: Feed::PODS,
+                health: Health::Live,
+            },
+        );
+    }
+    update(
+        &mut s,
+        Msg::RegionHealth {
+            region: 1,
+            feed: super::task::ES_FEED,
+            health: Health::Unauthorized("401 Unauthorized".into()),
+        },
+    );
+    assert!(s.regions[1].health.is_live(), "the region stays live");
+    let draw = |s: &State| {
+        let mut term =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 10)).expect("terminal");
+        let styles = crate::theme::Styles::default();
+        term.draw(|f| crate::ui::draw(s, &styles, f)).expect("draw");
+        term.backend().to_string()
+    };
+    let screen = draw(&s);
+    let header = screen.lines().next().unwrap_or_default().to_string();
+    assert!(header.contains("· logs: 401 Unauthorized"), "{header}");
+    assert_eq!(header.matches("· logs").count(), 1, "{header}");
+    // it answers again: the badge goes
+    update(
+        &mut s,
+        Msg::RegionHealth {
+            region: 1,
+            feed: super::task::ES_FEED,
+            health: Health::Live,
+        },
+    );
+    assert!(!draw(&s).lines().next().unwrap_or_default().contains("logs"));
+}

@@ -661,7 +661,9 @@ impl ProbeBook {
                 });
             }
         }
-        let active = failures_5m > 0 || affected > 0;
+        // failures of pods that are ready again (or gone) are history: the
+        // row stays, counted, but no longer active
+        let active = affected > 0;
         let severity = if !active {
             Severity::Quiet
         } else if (key.kind != ProbeKind::Readiness && agg.restarts > 0 && affected > 0)

@@ -138,13 +138,23 @@ fn draw_detail(state: &State, styles: &Styles, frame: &mut Frame, area: Rect) {
     } else {
         String::new()
     };
+    // a quiet row's pods are ready again: it says when it last failed
+    let when = if row.severity == Severity::Quiet {
+        use crate::ui::format::{age, clock};
+        format!(
+            "recovered, last failure at {}, {} ago",
+            clock(row.last_seen),
+            age(state.now, row.last_seen)
+        )
+    } else {
+        format!("failing {}", crate::ui::format::since(state.now, row.since))
+    };
     lines.push(Line::from(Span::styled(
         sanitize(&format!(
-            "{} {} probe of {}: failing {}{restarts}",
+            "{} {} probe of {}: {when}{restarts}",
             state.region_name(row.key.workload.region),
             row.key.kind,
             workload(row),
-            crate::ui::format::since(state.now, row.since)
         ))
         .into_owned(),
         styles.get("ui.title"),

@@ -209,6 +209,21 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             let title = format!("{} / {}", state.region_name(row.region), object.label());
             return Some(crate::update::show_object(state, title, object, show));
         }
+        Action::PortForward => {
+            let row = view.rows.get(r.cursor.min(n.saturating_sub(1)));
+            let service = r.rt.as_ref().is_some_and(|t| t.kind == "Service");
+            return Some(match row {
+                Some(row) if service => {
+                    let (region, ns, name) = (row.region, row.namespace.clone(), row.name.clone());
+                    crate::panes::forwards::open_service(state, region, &ns, &name)
+                }
+                _ => {
+                    let text = "port-forward: select a pod, a workload or a Service (:svc)";
+                    state.ui.toast(ToastLevel::Warning, text, state.now);
+                    Vec::new()
+                }
+            });
+        }
         _ => return None,
     }
     Some(Vec::new())

@@ -324,3 +324,51 @@ fn back_returns_to_the_pods_table() {
     assert!(s.ui.panes().contains(&Pane::Pods));
     assert!(!s.ui.panes().contains(&Pane::Resources));
 }
+
+#[test]
+fn f_forwards_to_a_service_row_and_explains_other_kinds() {
+    // a Deployment row: not a Service, said so, no dialog
+    let (mut s, _) = shown();
+    let effects = update(&mut s, key('F'));
+    assert!(effects.is_empty());
+    assert!(s.ui.modal.is_none());
+    assert!(s
+        .ui
+        .toasts
+        .iter()
+        .any(|t| t.text.contains("a Service (:svc)")));
+
+    // a Service row: the forward dialog on the Service alone, checked
+    let mut s = state(&["eu"]);
+    update(&mut s, Msg::Resize(120, 40));
+    open(&mut s, "svc");
+    let generation = s.resources.generation;
+    update(
+        &mut s,
+        Msg::Resources(ResourcesMsg::Table {
+            generation,
+            region: 0,
+            result: Ok(page(&[("shop", "cart", "")])),
+        }),
+    );
+    let effects = update(&mut s, key('F'));
+    assert_eq!(effects.len(), 1, "{effects:?}");
+    let Some(Modal::Session(d)) = &s.ui.modal else {
+        panic!("no dialog: {:?}", s.ui.modal)
+    };
+    let crate::panes::exec::SessionDialog::Forward(f) = d.as_ref() else {
+        panic!("not the forward dialog")
+    };
+    use crate::panes::forwards::state::ForwardTarget;
+    assert_eq!(f.target(), ForwardTarget::Service("cart".into()));
+    assert_eq!(f.namespace, "shop");
+    // Up/Down do not offer a pod: the Service is the only target
+    update(&mut s, code(KeyCode::Down));
+    let Some(Modal::Session(d)) = &s.ui.modal else {
+        panic!("dialog closed")
+    };
+    let crate::panes::exec::SessionDialog::Forward(f) = d.as_ref() else {
+        panic!("not the forward dialog")
+    };
+    assert_eq!(f.target(), ForwardTarget::Service("cart".into()));
+}

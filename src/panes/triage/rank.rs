@@ -492,6 +492,7 @@ pub fn triage(input: &TriageInput, now: Timestamp) -> Vec<TriageItem> {
     rollout_items(input, now, &mut out);
     probe_items(input, &mut out);
     network::network_items(input, &mut out);
+    let mut out = merge::merge_same_cause(out);
     for item in &mut out {
         if let Some(r) = input.regions.get(item.id.region) {
             item.stale |= !r.is_live();
@@ -522,6 +523,7 @@ pub fn reselect(
         .or(Some(old_index.min(items.len() - 1)))
 }
 
+mod merge;
 mod network;
 #[cfg(test)]
 mod tests;

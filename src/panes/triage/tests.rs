@@ -348,7 +348,7 @@ fn panes_draw_at_both_sizes_with_hostile_text_defused() {
     }
     // 80x24: only the focused pane, with tabs
     let narrow = screen(&mut c, 80, 24);
-    assert!(narrow.contains("Probe failures") && narrow.contains("Triage 3!!  Pods  Probes"));
+    assert!(narrow.contains("Probe failures") && narrow.contains("Triage 2!!  Pods  Probes"));
     assert!(
         !narrow.contains("NAMESPACE"),
         "pods table hidden:\n{narrow}"

@@ -188,6 +188,8 @@ pub enum Job {
 
 /// What a `Job` found.
 #[derive(Debug, Clone)]
+// it travels boxed (`Msg::Workloads(Box<Answer>)`), so its size is paid once
+#[allow(clippy::large_enum_variant)]
 pub enum Answer {
     Offers(OfferKey, Vec<(Action, Offer)>),
     /// The confirmation and its warnings, or why it cannot be done.

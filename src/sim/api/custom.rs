@@ -4,7 +4,7 @@
 //! shows).
 
 use super::table::{self, Format};
-use crate::transport::http::{json_response, not_found, stream_response, Response};
+use crate::transport::http::{json_response, status_with, stream_response, Response};
 use crate::world::custom::Served;
 use crate::world::region::Region;
 use bytes::Bytes;
@@ -197,7 +197,13 @@ pub fn answer(
             let include = q.get("includeObject").map_or("Metadata", String::as_str);
             let now = region.clock.now();
             Some(match (name, fmt) {
-                (Some(n), _) if items.is_empty() => not_found(&s.crd.plural, n),
+                (Some(n), _) if items.is_empty() => status_with(
+                    404,
+                    "NotFound",
+                    // group-qualified, as kube-apiserver names a custom resource
+                    &format!("{}.{} \"{n}\" not found", s.crd.plural, s.crd.group),
+                    Some(json!({"name": n, "group": s.crd.group, "kind": s.crd.plural})),
+                ),
                 (Some(_), Format::Table) => ok(as_table(s, &items, include, now)),
                 (Some(_), _) => ok(items[0].clone()),
                 (None, Format::Table) => ok(as_table(s, &items, include, now)),

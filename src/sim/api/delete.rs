@@ -12,7 +12,7 @@ pub(crate) fn delete(region: &Region, t: &Target, name: &str) -> Response {
     let clock = region.clock.clone();
     let mut st = region.lock();
     if st.store.get(t.kind, &ns, name).is_none() {
-        return not_found(t.kind.plural(), name);
+        return not_found(t.kind, name);
     }
     let result = match t.kind {
         Kind::Pod => st

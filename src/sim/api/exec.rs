@@ -252,7 +252,7 @@ pub async fn handle(
     let container = {
         let st = region.lock();
         let Some(p) = st.pods.get(&(ns.clone(), name.clone())) else {
-            return crate::transport::http::not_found("pods", &name);
+            return crate::transport::http::not_found(crate::world::store::Kind::Pod, &name);
         };
         if let Some(c) = &wanted {
             if *c != p.container {

@@ -119,7 +119,7 @@ pub async fn handle(region: Arc<Region>, t: &Target, q: &HashMap<String, String>
             {
                 bad(format!("container in pod \"{name}\" is not available"))
             } else {
-                crate::transport::http::not_found("pods", &name)
+                crate::transport::http::not_found(crate::world::store::Kind::Pod, &name)
             };
         };
         if let Some(c) = q.get("container").filter(|c| !c.is_empty()) {

@@ -360,23 +360,23 @@ pub fn error_code(code: u16) -> Response {
 
 pub(crate) fn store_error(e: StoreError, t: &Target, name: &str) -> Response {
     match e {
-        StoreError::NotFound => not_found(t.kind.plural(), name),
+        StoreError::NotFound => not_found(t.kind, name),
         StoreError::AlreadyExists => status_with(
             409,
             "AlreadyExists",
-            &format!("{} \"{name}\" already exists", t.kind.plural()),
-            Some(json!({"name": name, "kind": t.kind.plural()})),
+            &format!("{} \"{name}\" already exists", t.kind.qualified()),
+            Some(t.kind.status_details(name)),
         ),
         StoreError::Conflict => status_with(
             409,
             "Conflict",
             &format!(
                 "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
-                t.kind.plural()
+                t.kind.qualified()
             ),
-            Some(json!({"name": name, "kind": t.kind.plural()})),
+            Some(t.kind.status_details(name)),
         ),
-        StoreError::Invalid(m) => status(422, "Invalid", &format!("{} \"{name}\" is invalid: {m}", t.kind.name())),
+        StoreError::Invalid(m) => status(422, "Invalid", &format!("{} \"{name}\" is invalid: {m}", t.kind.qualified_kind())),
     }
 }
 

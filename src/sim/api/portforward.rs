@@ -69,7 +69,7 @@ pub async fn handle(
     let listening: Vec<u16> = {
         let st = region.lock();
         let Some(p) = st.pods.get(&(ns.clone(), name.clone())) else {
-            return crate::transport::http::not_found("pods", &name);
+            return crate::transport::http::not_found(crate::world::store::Kind::Pod, &name);
         };
         if p.stage != Stage::Running {
             return status(400, "BadRequest", &format!("pod {name} is not running"));

@@ -49,7 +49,7 @@ pub fn answer(region: &Region, method: &Method, path: &str) -> Option<Response> 
     let now = region.clock.elapsed();
     let mut st = region.lock();
     let Some(sim) = st.pods.get(&(ns.to_string(), pod.to_string())) else {
-        return Some(not_found("pods", pod));
+        return Some(not_found(crate::world::store::Kind::Pod, pod));
     };
     let ip = sim.ip.clone();
     let running = sim.stage == Stage::Running;

@@ -25,7 +25,7 @@ pub(crate) fn get(
             .get(t.kind, t.namespace.as_deref().unwrap_or(""), name)
         {
             Some(o) => o.json.clone(),
-            None => return not_found(t.kind.plural(), name),
+            None => return not_found(t.kind, name),
         }
     };
     match fmt {

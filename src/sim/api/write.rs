@@ -89,7 +89,7 @@ pub(crate) async fn write(
             if t.kind.namespaced() {
                 obj["metadata"]["namespace"] = json!(ns);
                 if st.store.get(Kind::Namespace, "", &ns).is_none() {
-                    return not_found("namespaces", &ns);
+                    return not_found(crate::world::store::Kind::Namespace, &ns);
                 }
             }
             if st.store.get(t.kind, &ns, &name).is_some() {
@@ -117,7 +117,7 @@ pub(crate) async fn write(
         Method::PUT | Method::PATCH => {
             let name = t.name.clone().unwrap_or_default();
             let Some(old) = st.store.get_value(t.kind, &ns, &name) else {
-                return not_found(t.kind.plural(), &name);
+                return not_found(t.kind, &name);
             };
             let mut new = if method == Method::PUT {
                 let want_rv = body
@@ -262,7 +262,7 @@ pub(crate) async fn scale(
     let clock = region.clock.clone();
     let mut st = region.lock();
     let Some(mut obj) = st.store.get_value(t.kind, &ns, &name) else {
-        return not_found(t.kind.plural(), &name);
+        return not_found(t.kind, &name);
     };
     let scale_of = |obj: &Value| -> Value {
         let sel = obj

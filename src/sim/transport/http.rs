@@ -97,13 +97,13 @@ pub fn status_with(
     r
 }
 
-pub fn not_found(kind_plural: &str, name: &str) -> Response {
-    let singular = kind_plural;
+/// kube-apiserver's NotFound: `pods "x" not found`, `deployments.apps "x" not found`.
+pub fn not_found(kind: crate::world::store::Kind, name: &str) -> Response {
     status_with(
         404,
         "NotFound",
-        &format!("{singular} \"{name}\" not found"),
-        Some(json!({"name": name, "kind": singular})),
+        &format!("{} \"{name}\" not found", kind.qualified()),
+        Some(kind.status_details(name)),
     )
 }
 

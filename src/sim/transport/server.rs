@@ -144,6 +144,9 @@ async fn handshake(
     }
 }
 
+/// The autoscaler's sync period (simulated seconds), as kube-controller-manager's.
+const HPA_SYNC: f64 = 15.0;
+
 pub fn spawn_ticker(
     region: Arc<Region>,
     mut timeline: Vec<(f64, Fault)>,
@@ -156,6 +159,7 @@ pub fn spawn_ticker(
         let mut last = std::time::Instant::now();
         let mut last_endpoints = std::time::Instant::now();
         let mut endpoints_rv = None;
+        let mut hpa_synced = 0.0f64;
         loop {
             tokio::select! {
                 _ = stop.cancelled() => return,
@@ -202,8 +206,13 @@ pub fn spawn_ticker(
             {
                 st.update_endpoints(&clock);
                 st.update_hpas(&clock);
+                hpa_synced = now;
                 endpoints_rv = Some(st.store.rv());
                 last_endpoints = std::time::Instant::now();
+            } else if now - hpa_synced >= HPA_SYNC {
+                // the autoscaler acts on load even while nothing else moves
+                st.update_hpas(&clock);
+                hpa_synced = now;
             }
         }
     });

@@ -25,6 +25,8 @@ pub fn build(
     let mut st = State {
         store: Store::new(file.watch_history, seed),
         pods: HashMap::new(),
+        gone_logs: VecDeque::new(),
+        hpa_recommendations: HashMap::new(),
         nodes: Vec::new(),
         node_load: Vec::new(),
         next_ip: 0,

@@ -117,7 +117,7 @@ impl State {
             Stage::Terminating => {
                 p.stopped = true;
                 self.pods.insert(key, p);
-                self.remove_pod(ns, name);
+                self.remove_pod(ns, name, now);
                 return;
             }
             Stage::Pulling => {

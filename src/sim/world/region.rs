@@ -124,9 +124,29 @@ pub struct PodSim {
     pub stopped: bool,
 }
 
+/// A deleted pod whose log lines the log store still holds.
+pub struct GoneLog {
+    pub namespace: String,
+    pub name: String,
+    pub labels: Value,
+    pub pod: PodSim,
+    /// When its last container stopped (simulated seconds).
+    pub ended: f64,
+}
+
+/// How long the log store keeps a deleted pod's lines (simulated seconds),
+/// and how many deleted pods it keeps per region at most, oldest dropped
+/// first: a log pipeline's retention, bounded for churning fleets.
+pub const GONE_LOGS_RETENTION: f64 = 24.0 * 3600.0;
+pub const GONE_LOGS_MAX: usize = 1000;
+
 pub struct State {
     pub store: Store,
     pub pods: HashMap<(String, String), PodSim>,
+    /// The autoscaler's recent recommendations, per HPA (namespace, name).
+    pub(crate) hpa_recommendations: HashMap<(String, String), crate::world::hpa::Recommendations>,
+    /// Deleted pods' logs, oldest first (`GONE_LOGS_*` bound it).
+    pub gone_logs: VecDeque<GoneLog>,
     pub nodes: Vec<(String, String)>,
     pub(crate) node_load: Vec<usize>,
     pub(crate) next_ip: u32,
@@ -475,15 +495,40 @@ impl State {
         Some(stored)
     }
 
-    pub(crate) fn remove_pod(&mut self, ns: &str, name: &str) {
+    /// The pod is gone at simulated second `now`; its logs stay searchable.
+    pub(crate) fn remove_pod(&mut self, ns: &str, name: &str, now: f64) {
         if let Some(p) = self.pods.remove(&(ns.to_string(), name.to_string())) {
             if let Some(i) = self.nodes.iter().position(|(n, _)| *n == p.node) {
                 self.node_load[i] = self.node_load[i].saturating_sub(1);
             }
+            let labels = self
+                .store
+                .get_value(Kind::Pod, ns, name)
+                .and_then(|v| v.pointer("/metadata/labels").cloned())
+                .unwrap_or_else(|| json!({}));
+            self.keep_gone_log(GoneLog {
+                namespace: ns.to_string(),
+                name: name.to_string(),
+                labels,
+                pod: p,
+                ended: now,
+            });
         }
         let _ = self.store.delete(Kind::Pod, ns, name);
         self.dirty = true;
         self.endpoints_dirty = true;
+    }
+
+    pub(crate) fn keep_gone_log(&mut self, gone: GoneLog) {
+        let oldest = gone.ended - GONE_LOGS_RETENTION;
+        while self
+            .gone_logs
+            .front()
+            .is_some_and(|g| g.ended < oldest || self.gone_logs.len() >= GONE_LOGS_MAX)
+        {
+            self.gone_logs.pop_front();
+        }
+        self.gone_logs.push_back(gone);
     }
 
     /// Rewrite a pod's status from the kubelet's view.

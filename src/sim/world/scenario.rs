@@ -178,6 +178,20 @@ pub struct AutoscaleSpec {
     /// Target average CPU utilisation, percent of requests.
     #[serde(default = "default_cpu")]
     pub cpu_percent: u32,
+    /// The workload's CPU use over time, for the autoscaler to act on;
+    /// before the first step (and without any) the load is steady.
+    #[serde(default)]
+    pub load: Vec<LoadStep>,
+}
+
+/// From simulated second `at`, the workload uses `cpu` percent of one
+/// pod's CPU request in total (700: seven pods' worth at 100%), shared by
+/// its replicas.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadStep {
+    pub at: f64,
+    pub cpu: u32,
 }
 
 fn one() -> u32 {

@@ -102,6 +102,31 @@ impl Kind {
             _ => "",
         }
     }
+    /// The resource as kube-apiserver names it in messages: `pods`,
+    /// `deployments.apps` (group-qualified outside the core group).
+    pub fn qualified(self) -> String {
+        match self.group() {
+            "" => self.plural().to_string(),
+            g => format!("{}.{g}", self.plural()),
+        }
+    }
+    /// The kind as kube-apiserver names it in `Invalid` messages:
+    /// `Pod`, `Deployment.apps`.
+    pub fn qualified_kind(self) -> String {
+        match self.group() {
+            "" => self.name().to_string(),
+            g => format!("{}.{g}", self.name()),
+        }
+    }
+    /// The `details` of a Status about one object, as kube-apiserver
+    /// fills them (`group` only outside the core group).
+    pub fn status_details(self, name: &str) -> serde_json::Value {
+        let mut d = serde_json::json!({"name": name, "kind": self.plural()});
+        if !self.group().is_empty() {
+            d["group"] = self.group().into();
+        }
+        d
+    }
     pub fn api_version(self) -> &'static str {
         match self.group() {
             "apps" => "apps/v1",

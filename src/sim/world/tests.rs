@@ -482,3 +482,28 @@ fn a_bad_rollout_crash_loops_while_old_pods_keep_serving() {
         assert!(b["status"]["containerStatuses"][0]["restartCount"].as_u64() >= Some(1));
     }
 }
+
+#[test]
+fn deleted_pods_logs_are_kept_within_retention_and_a_cap() {
+    use crate::world::region::{GoneLog, GONE_LOGS_MAX, GONE_LOGS_RETENTION};
+    let r = world();
+    let mut st = r.lock();
+    let pod = st.pods.values().next().expect("a pod").clone();
+    let gone = |i: usize, ended: f64| GoneLog {
+        namespace: "shop".into(),
+        name: format!("web-{i}"),
+        labels: json!({}),
+        pod: pod.clone(),
+        ended,
+    };
+    for i in 0..GONE_LOGS_MAX + 5 {
+        st.keep_gone_log(gone(i, i as f64));
+    }
+    assert_eq!(st.gone_logs.len(), GONE_LOGS_MAX);
+    assert_eq!(st.gone_logs.front().map(|g| g.name.as_str()), Some("web-5"));
+    // past the retention window the old ones go
+    st.keep_gone_log(gone(0, GONE_LOGS_RETENTION + 500.0));
+    // ended 500..=1004 stay, and the new one
+    assert_eq!(st.gone_logs.len(), GONE_LOGS_MAX + 5 - 500 + 1);
+    assert!(st.gone_logs.iter().all(|g| g.ended >= 500.0));
+}

@@ -122,6 +122,8 @@ fn crash_looping_rollout_tops_the_list_above_readiness_failures() {
     let s = incident(now);
     let items = s.triage(now);
     let got = summary(&items);
+    // one cause, one item: api's crash loop and its rollout are one stuck
+    // rollout; checkout's unready pods and their readiness failures are one
     assert_eq!(
         got,
         vec![
@@ -129,21 +131,9 @@ fn crash_looping_rollout_tops_the_list_above_readiness_failures() {
                 US_EAST,
                 "api",
                 Problem::CrashLoop,
-                "2/8 pods CrashLoopBackOff"
+                "rollout of api stuck: 2/8 pods CrashLoopBackOff"
             ),
             (CN_NORTH, "checkout", Problem::Unready, "2/6 pods unready"),
-            (
-                CN_NORTH,
-                "checkout",
-                Problem::ProbeFailures(ProbeKind::Readiness),
-                "2/6 pods, 16 failures in 5m"
-            ),
-            (
-                US_EAST,
-                "api",
-                Problem::RolloutInProgress,
-                "rolling: 2/6 updated (rev 4)"
-            ),
         ]
     );
     let top = &items[0];
@@ -157,9 +147,223 @@ fn crash_looping_rollout_tops_the_list_above_readiness_failures() {
         }
     );
     assert!(!top.stale);
-    let probe = &items[2];
-    assert_eq!(probe.detail, "HTTP probe failed with statuscode: 503");
-    assert_eq!(probe.since, Some(now - 60));
+    assert!(
+        top.detail.contains("rolling: 2/6 updated (rev 4)"),
+        "{}",
+        top.detail
+    );
+    let checkout = &items[1];
+    assert_eq!(
+        checkout.detail,
+        "readiness failing (2/6 pods, 16 failures in 5m): HTTP probe failed with statuscode: 503"
+    );
+    assert!(checkout.since.is_some_and(|t| t <= now - 60));
+}
+
+/// The items the merge folds, computed alone: what each would say if the
+/// other cause were not there.
+fn alone(s: &IncidentState, now: Timestamp, name: &str, problem: Problem) -> TriageItem {
+    let mut out = Vec::new();
+    let rows = s.probe_rows(now);
+    let input = TriageInput {
+        pods: &s.pods,
+        workloads: s.workloads.rows(),
+        probe_rows: &rows,
+        regions: &s.regions,
+        rollout_since: s.workloads.rollout_since(),
+        network: &[],
+    };
+    pod_items(&input, now, &mut out);
+    rollout_items(&input, now, &mut out);
+    probe_items(&input, &mut out);
+    out.into_iter()
+        .find(|i| i.id.name == name && i.id.problem == problem)
+        .unwrap_or_else(|| panic!("no {problem} item for {name}"))
+}
+
+#[test]
+fn unready_pods_and_their_readiness_failures_are_one_item() {
+    let now = T0;
+    let s = incident(now);
+    let unready = alone(&s, now, "checkout", Problem::Unready);
+    let probe = alone(
+        &s,
+        now,
+        "checkout",
+        Problem::ProbeFailures(ProbeKind::Readiness),
+    );
+    let items: Vec<_> = s
+        .triage(now)
+        .into_iter()
+        .filter(|i| i.id.name == "checkout")
+        .collect();
+    assert_eq!(items.len(), 1, "{:?}", summary(&items));
+    let merged = &items[0];
+    assert_eq!(merged.id.problem, Problem::Unready);
+    assert_eq!(merged.how_bad, "2/6 pods unready");
+    // as severe as the worse, since the earlier
+    assert_eq!(merged.score, unready.score.max(probe.score));
+    assert_eq!(merged.level, unready.level.max(probe.level));
+    assert_eq!(merged.since, unready.since.min(probe.since));
+    assert_eq!(merged.target, unready.target);
+}
+
+#[test]
+fn crash_loop_during_a_stuck_rollout_is_one_item_worded_by_the_rollout() {
+    let now = T0;
+    let mut s = IncidentState::default();
+    s.set_region(0, RegionState::Live);
+    for i in 0..18 {
+        s.apply_pod(&named(0, "search", i, true), now - 900);
+    }
+    for i in 18..30 {
+        s.apply_pod(
+            &crashlooping(named(0, "search", i, false), false),
+            now - 300,
+        );
+    }
+    let mut d = deployment(0, "search", 30, 12);
+    d.conditions.push(WorkloadCondition {
+        type_: "Progressing".into(),
+        status: "False".into(),
+        reason: "ProgressDeadlineExceeded".into(),
+        message: "ReplicaSet \"search-5f\" has timed out progressing.".into(),
+        last_transition: Some(now - 600),
+    });
+    s.apply_workload(info(d), now);
+    let crash = alone(&s, now, "search", Problem::CrashLoop);
+    let stuck = alone(&s, now, "search", Problem::RolloutStuck);
+    let items = s.triage(now);
+    assert_eq!(
+        summary(&items),
+        vec![(
+            0,
+            "search",
+            Problem::CrashLoop,
+            "rollout of search stuck: 12/30 pods CrashLoopBackOff"
+        )]
+    );
+    let merged = &items[0];
+    assert_eq!(merged.score, crash.score.max(stuck.score));
+    assert_eq!(merged.level, Level::Critical);
+    assert_eq!(merged.since, crash.since.min(stuck.since));
+    assert!(
+        merged.detail.contains("timed out progressing"),
+        "{}",
+        merged.detail
+    );
+    // Enter still goes to the pods of search
+    assert_eq!(merged.target, crash.target);
+}
+
+#[test]
+fn pods_that_cannot_start_during_a_rollout_are_one_item() {
+    let now = 2_100;
+    let mut s = IncidentState::default();
+    s.set_region(0, RegionState::Live);
+    let mut p = named(0, "web", 0, false);
+    p.containers[0].state = ContainerState::Waiting {
+        reason: "ImagePullBackOff".into(),
+        message: "Back-off pulling image".into(),
+    };
+    s.apply_pod(&p, now);
+    s.apply_pod(&named(0, "web", 1, true), now);
+    let mut d = deployment(0, "web", 2, 1);
+    d.generation = 3;
+    d.observed_generation = 3;
+    s.apply_workload(info(d), now);
+    let items = s.triage(now + 30);
+    assert_eq!(
+        summary(&items),
+        vec![(
+            0,
+            "web",
+            Problem::CannotStart,
+            "rollout of web stuck: 1/2 pods ImagePullBackOff"
+        )]
+    );
+    assert!(
+        items[0].detail.starts_with("rolling: 1/2 updated"),
+        "{}",
+        items[0].detail
+    );
+}
+
+#[test]
+fn liveness_failing_on_crash_looping_pods_joins_the_crash_loop() {
+    let now = T0;
+    let mut s = IncidentState::default();
+    s.set_region(0, RegionState::Live);
+    for i in 0..4 {
+        s.apply_pod(&named(0, "worker", i, true), now - 900);
+    }
+    for i in 4..6 {
+        let p = crashlooping(named(0, "worker", i, false), false);
+        s.apply_pod(&p, now - 300);
+        let mut ev = readiness_event(&p, 5, now);
+        ev.message = "Liveness probe failed: dial tcp 10.0.0.9:8080: connection refused".into();
+        s.apply_event(&ev, now);
+    }
+    let crash = alone(&s, now, "worker", Problem::CrashLoop);
+    let probe = alone(
+        &s,
+        now,
+        "worker",
+        Problem::ProbeFailures(ProbeKind::Liveness),
+    );
+    let items = s.triage(now);
+    assert_eq!(
+        summary(&items),
+        vec![(0, "worker", Problem::CrashLoop, "2/6 pods CrashLoopBackOff")]
+    );
+    assert_eq!(items[0].score, crash.score.max(probe.score));
+    assert_eq!(items[0].since, crash.since.min(probe.since));
+    assert!(
+        items[0].detail.starts_with("liveness failing (")
+            && items[0].detail.contains("connection refused"),
+        "{}",
+        items[0].detail
+    );
+}
+
+#[test]
+fn distinct_causes_stay_distinct() {
+    let now = 2_100;
+    let mut s = IncidentState::default();
+    s.set_region(0, RegionState::Live);
+    s.set_region(1, RegionState::Stale { since: now - 60 });
+    // worker: crash loop and OOM kills; a paused rollout of cart; web's
+    // rollout with no pods in trouble; readiness failing with no pod
+    // unready past its grace period stays a probe item
+    s.apply_pod(&crashlooping(named(0, "worker", 0, false), true), now);
+    let mut paused = deployment(0, "cart", 4, 2);
+    paused.paused = true;
+    s.apply_workload(info(paused), now);
+    let mut rolling = deployment(0, "web", 4, 2);
+    rolling.generation = 3;
+    rolling.observed_generation = 3;
+    s.apply_workload(info(rolling), now);
+    let mut fresh = named(0, "checkout", 0, false);
+    fresh.created = now - 3;
+    s.apply_pod(&fresh, now);
+    s.apply_event(&readiness_event(&fresh, 4, now), now);
+    let items = s.triage(now);
+    let mut problems: Vec<_> = items
+        .iter()
+        .map(|i| (i.id.region, i.id.name.as_str(), i.id.problem))
+        .collect();
+    problems.sort();
+    assert_eq!(
+        problems,
+        vec![
+            (0, "cart", Problem::RolloutPaused),
+            (0, "checkout", Problem::ProbeFailures(ProbeKind::Readiness)),
+            (0, "web", Problem::RolloutInProgress),
+            (0, "worker", Problem::CrashLoop),
+            (0, "worker", Problem::OomKilled),
+            (1, "", Problem::RegionStale),
+        ]
+    );
 }
 
 #[test]
@@ -178,6 +382,13 @@ fn recovered_workloads_drop_off() {
     s.apply_workload(info(deployment(US_EAST, "api", 6, 6)), T0);
     let items = s.triage(now + 10);
     assert!(items.is_empty(), "{:?}", summary(&items));
+    // probes agree: the pods are ready again, the row is no longer active
+    let rows = s.probe_rows(now + 10);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].pods_affected, rows[0].severity),
+        (0, crate::panes::probes::book::Severity::Quiet)
+    );
     // the probe row itself is still there, with its history, but quiet
     // once five minutes pass
     let rows = s.probe_rows(now + 400);

@@ -8,7 +8,7 @@
 use super::query::{Fields, Q};
 use crate::api::logs::entry;
 use crate::world::clock::{stamp_micros, Clock};
-use crate::world::region::{Region, Stage};
+use crate::world::region::{PodSim, Region, Stage};
 use crate::world::store::{splitmix, Kind};
 use serde_json::{json, Value};
 use std::cmp::Reverse;
@@ -30,7 +30,8 @@ pub struct Instance {
     pub kube: Value,
 }
 
-/// Every container instance of a region at simulated second `at`.
+/// Every container instance of a region at simulated second `at`: the
+/// pods' and, as a log store keeps them, those of deleted pods.
 pub fn instances(region: &Region, at: f64) -> Vec<Instance> {
     let st = region.lock();
     let mut out = Vec::new();
@@ -40,41 +41,67 @@ pub fn instances(region: &Region, at: f64) -> Vec<Instance> {
             .get_value(Kind::Pod, ns, name)
             .and_then(|v| v.pointer("/metadata/labels").cloned())
             .unwrap_or_else(|| json!({}));
-        let kube = json!({
-            "namespace": ns,
-            "pod": {"name": name, "uid": p.uid, "ip": p.ip},
-            "container": {"name": p.container},
-            "node": {"name": p.node},
-            "labels": labels,
-        });
-        let mut push = |number: u32, start: f64, end: f64| {
-            let end = end.min(at);
-            let count = if p.log_rate > 0.0 && end > start {
-                ((end - start) * p.log_rate).floor() as u64
-            } else {
-                0
-            };
-            let tag = ((splitmix(p.seed ^ ((number as u64) << 40)) >> 12) << 8) as i64;
-            out.push(Instance {
-                seed: p.seed,
-                number,
-                start,
-                rate: p.log_rate,
-                count,
-                hostile: st.hostile,
-                tag,
-                uid: p.uid.clone(),
-                kube: kube.clone(),
-            });
-        };
-        if let Some((a, b, _, _)) = p.previous {
-            push(p.restarts.saturating_sub(1), a, b);
-        }
-        if !matches!(p.stage, Stage::Pulling | Stage::BackOff) {
-            push(p.restarts, p.started, at);
-        }
+        push_pod(&mut out, st.hostile, ns, name, p, labels, at);
+    }
+    let kept_since = at - crate::world::region::GONE_LOGS_RETENTION;
+    for g in st.gone_logs.iter().filter(|g| g.ended >= kept_since) {
+        let end = at.min(g.ended);
+        push_pod(
+            &mut out,
+            st.hostile,
+            &g.namespace,
+            &g.name,
+            &g.pod,
+            g.labels.clone(),
+            end,
+        );
     }
     out
+}
+
+/// The instances of one pod, their lines written until `at`.
+fn push_pod(
+    out: &mut Vec<Instance>,
+    hostile: bool,
+    ns: &str,
+    name: &str,
+    p: &PodSim,
+    labels: Value,
+    at: f64,
+) {
+    let kube = json!({
+        "namespace": ns,
+        "pod": {"name": name, "uid": p.uid, "ip": p.ip},
+        "container": {"name": p.container},
+        "node": {"name": p.node},
+        "labels": labels,
+    });
+    let mut push = |number: u32, start: f64, end: f64| {
+        let end = end.min(at);
+        let count = if p.log_rate > 0.0 && end > start {
+            ((end - start) * p.log_rate).floor() as u64
+        } else {
+            0
+        };
+        let tag = ((splitmix(p.seed ^ ((number as u64) << 40)) >> 12) << 8) as i64;
+        out.push(Instance {
+            seed: p.seed,
+            number,
+            start,
+            rate: p.log_rate,
+            count,
+            hostile,
+            tag,
+            uid: p.uid.clone(),
+            kube: kube.clone(),
+        });
+    };
+    if let Some((a, b, _, _)) = p.previous {
+        push(p.restarts.saturating_sub(1), a, b);
+    }
+    if !matches!(p.stage, Stage::Pulling | Stage::BackOff) {
+        push(p.restarts, p.started, at);
+    }
 }
 
 /// One physical line as a document.
