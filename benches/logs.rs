@@ -132,6 +132,7 @@ fn pipeline(secs: u64) {
                 Batch {
                     container_id: format!("c{s}").into(),
                     lines,
+                    held: Default::default(),
                 },
                 Instant::now(),
             );
@@ -151,6 +152,7 @@ fn pipeline(secs: u64) {
             Batch {
                 container_id: format!("c{s}").into(),
                 lines,
+                held: Default::default(),
             },
             Instant::now(),
         );

@@ -4,6 +4,7 @@
 //! stream), hostile lines defused, all through the region's read-only
 //! client. kubectl is the oracle of the lines.
 
+use pitwall::panes::logs::budget::Budget;
 use pitwall::panes::logs::follow::{follow, Batch, Counters, Spec};
 use pitwall::panes::logs::line::{FieldNames, Line, Origin, DEFAULT_MAX_LINE};
 use pitwall::panes::logs::merge::Merger;
@@ -112,6 +113,7 @@ fn spawn(c: Kube, region: &str, pod: &str, id: &str, tx: mpsc::Sender<Batch>) ->
         tail: 20,
         names: Arc::new(FieldNames::default()),
         max_line: DEFAULT_MAX_LINE,
+        budget: Arc::new(Budget::new(usize::MAX)),
     };
     let counters = Arc::new(Counters::default());
     let cancel = CancellationToken::new();

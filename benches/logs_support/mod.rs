@@ -167,6 +167,7 @@ pub fn run(secs: u64) {
         tail: 0,
         names: Arc::new(settings.names.clone()),
         max_line: settings.max_line,
+        budget: cockpit.state.logs.budget.clone(),
     };
     // the planned tasks, under the keys the plan gave them, with the
     // in-memory kubelet instead of the region's client
@@ -184,6 +185,7 @@ pub fn run(secs: u64) {
         }
     }
 
+    let budget = cockpit.state.logs.budget.clone();
     // the loop, on its own thread as in the cockpit: drain, handle, draw
     let (rss0, cpu0) = (super::rss_kb(), super::cpu_seconds());
     let window = Duration::from_secs(secs);
@@ -274,7 +276,7 @@ pub fn run(secs: u64) {
     println!("| scenario | target | result |");
     println!("|---|---|---|");
     println!(
-        "| P9 end to end: {STREAMS} streams as tasks -> Msg::Logs -> loop -> state + frames, include regex, sanitising | <= 1 core, memory within the buffer budget, every drop counted | loop thread {:.2} cores ({:.1} s CPU over {:.1} s; {} messages, {} frames, worst frame {:.1} ms); whole process {:.2} cores incl. the in-memory kubelet; {} physical lines offered ({:.0}/s) -> {} entries received, {} dropped at streams (counted), {} dropped oldest (counted); ring {} entries / {:.1} MiB of {:.0} MiB; RSS +{} MiB |",
+        "| P9 end to end: {STREAMS} streams as tasks -> Msg::Logs -> loop -> state + frames, include regex, sanitising | <= 1 core, memory within the buffer budget, every drop counted | loop thread {:.2} cores ({:.1} s CPU over {:.1} s; {} messages, {} frames, worst frame {:.1} ms); whole process {:.2} cores incl. the in-memory kubelet; {} physical lines offered ({:.0}/s) -> {} entries received, {} dropped at streams (counted), {} dropped oldest (counted); ring {} entries / {:.1} MiB of {:.0} MiB; RSS +{} MiB; in flight at most {:.1} of its {:.1} MiB budget |",
         loop_cpu / wall,
         loop_cpu,
         wall,
@@ -291,5 +293,9 @@ pub fn run(secs: u64) {
         c.bytes as f64 / 1048576.0,
         v.settings.buffer_bytes as f64 / 1048576.0,
         super::rss_kb().saturating_sub(rss0) / 1024,
+        budget.peak() as f64 / 1048576.0,
+        budget.limit() as f64 / 1048576.0,
     );
+    assert!(budget.peak() <= budget.limit(), "in flight within budget");
+    assert_eq!(budget.held(), 0, "every batch taken gave its bytes back");
 }

@@ -4,8 +4,10 @@
 //! seen (skipping the lines of that second already delivered). It ends
 //! when its container is gone or replaced: a restarted container is a new
 //! stream, keyed by its new container id. Lines go to the pane through a
-//! bounded channel; when it is full they are dropped and counted here.
+//! bounded channel under the in-flight byte budget (`budget.rs`); when
+//! either is full they are dropped and counted here.
 
+use super::budget::{Budget, Held};
 use super::line::{build_cut, FieldNames, Line, Origin};
 use super::stream::{Assembler, Resume};
 use futures::future::BoxFuture;
@@ -42,7 +44,8 @@ pub trait LogClient: Clone + Send + Sync + 'static {
 #[derive(Default, Debug)]
 pub struct Counters {
     pub lines: AtomicU64,
-    /// Lines dropped because the pane's channel was full.
+    /// Lines dropped because the pane's channel was full or the bytes in
+    /// flight were at their budget.
     pub dropped: AtomicU64,
     /// Lines of a resumed second not shown twice.
     pub skipped: AtomicU64,
@@ -54,6 +57,9 @@ pub struct Counters {
 pub struct Batch {
     pub container_id: Arc<str>,
     pub lines: Vec<Line>,
+    /// Bytes of the in-flight budget this batch holds, given back when
+    /// it is dropped (default: none).
+    pub held: Held,
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +71,8 @@ pub struct Spec {
     pub tail: u64,
     pub names: Arc<FieldNames>,
     pub max_line: usize,
+    /// Bytes in flight to the pane, shared by every stream.
+    pub budget: Arc<Budget>,
 }
 
 /// How long a held entry waits for a continuation line.
@@ -158,10 +166,17 @@ fn send(tx: &mpsc::Sender<Batch>, spec: &Spec, out: &mut Vec<Line>, c: &Counters
     let lines = std::mem::take(out);
     let n = lines.len() as u64;
     c.lines.fetch_add(n, Ordering::Relaxed);
+    let bytes = lines.iter().map(Line::cost).sum();
+    let Some(held) = Held::take(&spec.budget, bytes) else {
+        c.dropped.fetch_add(n, Ordering::Relaxed);
+        return;
+    };
     let batch = Batch {
         container_id: spec.container_id.clone(),
         lines,
+        held,
     };
+    // a batch not sent gives its bytes back as it drops
     if tx.try_send(batch).is_err() {
         c.dropped.fetch_add(n, Ordering::Relaxed);
     }

@@ -3,6 +3,7 @@
 //! input, each region's Elasticsearch, and the reducer steps that keep the
 //! running streams in line with the selection and the fleet store.
 
+use super::budget::Budget;
 use super::es::EsConfig;
 use super::select::{LogSelection, Scope};
 use super::state::{plan, LogsSettings, LogsState};
@@ -88,6 +89,9 @@ pub struct LogsPane {
     generation: u64,
     history_task: Option<crate::tasks::TaskKey>,
     labels_task: Option<crate::tasks::TaskKey>,
+    /// Bytes of entries in flight from the streams to this pane: a quarter
+    /// of the ring's (`budget.rs`).
+    pub budget: Arc<Budget>,
 }
 
 impl Default for LogsPane {
@@ -98,6 +102,7 @@ impl Default for LogsPane {
 
 impl LogsPane {
     pub fn new(settings: LogsSettings) -> LogsPane {
+        let budget = Arc::new(Budget::for_ring(settings.buffer_bytes));
         LogsPane {
             view: LogsState::new(settings),
             selection: None,
@@ -110,11 +115,14 @@ impl LogsPane {
             generation: 0,
             history_task: None,
             labels_task: None,
+            budget,
         }
     }
 
     /// The settings from `[logs]`: the buffer starts over with them.
     pub fn configure(&mut self, settings: LogsSettings) {
+        self.budget
+            .set_limit(settings.buffer_bytes / super::budget::SHARE);
         self.view = LogsState::new(settings);
     }
 
@@ -124,6 +132,7 @@ impl LogsPane {
             tail: s.tail,
             names: Arc::new(s.names.clone()),
             max_line: s.max_line,
+            budget: self.budget.clone(),
         }
     }
 
@@ -281,7 +290,10 @@ impl LogsPane {
                 key,
                 lines,
                 dropped,
+                held,
             } => {
+                // taken now, late or not: the entries left the channel
+                drop(held);
                 // a late batch of a stream already stopped is let go
                 let Some(key) = self.stream_of(&key) else {
                     return Vec::new();
@@ -290,6 +302,7 @@ impl LogsPane {
                     super::follow::Batch {
                         container_id: key.clone(),
                         lines,
+                        held: Default::default(),
                     },
                     now,
                 );
@@ -302,10 +315,13 @@ impl LogsPane {
                 let Some(key) = self.stream_of(&key) else {
                     return Vec::new();
                 };
-                if let Some(info) = self.view.streams.get_mut(&*key) {
-                    info.dropped = info.dropped.max(dropped);
-                    info.ended = Some(crate::sanitize::sanitize(&why).into_owned());
+                // a stream whose every batch was dropped still shows its drops
+                let info = self.view.streams.entry(key.to_string()).or_default();
+                if info.tag.is_empty() {
+                    info.tag = crate::sanitize::sanitize(&key).into_owned();
                 }
+                info.dropped = info.dropped.max(dropped);
+                info.ended = Some(crate::sanitize::sanitize(&why).into_owned());
             }
             LogsMsg::History {
                 lines,

@@ -447,6 +447,7 @@ mod tests {
                     build(&o, raw.as_bytes(), &FieldNames::default(), 1000)
                 })
                 .collect(),
+            held: Default::default(),
         }
     }
 

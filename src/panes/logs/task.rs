@@ -3,8 +3,12 @@
 //! container read, one per history query. Lines go to the loop as
 //! `Msg::Logs` batches through its bounded channel: a stream waits when the
 //! loop is behind, and its own small channel then fills and drops, counted
-//! (`Counters::dropped`, carried by every batch and the end report).
+//! (`Counters::dropped`, carried by every batch and the end report). A
+//! stream's batches in flight hold bytes of the pane's `Budget`; past it
+//! they are dropped, counted the same way. A previous container's read
+//! (one task, waiting on the channel, never dropping) holds none.
 
+use super::budget::{Budget, Held};
 use super::es::{EsConfig, EsError, History, Query, RegionPager};
 use super::follow::{follow, Batch, Counters, LogClient, OpenError, Spec};
 use super::line::{build, FieldNames, Line, Origin};
@@ -40,6 +44,8 @@ pub enum LogsMsg {
         key: Arc<str>,
         lines: Vec<Line>,
         dropped: u64,
+        /// Bytes of the in-flight budget, given back when dropped.
+        held: Held,
     },
     /// A stream ended by itself: why, and its final drop count.
     Ended {
@@ -73,6 +79,8 @@ pub struct StreamSettings {
     pub tail: u64,
     pub names: Arc<FieldNames>,
     pub max_line: usize,
+    /// The pane's budget of bytes in flight.
+    pub budget: Arc<Budget>,
 }
 
 fn origin(t: &Target) -> Arc<Origin> {
@@ -127,6 +135,7 @@ pub async fn stream<C: LogClient>(
                 tail: settings.tail,
                 names: settings.names.clone(),
                 max_line: settings.max_line,
+                budget: settings.budget.clone(),
             };
             let (btx, mut brx) = mpsc::channel::<Batch>(STREAM_QUEUE);
             let forward = async {
@@ -136,6 +145,7 @@ pub async fn stream<C: LogClient>(
                         key: key.clone(),
                         lines: b.lines,
                         dropped,
+                        held: b.held,
                     });
                     if tx.send(msg).await.is_err() {
                         break;
@@ -204,6 +214,7 @@ pub async fn previous<C: LogClient>(
                         key: key.clone(),
                         lines: std::mem::take(&mut lines),
                         dropped: 0,
+                        held: Held::default(),
                     });
                     if tx.send(batch).await.is_err() {
                         return Ok(());
@@ -215,6 +226,7 @@ pub async fn previous<C: LogClient>(
                     key: key.clone(),
                     lines,
                     dropped: 0,
+                    held: Held::default(),
                 }))
                 .await;
             format!("previous container: {n} lines")

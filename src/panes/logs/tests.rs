@@ -194,6 +194,144 @@ fn inputs_keep_the_previous_filter_on_a_bad_value_and_choose_containers() {
     assert!(why.contains("no Elasticsearch configured"), "{why}");
 }
 
+/// A kubelet that writes `LINES` lines at once per container, then ends the
+/// stream; asked again, it says the container restarted (the stream ends).
+#[derive(Clone)]
+struct Flood {
+    asked: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+const LINES: usize = 5_000;
+
+impl super::follow::LogClient for Flood {
+    fn stream(
+        &self,
+        path: String,
+    ) -> futures::future::BoxFuture<'static, Result<super::follow::BoxRead, super::follow::OpenError>>
+    {
+        Box::pin(async move {
+            let mut text = String::new();
+            for k in 0..LINES {
+                text.push_str(&format!(
+                    "2026-12-03T10:00:00.{k:09}Z GET /checkout 200 line {k} of {path} {}\n",
+                    "x".repeat(k % 120)
+                ));
+            }
+            Ok(Box::pin(futures::io::Cursor::new(text.into_bytes())) as super::follow::BoxRead)
+        })
+    }
+
+    fn text(
+        &self,
+        _path: String,
+    ) -> futures::future::BoxFuture<'static, Result<String, super::follow::OpenError>> {
+        let n = self
+            .asked
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = if n == 0 { "one" } else { "two" };
+        Box::pin(async move {
+            Ok(format!(
+                r#"{{"status":{{"containerStatuses":[{{"name":"app","containerID":"{id}","state":{{"running":{{}}}}}}]}}}}"#
+            ))
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_faster_than_the_pane_stay_within_the_byte_budget_and_every_drop_is_counted() {
+    use super::budget::Budget;
+    use super::pane::LogsPane;
+    use super::state::Target;
+    use super::task::{self, LogsMsg, StreamSettings};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    const STREAMS: usize = 8;
+    let mut pane = LogsPane::default();
+    // small enough that the flood overflows it many times over
+    let budget = Arc::new(Budget::new(256 << 10));
+    pane.budget = budget.clone();
+    let settings = StreamSettings {
+        tail: 0,
+        names: Arc::new(Default::default()),
+        max_line: 1000,
+        budget: budget.clone(),
+    };
+    // the loop's channel, as large as the cockpit's: only the budget bounds
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(crate::app::CHANNEL);
+    let cancel = tokio_util::sync::CancellationToken::new();
+    for s in 0..STREAMS {
+        let target = Target {
+            region: "eu-west".into(),
+            namespace: "shop".into(),
+            pod: format!("p{s}"),
+            container: "app".into(),
+            container_id: format!("one-{s}"),
+        };
+        let key = format!("logs#1 {}", target.container_id);
+        pane.started.insert(
+            target.container_id.clone(),
+            crate::tasks::TaskKey(key.clone()),
+        );
+        let client = Flood {
+            asked: Default::default(),
+        };
+        tokio::spawn(task::stream(
+            client,
+            target,
+            settings.clone(),
+            (key.as_str().into(), tx.clone()),
+            cancel.clone(),
+        ));
+    }
+    drop(tx);
+    let store = crate::fleet::store::Store::new(1);
+    let names = vec!["eu-west".to_string()];
+    let (mut received, mut dropped, mut ended, mut msgs) = (0u64, 0u64, 0usize, 0u64);
+    while let Ok(Some(m)) = tokio::time::timeout(Duration::from_secs(20), rx.recv()).await {
+        assert!(
+            budget.held() <= budget.limit(),
+            "in flight {} > budget {}",
+            budget.held(),
+            budget.limit()
+        );
+        let Msg::Logs(m) = m else { continue };
+        match &m {
+            LogsMsg::Batch { lines, .. } => received += lines.len() as u64,
+            LogsMsg::Ended {
+                dropped: d, why, ..
+            } => {
+                assert_eq!(why, "container restarted");
+                dropped += d;
+                ended += 1;
+            }
+            _ => {}
+        }
+        pane.on_msg(m, Instant::now(), &store, &names);
+        msgs += 1;
+        // the pane is slower than the streams
+        if msgs % 4 == 0 {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+    assert_eq!(ended, STREAMS, "every stream reported its end");
+    let offered = (STREAMS * LINES) as u64;
+    assert_eq!(received + dropped, offered, "nothing dropped silently");
+    assert!(dropped > 0, "the flood overflowed the budget");
+    assert!(received > 0);
+    assert!(budget.peak() <= budget.limit());
+    assert_eq!(
+        budget.held(),
+        0,
+        "the reducer gave every batch's bytes back"
+    );
+    // the pane shows the drops per stream, as the streams counted them
+    pane.view.tick(Instant::now() + Duration::from_secs(5));
+    let c = pane.view.counts();
+    assert_eq!(c.dropped_streams, dropped, "every stream shows its drops");
+    assert_eq!(c.entries as u64 + c.dropped_oldest, received);
+}
+
 #[test]
 fn elasticsearch_failing_is_a_logs_badge_in_the_header_never_the_regions() {
     use crate::fleet::health::{Feed, Health};

@@ -319,6 +319,7 @@ mod tests {
             Batch {
                 container_id: "c1".into(),
                 lines,
+                held: Default::default(),
             },
             t0,
         );
