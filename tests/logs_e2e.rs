@@ -116,7 +116,9 @@ fn follow_checkout_in_every_region_filter_search_and_save() {
     t.keys(&["Escape"]);
     // (the input is closed before the next key: an Esc followed at once by
     // `/` reads as Alt-/ to a terminal)
-    t.wait_for("the include input closed", |s| !s.contains("include regex:"));
+    t.wait_for("the include input closed", |s| {
+        !s.contains("include regex:")
+    });
 
     // search: the cursor goes to a match and the view stops following
     t.keys(&["/"]);
