@@ -628,3 +628,28 @@ fn hostile_change_causes_and_images_are_drawn_defused() {
         );
     }
 }
+
+#[test]
+fn a_region_that_is_not_live_says_so_on_its_lane_and_over_its_column() {
+    let mut c = cockpit();
+    // us-east's feed goes stale: its rows are kept, never shown as live
+    let us = c
+        .state
+        .region_names
+        .iter()
+        .position(|n| n == "us-east")
+        .expect("us-east");
+    c.handle(crate::msg::Msg::RegionHealth {
+        region: us,
+        feed: crate::fleet::health::Feed::PODS,
+        health: crate::fleet::health::Health::Unreachable("connection refused".into()),
+    });
+    assert!(!c.state.regions[us].health.is_live());
+    let timeline = screen(&mut c, 160, 48);
+    let lanes: Vec<&str> = timeline.lines().filter(|l| l.contains("(stale)")).collect();
+    assert_eq!(lanes.len(), 1, "{timeline}");
+    c.state.releases.view = View::Matrix;
+    let matrix = screen(&mut c, 160, 48);
+    assert!(matrix.contains("us-east (stale)"), "{matrix}");
+    assert!(!matrix.contains("cn-north (stale)"), "{matrix}");
+}

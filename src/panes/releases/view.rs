@@ -13,6 +13,7 @@ use crate::sanitize::sanitize;
 use crate::state::State;
 use crate::theme::Styles;
 use crate::widgets::frame;
+use crate::widgets::table::{region_live, row_style};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -206,16 +207,29 @@ fn timeline_lines(
         } else {
             styles.get("ui.text")
         };
-        let mut spans = vec![Span::styled(pad(name, LABEL), label_style), Span::raw(" ")];
+        // a region that is not live: its lane is dimmed and says so
+        let stale = !region_live(state, region);
+        let lane = |s: &str| row_style(styles, false, stale, styles.get(s));
+        let mut spans = vec![
+            Span::styled(
+                pad(name, LABEL),
+                row_style(styles, false, stale, label_style),
+            ),
+            Span::raw(" "),
+        ];
         spans.extend(
             main.into_iter()
-                .map(|(c, s)| Span::styled(c.to_string(), styles.get(s))),
+                .map(|(c, s)| Span::styled(c.to_string(), lane(s))),
         );
         out.push(Line::from(spans));
-        let mut spans = vec![Span::raw(" ".repeat(LABEL + 1))];
+        let mut spans = vec![if stale {
+            Span::styled(pad("(stale)", LABEL + 1), styles.get("ui.warning"))
+        } else {
+            Span::raw(" ".repeat(LABEL + 1))
+        }];
         spans.extend(
             over.into_iter()
-                .map(|(c, s)| Span::styled(c.to_string(), styles.get(s))),
+                .map(|(c, s)| Span::styled(c.to_string(), lane(s))),
         );
         out.push(Line::from(spans));
         if let Some(Err(e)) = rel.revisions.get(&region) {
@@ -346,9 +360,15 @@ fn matrix_lines(state: &State, styles: &Styles, width: usize, height: usize) -> 
         pad("WORKLOAD", name_w),
         styles.get("table.header"),
     )];
-    for r in &state.region_names {
+    for (i, r) in state.region_names.iter().enumerate() {
+        // a region that is not live says so over its column, dimmed below
+        let label = if region_live(state, i) {
+            r.clone()
+        } else {
+            format!("{r} (stale)")
+        };
         head.push(Span::styled(
-            format!(" {}", pad(r, cell_w - 1)),
+            format!(" {}", pad(&label, cell_w - 1)),
             styles.get("table.header"),
         ));
     }
@@ -370,7 +390,7 @@ fn matrix_lines(state: &State, styles: &Styles, width: usize, height: usize) -> 
             pad(&format!("{}/{}", row.namespace, row.name), name_w),
             base,
         )];
-        for c in &row.cells {
+        for (region, c) in row.cells.iter().enumerate() {
             // drift first, so a cut cell still shows it
             let mut text = if c.drift {
                 format!("!{}", c.text)
@@ -393,7 +413,14 @@ fn matrix_lines(state: &State, styles: &Styles, width: usize, height: usize) -> 
             };
             spans.push(Span::styled(
                 format!(" {}", pad(&text, cell_w - 1)),
-                base.patch(styles.get(scope)),
+                // the selection keeps its colours; otherwise a region that
+                // is not live is dimmed
+                row_style(
+                    styles,
+                    false,
+                    !sel && !region_live(state, region),
+                    base.patch(styles.get(scope)),
+                ),
             ));
         }
         out.push(Line::from(spans));
